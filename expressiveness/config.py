@@ -1,0 +1,45 @@
+"""Constants shared by every stage: labels, cut points, face size and default paths.
+
+Nothing here has side effects; paths are relative to the working directory unless a
+caller passes absolute ones.
+"""
+
+from pathlib import Path
+
+# Label order is the model's output order; it is stored in every model card.
+LABELS = ("Reserved Expression", "Balanced Expression", "Expressive")
+
+# Cut points on the RecruitView `facial_expression` score:
+# Reserved if score < LOW; Balanced if LOW <= score <= HIGH; Expressive if score > HIGH.
+THRESHOLDS = (-0.303, 0.294)
+
+FACE_SIZE = 48  # side of the square grayscale face crop, in pixels
+
+SCORE_FIELDS = (
+    "openness",
+    "conscientiousness",
+    "extraversion",
+    "agreeableness",
+    "neuroticism",
+    "overall_personality",
+    "interview_score",
+    "answer_score",
+    "speaking_skills",
+    "confidence_score",
+    "facial_expression",
+    "overall_performance",
+)
+TARGET_SCORE = "facial_expression"
+
+DURATIONS = ("short", "medium", "long")
+VIDEO_QUALITIES = ("High", "Low")
+
+DATA_DIR = Path("FYP") / "RecruitView_Data"
+METADATA_FILE = DATA_DIR / "metadata.jsonl"
+MODELS_DIR = Path("models")
+CACHE_DIR = Path("cache")  # face-crop cache written by `expressiveness extract`
+REPORTS_DIR = Path("reports")
+
+# Split fractions by participant: train, validation, test.
+SPLIT_FRACTIONS = (0.7, 0.15, 0.15)
+SEED = 42

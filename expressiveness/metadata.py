@@ -1,0 +1,297 @@
+"""RecruitView metadata.jsonl -> validated DataFrame; score -> expressiveness level; splits.
+
+The format is one JSON object per line (see DESIGN.md, "Data contracts"). Every problem is
+reported as a `MetadataError` naming the file, the line, the field and the value, with what
+was expected. `load_metadata(strict=False)` drops bad lines instead and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import posixpath
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import (
+    DURATIONS,
+    LABELS,
+    SCORE_FIELDS,
+    SEED,
+    SPLIT_FRACTIONS,
+    TARGET_SCORE,
+    THRESHOLDS,
+    VIDEO_QUALITIES,
+)
+
+TEXT_FIELDS = ("id", "file_name", "duration", "question_id", "question", "video_quality", "user_no")
+OPTIONAL_TEXT_FIELDS = ("transcript", "gemini_summary")  # long texts; "" when absent
+INTEGER_STRING_FIELDS = ("question_id", "user_no")
+REQUIRED_FIELDS = TEXT_FIELDS + SCORE_FIELDS
+COLUMNS = TEXT_FIELDS + SCORE_FIELDS + OPTIONAL_TEXT_FIELDS + ("video_path",)
+SPLITS = ("train", "validation", "test")
+
+
+class MetadataError(ValueError):
+    """A metadata file or one of its lines does not follow the RecruitView format."""
+
+    def __init__(self, message: str, path: Path | None = None, line: int | None = None,
+                 field_name: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.field_name = field_name
+
+
+@dataclass
+class BadLine:
+    line: int
+    field_name: str | None
+    reason: str  # short category, e.g. "malformed JSON", "non-finite score"
+    message: str
+
+
+@dataclass
+class LoadReport:
+    """What `load_metadata(strict=False)` read and what it dropped."""
+
+    path: Path
+    lines_read: int = 0
+    records_kept: int = 0
+    dropped: list[BadLine] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if not self.dropped:
+            return f"{self.path}: {self.records_kept} records read, none dropped."
+        reasons = Counter(bad.reason for bad in self.dropped)
+        why = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+        return (f"{self.path}: {self.records_kept} records kept, "
+                f"{len(self.dropped)} of {self.lines_read} lines dropped ({why}).")
+
+
+def _describe(value) -> str:
+    return json.dumps(value) if isinstance(value, (str, type(None), bool)) else repr(value)
+
+
+def _check_record(obj, where: str) -> dict:
+    """Validate one parsed line and return the clean record; raises _LineProblem."""
+    if not isinstance(obj, dict):
+        raise _LineProblem(None, "not an object",
+                           f"{where}: expected a JSON object, got {type(obj).__name__} "
+                           f"{_describe(obj)[:60]}.")
+    record = {}
+    for name in REQUIRED_FIELDS:
+        if name not in obj:
+            raise _LineProblem(name, "missing field", f'{where}: required field "{name}" is missing.')
+    for name in TEXT_FIELDS + OPTIONAL_TEXT_FIELDS:
+        value = obj.get(name, "")
+        if isinstance(value, int) and not isinstance(value, bool) and name in ("id",) + INTEGER_STRING_FIELDS:
+            value = str(value)
+        if not isinstance(value, str):
+            raise _LineProblem(name, "wrong type",
+                               f'{where}: field "{name}" is {_describe(value)}; expected a string.')
+        record[name] = value
+    if not record["id"].strip():
+        raise _LineProblem("id", "bad value", f'{where}: field "id" is empty; expected an id such as "0082".')
+    for name in INTEGER_STRING_FIELDS:
+        if not record[name].strip().isdigit():
+            raise _LineProblem(name, "bad value",
+                               f'{where}: field "{name}" is {_describe(record[name])}; '
+                               f'expected a string holding an integer, such as "12".')
+    if record["duration"] not in DURATIONS:
+        raise _LineProblem("duration", "bad value",
+                           f'{where}: field "duration" is {_describe(record["duration"])}; '
+                           f'expected one of "short", "medium", "long".')
+    if record["video_quality"] not in VIDEO_QUALITIES:
+        raise _LineProblem("video_quality", "bad value",
+                           f'{where}: field "video_quality" is {_describe(record["video_quality"])}; '
+                           f'expected "High" or "Low".')
+    file_name = record["file_name"]
+    normalized = posixpath.normpath(file_name.replace("\\", "/"))
+    if (not file_name or file_name.startswith(("/", "\\")) or Path(file_name).is_absolute()
+            or (len(file_name) > 1 and file_name[1] == ":")):
+        raise _LineProblem("file_name", "unsafe path",
+                           f'{where}: field "file_name" is {_describe(file_name)}; expected a path '
+                           f'relative to the metadata folder, such as "videos/vid_0082.mp4".')
+    if normalized == ".." or normalized.startswith("../"):
+        raise _LineProblem("file_name", "unsafe path",
+                           f'{where}: field "file_name" is {_describe(file_name)}, which leaves the '
+                           f'metadata folder; expected a path inside it, such as "videos/vid_0082.mp4".')
+    for name in SCORE_FIELDS:
+        value = obj[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise _LineProblem(name, "non-finite score",
+                               f'{where}: field "{name}" is {_describe(value)}; expected a finite number.')
+        record[name] = float(value)
+    return record
+
+
+class _LineProblem(Exception):
+    def __init__(self, field_name, reason, message):
+        super().__init__(message)
+        self.field_name = field_name
+        self.reason = reason
+        self.message = message
+
+
+def scan_metadata(path: str | Path, strict: bool = True) -> tuple[pd.DataFrame, LoadReport]:
+    """Read a RecruitView metadata.jsonl; see `load_metadata`. Returns (records, report).
+
+    With strict=True the first bad line raises `MetadataError`; otherwise bad lines are
+    listed in the report and skipped. A missing file raises FileNotFoundError; a file with
+    no record at all (empty, only blank lines, or every line bad) raises MetadataError.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: metadata file not found; expected a RecruitView "
+                                f"metadata.jsonl (one JSON object per line).")
+    folder = path.resolve().parent
+    report = LoadReport(path=path)
+    records, first_line_of_id = [], {}
+    with path.open(encoding="utf-8") as lines:
+        for line_number, text in enumerate(lines, start=1):
+            if not text.strip():
+                continue
+            report.lines_read += 1
+            where = f"{path}, line {line_number}"
+            try:
+                try:
+                    # json.loads accepts NaN and Infinity; the score check names them.
+                    obj = json.loads(text)
+                except json.JSONDecodeError as error:
+                    raise _LineProblem(None, "malformed JSON",
+                                       f"{where}: malformed JSON ({error.msg} at column {error.colno}); "
+                                       f"expected one JSON object per line.") from None
+                record = _check_record(obj, where)
+                if record["id"] in first_line_of_id:
+                    raise _LineProblem("id", "duplicate id",
+                                       f'{where}: field "id" is {_describe(record["id"])}, already used '
+                                       f'on line {first_line_of_id[record["id"]]}; expected unique ids.')
+            except _LineProblem as problem:
+                if strict:
+                    raise MetadataError(problem.message, path, line_number, problem.field_name) from None
+                report.dropped.append(BadLine(line_number, problem.field_name, problem.reason,
+                                              problem.message))
+                continue
+            first_line_of_id[record["id"]] = line_number
+            record["video_path"] = str(folder / posixpath.normpath(record["file_name"].replace("\\", "/")))
+            records.append(record)
+    report.records_kept = len(records)
+    if report.lines_read == 0:
+        raise MetadataError(f"{path}: the file is empty; expected one JSON object per line.", path)
+    if not records:
+        raise MetadataError(f"{path}: no valid record; all {report.lines_read} lines were dropped "
+                            f"(first problem: {report.dropped[0].message})", path)
+    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    for name in SCORE_FIELDS:
+        frame[name] = frame[name].astype("float64")
+    return frame, report
+
+
+def load_metadata(path: str | Path, strict: bool = True) -> pd.DataFrame:
+    """Read a RecruitView metadata.jsonl into a DataFrame, one row per clip.
+
+    Columns: the DESIGN.md fields with their names (ids, question_id and user_no as str; the
+    twelve scores as float64; `transcript` and `gemini_summary` as "" when absent) plus
+    `video_path`, the absolute path of `file_name` resolved against the metadata's folder.
+    strict=True raises `MetadataError` at the first bad line; strict=False skips bad lines
+    (use `scan_metadata` to also get the report of what was dropped).
+    """
+    return scan_metadata(path, strict=strict)[0]
+
+
+def expressiveness_level(score: float, thresholds: tuple[float, float] = THRESHOLDS) -> str:
+    """Level name of one `facial_expression` score.
+
+    Reserved Expression if score < low; Balanced Expression if low <= score <= high;
+    Expressive if score > high. A NaN or infinite score raises ValueError.
+    """
+    low, high = _check_thresholds(thresholds)
+    if isinstance(score, bool) or not isinstance(score, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(score):
+        raise ValueError(f"score is {score!r}; expected a finite number.")
+    if score < low:
+        return LABELS[0]
+    if score <= high:
+        return LABELS[1]
+    return LABELS[2]
+
+
+def level_index(scores, thresholds: tuple[float, float] = THRESHOLDS) -> np.ndarray:
+    """Vectorised level of many scores as class indices (int64, 0..2, in LABELS order)."""
+    low, high = _check_thresholds(thresholds)
+    values = np.asarray(scores, dtype="float64")
+    if not np.all(np.isfinite(values)):
+        bad = values[~np.isfinite(values)][0]
+        raise ValueError(f"scores contain {bad!r}; expected finite numbers.")
+    return np.where(values < low, 0, np.where(values <= high, 1, 2)).astype("int64")
+
+
+def expressiveness_levels(scores, thresholds: tuple[float, float] = THRESHOLDS) -> pd.Series:
+    """Vectorised `expressiveness_level`: a Series of level names (categorical, LABELS order)."""
+    index = scores.index if isinstance(scores, pd.Series) else None
+    codes = level_index(scores, thresholds)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=list(LABELS)), index=index,
+                     name="level")
+
+
+def tertile_thresholds(scores) -> tuple[float, float]:
+    """The 33.3rd and 66.7th percentiles of the scores (numpy's linear interpolation)."""
+    values = np.asarray(scores, dtype="float64")
+    if values.size < 3 or not np.all(np.isfinite(values)):
+        raise ValueError(f"tertile_thresholds needs at least 3 finite scores; got {values.size} "
+                         f"values ({int(np.sum(~np.isfinite(values)))} not finite).")
+    low, high = np.percentile(values, [100 / 3, 200 / 3])
+    return float(low), float(high)
+
+
+def _check_thresholds(thresholds) -> tuple[float, float]:
+    try:
+        low, high = (float(value) for value in thresholds)
+    except (TypeError, ValueError):
+        raise ValueError(f"thresholds is {thresholds!r}; expected two numbers (low, high).") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise ValueError(f"thresholds is {thresholds!r}; expected two finite numbers with low <= high.")
+    return low, high
+
+
+def participant_split(frame: pd.DataFrame, fractions: tuple[float, float, float] = SPLIT_FRACTIONS,
+                      seed: int = SEED, thresholds: tuple[float, float] = THRESHOLDS) -> pd.Series:
+    """Assign every record to "train", "validation" or "test" by participant (`user_no`).
+
+    No participant is in two parts. Participants are stratified by the level of their mean
+    `facial_expression` score: within each level they are shuffled with `seed`, and the
+    validation and test places are spread evenly over the levels. Part sizes are
+    round(fraction * participants), at least one each. Returns a Series aligned with `frame`.
+    """
+    if len(fractions) != 3 or any(not (0 < f < 1) for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
+        raise ValueError(f"fractions is {tuple(fractions)!r}; expected three numbers in (0, 1) "
+                         f"for train, validation and test that add up to 1.")
+    person_score = frame.groupby("user_no", sort=True)[TARGET_SCORE].mean()
+    participants = len(person_score)
+    if participants < 3:
+        raise ValueError(f"participant_split needs at least 3 participants (one per part); the data "
+                         f"has {participants} (user_no: {', '.join(map(repr, person_score.index))}).")
+    n_validation = max(1, round(fractions[1] * participants))
+    n_test = max(1, round(fractions[2] * participants))
+    if participants - n_validation - n_test < 1:
+        raise ValueError(f"participant_split with fractions {tuple(fractions)!r} leaves no participant "
+                         f"for training out of {participants}; add participants or change fractions.")
+    rng = np.random.default_rng(seed)
+    strata = level_index(person_score.to_numpy(), thresholds)
+    ordered = []
+    for level in range(len(LABELS)):
+        members = list(person_score.index[strata == level])
+        rng.shuffle(members)
+        ordered.extend(members)
+    part_of = {person: "train" for person in ordered}
+    # Evenly spaced picks over the level-ordered list stratify the small parts.
+    for part, count in (("test", n_test), ("validation", n_validation)):
+        free = [person for person in ordered if part_of[person] == "train"]
+        for k in range(count):
+            part_of[free[int((k + 0.5) * len(free) / count)]] = part
+    return frame["user_no"].map(part_of).rename("split")
