@@ -161,7 +161,7 @@ def scan_metadata(path: str | Path, strict: bool = True) -> tuple[pd.DataFrame, 
             try:
                 try:
                     # json.loads accepts NaN and Infinity; the score check names them.
-                    obj = json.loads(text)
+                    obj = json.loads(text.strip())
                 except json.JSONDecodeError as error:
                     raise _LineProblem(None, "malformed JSON",
                                        f"{where}: malformed JSON ({error.msg} at column {error.colno}); "

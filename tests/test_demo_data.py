@@ -1,0 +1,62 @@
+import json
+
+import cv2
+import pytest
+
+from expressiveness.config import LABELS
+from expressiveness.demo_data import CLIPS, DemoDataError, build_demo_dataset
+from expressiveness.faces import FaceDetector
+from expressiveness.metadata import REQUIRED_FIELDS, expressiveness_levels, load_metadata, participant_split
+from expressiveness.video import iter_frames, probe_video
+
+from conftest import make_record, write_jsonl
+
+
+def test_demo_metadata_parses_in_the_recruitview_format(demo_dir):
+    frame = load_metadata(demo_dir / "metadata.jsonl")
+    assert len(frame) == len(CLIPS) == 19
+    raw = json.loads((demo_dir / "metadata.jsonl").read_text().splitlines()[0])
+    assert set(REQUIRED_FIELDS) | {"transcript", "gemini_summary"} == set(raw)
+    assert frame["user_no"].nunique() == 8
+    # The synthetic scores give every level, and a participant split is possible.
+    assert set(expressiveness_levels(frame["facial_expression"])) == set(LABELS)
+    split = participant_split(frame)
+    assert set(split) == {"train", "validation", "test"}
+    assert "not human ratings" in (demo_dir / "README.md").read_text()
+
+
+def test_demo_videos_are_real_footage_with_faces(demo_dir):
+    frame = load_metadata(demo_dir / "metadata.jsonl")
+    with FaceDetector() as detector:
+        for record in frame.itertuples():
+            info = probe_video(record.video_path)
+            assert (info.width, info.height) == (640, 480) and info.frame_count >= 32
+            middle = next(iter(iter_frames(record.video_path, [info.frame_count // 2]))).image
+            faces = detector.detect(middle)
+            if record.id == "0019":
+                assert faces == [], "the no-face clip should have no face"
+            elif record.id not in ("0016", "0017"):  # face leaves / enters the frame there
+                assert len(faces) == 1 and faces[0].score > 0.5, f"clip {record.id} has no face mid-clip"
+    capture = cv2.VideoCapture(str(demo_dir / "videos" / "vid_0016.mp4"))
+    assert capture.isOpened()
+    capture.release()
+
+
+def test_rebuilding_is_idempotent(demo_dir):
+    stamps = {path: path.stat().st_mtime_ns for path in demo_dir.rglob("*") if path.is_file()}
+    text = (demo_dir / "metadata.jsonl").read_text()
+    result = build_demo_dataset(demo_dir)
+    assert result.built is False
+    assert {path: path.stat().st_mtime_ns for path in demo_dir.rglob("*") if path.is_file()} == stamps
+    assert (demo_dir / "metadata.jsonl").read_text() == text
+
+
+def test_a_real_data_set_is_never_overwritten(tmp_path):
+    folder = tmp_path / "RecruitView_Data"
+    metadata = write_jsonl(folder / "metadata.jsonl", [make_record(1)])
+    before = metadata.read_bytes()
+    with pytest.raises(DemoDataError) as caught:
+        build_demo_dataset(folder)
+    assert str(caught.value) == (f"{metadata} exists and was not written by the demo builder; not overwriting "
+                                 f"a real data set. Choose another folder with --out.")
+    assert metadata.read_bytes() == before and not (folder / "videos").exists()
