@@ -1,0 +1,184 @@
+"""Crop cache + metadata -> labelled, participant-split arrays and tf.data pipelines.
+
+Every crop gets the level of its clip. The split is by participant (`participant_split`),
+so no person is in two of train / validation / test. Cut points are the fixed defaults or
+tertiles of the training split only. Augmentation runs on the training pipeline only and is
+not part of the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import FACE_SIZE, LABELS, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
+from .extract import cache_file_name, read_crops
+from .metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
+
+# Training augmentation magnitudes (Keras preprocessing layers, applied per batch).
+AUGMENTATION = {
+    "rotation_fraction": 0.05,  # of a full turn: +-18 degrees
+    "shift_fraction": 0.1,  # of the crop size, horizontally and vertically
+    "horizontal_flip": True,
+    "zoom_fraction": 0.1,  # +-10 %
+}
+
+
+class DatasetError(ValueError):
+    """The crop cache and metadata cannot make a training set (empty, class missing, ...)."""
+
+
+@dataclass
+class SplitData:
+    crops: np.ndarray  # uint8 (N, 48, 48, 1)
+    labels: np.ndarray  # int64 (N,), class index in LABELS order
+    video_ids: np.ndarray  # str (N,), the clip of each crop
+    participants: list[str]  # user_no in this split
+    clips: pd.DataFrame  # one row per clip with crops: id, user_no, facial_expression, label
+
+    def class_counts(self) -> list[int]:
+        return np.bincount(self.labels, minlength=len(LABELS)).tolist()
+
+
+@dataclass
+class PreparedData:
+    splits: dict[str, SplitData]
+    thresholds: tuple[float, float]
+    threshold_source: str  # "default", "tertiles of the training split" or "given"
+    class_weights: dict[int, float]
+    cache_dir: Path
+    skipped_clips: dict[str, int] = field(default_factory=dict)  # reason -> clips
+    missing_classes: dict[str, list[str]] = field(default_factory=dict)  # split -> levels it lacks
+
+    def summary(self) -> str:
+        parts = "; ".join(f"{name}: {len(data.participants)} participants, {len(data.clips)} clips, "
+                          f"{len(data.labels)} crops {data.class_counts()}"
+                          for name, data in self.splits.items())
+        skipped = ", ".join(f"{count} {reason}" for reason, count in self.skipped_clips.items()) or "none"
+        lacking = "".join(f" The {name} split has no {' or '.join(levels)} clip."
+                          for name, levels in self.missing_classes.items())
+        return (f"Cut points {self.thresholds[0]:.3f} / {self.thresholds[1]:.3f} ({self.threshold_source}). "
+                f"{parts}. Clips without crops: {skipped}.{lacking}")
+
+
+def load_cached_crops(cache_dir: str | Path, video_ids) -> dict[str, dict]:
+    """Crops of each video id that has a cache file with at least one crop."""
+    crops_dir = Path(cache_dir) / "crops"
+    found = {}
+    for video_id in video_ids:
+        path = crops_dir / cache_file_name(video_id)
+        if path.exists():
+            data = read_crops(path)
+            if len(data["crops"]):
+                found[video_id] = data
+    return found
+
+
+def prepare_data(metadata_path: str | Path, cache_dir: str | Path, thresholds="default",
+                 fractions: tuple[float, float, float] = SPLIT_FRACTIONS, seed: int = SEED) -> PreparedData:
+    """Label the cached crops and split them by participant.
+
+    thresholds: "default" (-0.303, 0.294), "tertiles" (33.3rd / 66.7th percentiles of the
+    training clips' scores), or a (low, high) pair. The split is stratified with the default
+    cut points, so it does not change with the thresholds.
+    Raises DatasetError for an empty cache or a training split lacking a level; a validation
+    or test split lacking one is allowed and listed in `missing_classes`.
+    """
+    records = load_metadata(metadata_path)
+    cache_dir = Path(cache_dir)
+    if not (cache_dir / "crops").is_dir():
+        raise DatasetError(f"{cache_dir}: no crop cache here; expected the folder written by "
+                           f"`expressiveness extract` (with crops/ and manifest.csv).")
+    cached = load_cached_crops(cache_dir, records["id"])
+    if not cached:
+        raise DatasetError(f"{cache_dir}: the crop cache has no face crop for any of the {len(records)} clips "
+                           f"of {metadata_path}; run `expressiveness extract` first or check its manifest.csv.")
+    skipped = {"without a face or not yet extracted": int((~records["id"].isin(list(cached))).sum())}
+    records = records[records["id"].isin(list(cached))].reset_index(drop=True)
+    records["split"] = participant_split(records, fractions, seed)
+
+    if isinstance(thresholds, str) and thresholds == "default":
+        cut_points, source = THRESHOLDS, "default"
+    elif isinstance(thresholds, str) and thresholds == "tertiles":
+        train_scores = records.loc[records["split"] == "train", TARGET_SCORE]
+        cut_points, source = tertile_thresholds(train_scores), "tertiles of the training split"
+    elif isinstance(thresholds, str):
+        raise ValueError(f'thresholds is {thresholds!r}; expected "default", "tertiles" or two numbers.')
+    else:
+        cut_points, source = tuple(float(value) for value in thresholds), "given"
+    records["label"] = level_index(records[TARGET_SCORE], cut_points)
+
+    splits, missing_classes = {}, {}
+    for name in SPLITS:
+        clips = records[records["split"] == name]
+        crops = [cached[video_id]["crops"] for video_id in clips["id"]]
+        counts = [len(block) for block in crops]
+        data = SplitData(
+            crops=np.concatenate(crops)[..., np.newaxis],
+            labels=np.repeat(clips["label"].to_numpy(), counts),
+            video_ids=np.repeat(clips["id"].to_numpy(), counts),
+            participants=sorted(clips["user_no"].unique(), key=_natural),
+            clips=clips[["id", "user_no", TARGET_SCORE, "label"]].reset_index(drop=True),
+        )
+        missing = [LABELS[index] for index, count in enumerate(data.class_counts()) if count == 0]
+        if missing and name == "train":
+            raise DatasetError(f"the train split ({len(data.participants)} participants, {len(clips)} clips) has "
+                               f"no crop of {', '.join(missing)} with cut points {cut_points[0]:.3f} / "
+                               f"{cut_points[1]:.3f}; expected every level in the training split. Add "
+                               f"participants, or change the seed, the fractions or the cut points.")
+        if missing:
+            # Metrics stay defined (the class has support 0); the summary and card say so.
+            missing_classes[name] = missing
+        splits[name] = data
+    return PreparedData(splits, tuple(cut_points), source, balanced_class_weights(splits["train"].labels),
+                        cache_dir, skipped, missing_classes)
+
+
+def _natural(text: str):
+    return (0, int(text)) if text.isdigit() else (1, text)
+
+
+def balanced_class_weights(labels: np.ndarray) -> dict[int, float]:
+    """n_samples / (n_classes * n_class) per class, as scikit-learn's "balanced" weights."""
+    counts = np.bincount(labels, minlength=len(LABELS))
+    return {index: float(len(labels) / (len(LABELS) * count)) for index, count in enumerate(counts) if count}
+
+
+def augmentation_layers(seed: int = SEED, magnitudes: dict | None = None):
+    """Keras preprocessing layers for training batches (float crops, (B, 48, 48, 1))."""
+    import keras
+
+    magnitudes = {**AUGMENTATION, **(magnitudes or {})}
+    steps = [keras.layers.RandomRotation(magnitudes["rotation_fraction"], fill_mode="nearest", seed=seed),
+             keras.layers.RandomTranslation(magnitudes["shift_fraction"], magnitudes["shift_fraction"],
+                                            fill_mode="nearest", seed=seed + 1),
+             keras.layers.RandomZoom(magnitudes["zoom_fraction"], fill_mode="nearest", seed=seed + 2)]
+    if magnitudes["horizontal_flip"]:
+        steps.append(keras.layers.RandomFlip("horizontal", seed=seed + 3))
+    return keras.Sequential(steps, name="augmentation")
+
+
+def make_pipeline(crops: np.ndarray, labels: np.ndarray, batch_size: int = 32, training: bool = False,
+                  seed: int = SEED, augment: bool = True, magnitudes: dict | None = None):
+    """tf.data pipeline of (crops float32 (B, 48, 48, 1) in [0, 255], one-hot labels (B, 3)).
+
+    Cached in memory (the crops are small: 2.3 KB each), shuffled with `seed` each epoch and
+    augmented when training, batched and prefetched.
+    """
+    import tensorflow as tf
+
+    if crops.ndim != 4 or crops.shape[1:] != (FACE_SIZE, FACE_SIZE, 1):
+        raise DatasetError(f"crops have shape {crops.shape}; expected (N, {FACE_SIZE}, {FACE_SIZE}, 1).")
+    one_hot = np.eye(len(LABELS), dtype="float32")[labels]
+    pipeline = tf.data.Dataset.from_tensor_slices((crops, one_hot)).cache()
+    if training:
+        pipeline = pipeline.shuffle(len(crops), seed=seed, reshuffle_each_iteration=True)
+    pipeline = pipeline.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y),
+                                              num_parallel_calls=tf.data.AUTOTUNE)
+    if training and augment:
+        augmenter = augmentation_layers(seed, magnitudes)
+        pipeline = pipeline.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return pipeline.prefetch(tf.data.AUTOTUNE)

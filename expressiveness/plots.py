@@ -1,0 +1,95 @@
+"""Every figure of the toolkit. Functions take data, return a matplotlib Figure, and save it
+when given a path (written atomically). Only scripts, the notebook and cli.py import this."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib.pyplot as plt  # without a display, matplotlib falls back to the Agg backend
+import numpy as np
+import pandas as pd
+
+from ._io import atomic_write
+from .config import LABELS, THRESHOLDS
+
+LEVEL_COLORS = ("#4C72B0", "#8C8C8C", "#DD8452")  # Reserved, Balanced, Expressive
+
+
+def save_figure(figure, path: str | Path | None, dpi: int = 120):
+    """Write a figure as PNG atomically (when path is given) and return it."""
+    if path is not None:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+        atomic_write(path, buffer.getvalue())
+    return figure
+
+
+def plot_level_distribution(scores, thresholds=THRESHOLDS, path=None, title="facial_expression scores and levels"):
+    """Histogram of facial_expression scores with the cut points, and the count per level."""
+    from .metadata import level_index
+
+    scores = np.asarray(scores, dtype="float64")
+    counts = np.bincount(level_index(scores, thresholds), minlength=len(LABELS))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.hist(scores, bins=min(40, max(10, len(scores) // 3)), color="#999999", edgecolor="white")
+    for cut in thresholds:
+        left.axvline(cut, color="black", linestyle="--", linewidth=1)
+    left.set(xlabel="facial_expression score", ylabel="clips", title=title)
+    right.bar(range(len(LABELS)), counts, color=LEVEL_COLORS)
+    right.set_xticks(range(len(LABELS)), [label.replace(" ", "\n") for label in LABELS])
+    right.set(ylabel="clips", title=f"Levels at cut points {thresholds[0]:.3f} / {thresholds[1]:.3f}")
+    for index, count in enumerate(counts):
+        right.text(index, count, f"{count} ({count / max(1, counts.sum()):.0%})", ha="center", va="bottom")
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def plot_crop_grid(crops_by_level: dict[str, np.ndarray], path=None, per_level: int = 8):
+    """A row of example 48x48 crops per level."""
+    figure, axes = plt.subplots(len(LABELS), per_level, figsize=(per_level * 1.2, len(LABELS) * 1.4))
+    for row, label in enumerate(LABELS):
+        crops = crops_by_level.get(label, np.zeros((0, 48, 48)))
+        for column in range(per_level):
+            axis = axes[row, column]
+            axis.axis("off")
+            if column < len(crops):
+                axis.imshow(np.squeeze(crops[column]), cmap="gray", vmin=0, vmax=255)
+        axes[row, 0].set_title(label, loc="left", fontsize=10)
+    figure.suptitle("Example face crops per level (48x48 grayscale)")
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def plot_training_curves(history, path=None):
+    """Loss and accuracy per epoch for training and validation."""
+    history = pd.DataFrame(history)
+    epochs = np.arange(1, len(history) + 1)
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for axis, metric in zip(axes, ("loss", "accuracy")):
+        axis.plot(epochs, history[metric], marker="o", label="training")
+        axis.plot(epochs, history[f"val_{metric}"], marker="o", label="validation (held-out participants)")
+        axis.set(xlabel="epoch", ylabel=metric, title=f"Training curve: {metric}")
+        axis.legend()
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def plot_confusion_matrix(matrix, path=None, title="Confusion matrix (test participants)"):
+    """Counts with row-normalised shading: rows are true levels, columns predicted levels."""
+    matrix = np.asarray(matrix)
+    shares = matrix / np.maximum(1, matrix.sum(axis=1, keepdims=True))
+    figure, axis = plt.subplots(figsize=(6, 5))
+    image = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for row in range(matrix.shape[0]):
+        for column in range(matrix.shape[1]):
+            axis.text(column, row, f"{matrix[row, column]}\n({shares[row, column]:.0%})", ha="center",
+                      va="center", color="white" if shares[row, column] > 0.6 else "black")
+    names = [label.replace(" ", "\n") for label in LABELS]
+    axis.set_xticks(range(len(LABELS)), names)
+    axis.set_yticks(range(len(LABELS)), names)
+    axis.set(xlabel="predicted level", ylabel="true level", title=title)
+    figure.colorbar(image, ax=axis, label="share of the true level")
+    figure.tight_layout()
+    return save_figure(figure, path)

@@ -1,0 +1,195 @@
+"""Train the CNN on the crop cache and save the model with its model card.
+
+Setup -> prepare data (participant split) -> build model -> fit with callbacks -> save
+`models/<name>.keras`, `models/<name>.json` (the model card) and `models/<name>_history.csv`,
+each written under a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata as package_metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._io import atomic_open, atomic_write
+from .config import FACE_SIZE, LABELS, MODELS_DIR, SEED, SPLIT_FRACTIONS
+from .dataset import AUGMENTATION, PreparedData, make_pipeline, prepare_data
+from .model import BATCH_NORM_MOMENTUM, DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model
+
+CARD_VERSION = 1
+VERSIONED_PACKAGES = ("tensorflow", "keras", "mediapipe", "numpy", "opencv-contrib-python", "pandas",
+                      "scikit-learn")
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters; every one is recorded in the model card."""
+
+    name: str = "expressiveness_cnn"
+    epochs: int = 50
+    batch_size: int = 32
+    learning_rate: float = 0.001
+    early_stopping_patience: int = 10  # epochs without a lower validation loss
+    reduce_lr_patience: int = 5
+    reduce_lr_factor: float = 0.5
+    min_learning_rate: float = 1e-6
+    augment: bool = True
+    class_weighting: bool = True  # "balanced" weights from the training split
+    thresholds: object = "default"  # "default", "tertiles" or (low, high)
+    split_fractions: tuple = SPLIT_FRACTIONS
+    seed: int = SEED
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} is {value!r}; expected a whole number >= 1.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate is {self.learning_rate!r}; expected a positive number such as 0.001.")
+        if not self.name or any(char in self.name for char in "/\\") or self.name.startswith("."):
+            raise ValueError(f"name is {self.name!r}; expected a plain file name such as 'expressiveness_cnn'.")
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    card_path: Path
+    history_path: Path
+    card: dict
+    seconds: float
+
+    def text(self) -> str:
+        history = self.card["history"]
+        best = int(np.argmin(history["val_loss"]))
+        test = self.card["metrics"]["test_frame"]
+        return (f"Trained {len(history['loss'])} epochs in {self.seconds:.0f} s; best epoch {best + 1} "
+                f"(validation loss {history['val_loss'][best]:.3f}, accuracy {history['val_accuracy'][best]:.3f}); "
+                f"test frame accuracy {test['accuracy']:.3f} on {test['crops']} crops of held-out participants. "
+                f"Saved {self.model_path} and {self.card_path}.")
+
+
+def model_paths(models_dir: str | Path, name: str) -> tuple[Path, Path, Path]:
+    """(model .keras, model card .json, history .csv) for a model name."""
+    models_dir = Path(models_dir)
+    return models_dir / f"{name}.keras", models_dir / f"{name}.json", models_dir / f"{name}_history.csv"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = package_metadata.version(name)
+        except package_metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def compile_model(model, learning_rate: float):
+    import keras
+
+    # XLA (jit_compile) makes this small CNN 3-4x slower on CPU (benchmarks/bench_train.py).
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=False)
+    return model
+
+
+def fit(data: PreparedData, config: TrainConfig, checkpoint_path: Path, verbose: int = 1):
+    """Build, compile and fit the model; returns (model, history dict)."""
+    import keras
+
+    keras.utils.set_random_seed(config.seed)  # Python, NumPy and TensorFlow
+    train, validation = data.splits["train"], data.splits["validation"]
+    model = compile_model(build_model((FACE_SIZE, FACE_SIZE, 1), len(LABELS)), config.learning_rate)
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.early_stopping_patience,
+                                      restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.reduce_lr_factor,
+                                          patience=config.reduce_lr_patience, min_lr=config.min_learning_rate),
+        keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor="val_loss", save_best_only=True),
+    ]
+    history = model.fit(
+        make_pipeline(train.crops, train.labels, config.batch_size, training=True, seed=config.seed,
+                      augment=config.augment),
+        validation_data=make_pipeline(validation.crops, validation.labels, config.batch_size),
+        epochs=config.epochs, callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles
+        class_weight=data.class_weights if config.class_weighting else None)
+    return model, {key: [float(value) for value in values] for key, values in history.history.items()}
+
+
+def build_card(config: TrainConfig, data: PreparedData, history: dict, test_metrics: dict,
+               seconds: float) -> dict:
+    return {
+        "card_version": CARD_VERSION,
+        "name": config.name,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "labels": list(LABELS),
+        "thresholds": list(data.thresholds),
+        "threshold_source": data.threshold_source,
+        "input_shape": [FACE_SIZE, FACE_SIZE, 1],
+        "preprocessing": PREPROCESSING,
+        "architecture": {"builder": "expressiveness.model.build_model", "dense_activation": "relu",
+                         "batch_norm_momentum": BATCH_NORM_MOMENTUM, "note": DENSE_ACTIVATION_NOTE},
+        "inference": "Predictor: compiled tf.function over the Keras model, faces of a frame batched",
+        "augmentation": dict(AUGMENTATION) if config.augment else None,
+        "class_weights": {LABELS[index]: weight for index, weight in data.class_weights.items()}
+        if config.class_weighting else None,
+        "training": {**asdict(config), "optimizer": "Adam", "loss": "categorical_crossentropy",
+                     "early_stopping": "val_loss, best weights restored", "seconds": round(seconds, 1)},
+        "data": {"cache_dir": str(data.cache_dir), "summary": data.summary()},
+        "splits": {name: {"participants": split.participants, "clips": split.clips["id"].tolist(),
+                          "crops": int(len(split.labels)), "class_counts": split.class_counts()}
+                   for name, split in data.splits.items()},
+        "history": history,
+        "metrics": test_metrics,
+        "versions": package_versions(),
+    }
+
+
+def train_model(metadata_path: str | Path, cache_dir: str | Path, models_dir: str | Path = MODELS_DIR,
+                config: TrainConfig | None = None, overwrite: bool = False, verbose: int = 1,
+                data: PreparedData | None = None) -> TrainResult:
+    """Train on the cached crops of a data set and save model, card and history.
+
+    Raises FileExistsError if the model exists and overwrite is False (checked before any
+    work), DatasetError / MetadataError for unusable data.
+    """
+    config = config or TrainConfig()
+    model_path, card_path, history_path = model_paths(models_dir, config.name)
+    if model_path.exists() and not overwrite:
+        raise FileExistsError(f"{model_path} exists; pass overwrite=True (--overwrite) to replace it, or "
+                              f"choose another name (--name).")
+    Path(models_dir).mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    data = data or prepare_data(metadata_path, cache_dir, config.thresholds, config.split_fractions, config.seed)
+    checkpoint_path = Path(models_dir) / f".{config.name}.best.keras"
+    try:
+        model, history = fit(data, config, checkpoint_path, verbose)
+    finally:
+        checkpoint_path.unlink(missing_ok=True)
+    test = data.splits["test"]
+    loss, accuracy = model.evaluate(make_pipeline(test.crops, test.labels, config.batch_size), verbose=0)
+    metrics = {"test_frame": {"loss": float(loss), "accuracy": float(accuracy), "crops": int(len(test.labels))}}
+    seconds = time.perf_counter() - started
+    card = build_card(config, data, history, metrics, seconds)
+
+    # A .keras file is a zip; Keras picks the format from the suffix, so the temporary keeps it.
+    temporary = model_path.with_name(f".{model_path.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(temporary)
+        os.replace(temporary, model_path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    atomic_write(card_path, json.dumps(card, indent=2))
+    with atomic_open(history_path) as handle:
+        frame = pd.DataFrame(history)
+        frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
+        handle.write(frame.to_csv(index=False).encode("utf-8"))
+    return TrainResult(model_path, card_path, history_path, card, seconds)

@@ -1,0 +1,74 @@
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from expressiveness.model import ModelFileError, build_model, load_model
+
+
+def test_architecture_is_pinned():
+    model = build_model()
+    assert [(type(layer).__name__, getattr(layer, "filters", None) or getattr(layer, "units", None))
+            for layer in model.layers] == [
+        ("Rescaling", None),
+        ("Conv2D", 32), ("BatchNormalization", None), ("Activation", None), ("MaxPooling2D", None), ("Dropout", None),
+        ("Conv2D", 64), ("BatchNormalization", None), ("Activation", None), ("MaxPooling2D", None), ("Dropout", None),
+        ("Conv2D", 128), ("BatchNormalization", None), ("Activation", None), ("MaxPooling2D", None), ("Dropout", None),
+        ("Flatten", None), ("Dense", 256), ("BatchNormalization", None), ("Activation", None), ("Dropout", None),
+        ("Dense", 3)]
+    assert model.count_params() == 1_275_267
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.25] * 3 + [0.5]
+    assert all(layer.padding == "same" and layer.kernel_size == (3, 3)
+               for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    assert model.layers[-1].activation.__name__ == "softmax"
+    assert model.output_shape == (None, 3)
+
+
+def test_load_model_errors(trained_model, tmp_path):
+    missing = tmp_path / "none.keras"
+    with pytest.raises(FileNotFoundError) as caught:
+        load_model(missing)
+    assert str(caught.value) == (f"{missing}: model file not found; train one with `expressiveness train` or run "
+                                 f"the training notebook.")
+
+    no_card = tmp_path / "lonely.keras"
+    shutil.copy(trained_model.model_path, no_card)
+    with pytest.raises(FileNotFoundError, match=r"lonely.json: model card not found"):
+        load_model(no_card)
+
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip" * 10)
+    shutil.copy(trained_model.card_path, tmp_path / "corrupt.json")
+    with pytest.raises(ModelFileError, match=rf"^{corrupt}: cannot load the model \(.*\); expected a .keras file "
+                                             rf"saved by expressiveness training.$"):
+        load_model(corrupt)
+
+
+def test_card_that_does_not_match_the_model(trained_model, tmp_path):
+    wrong_shape = tmp_path / "wide.keras"
+    build_model((64, 64, 1)).save(wrong_shape)
+    shutil.copy(trained_model.card_path, tmp_path / "wide.json")
+    with pytest.raises(ModelFileError) as caught:
+        load_model(wrong_shape)
+    assert str(caught.value) == (f"{wrong_shape}: the model takes input (64, 64, 1) but its card wide.json says "
+                                 f"(48, 48, 1); expected them to match.")
+
+    relabelled = tmp_path / "relabelled.keras"
+    shutil.copy(trained_model.model_path, relabelled)
+    card = json.loads(trained_model.card_path.read_text())
+    card["labels"] = card["labels"][::-1]
+    (tmp_path / "relabelled.json").write_text(json.dumps(card))
+    with pytest.raises(ModelFileError, match="expected 3 outputs in the order"):
+        load_model(relabelled)
+
+
+def test_saved_model_reloads_in_safe_mode_with_identical_predictions(trained_model, separable_data):
+    model, card = load_model(trained_model.model_path)
+    crops = np.random.default_rng(0).integers(0, 256, (10, 48, 48, 1)).astype("float32")
+    reloaded = model.predict(crops, verbose=0)
+    again = load_model(trained_model.model_path)[0].predict(crops, verbose=0)
+    np.testing.assert_array_equal(reloaded, again)
+    np.testing.assert_allclose(reloaded.sum(axis=1), 1.0, rtol=1e-5)
+    assert card["labels"] == ["Reserved Expression", "Balanced Expression", "Expressive"]
