@@ -14,12 +14,18 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+NOTEBOOK := Facial_Expression_Expressiveness_Recognition.ipynb
+
+# Builds the demo data set if FYP/RecruitView_Data is empty, then runs the training notebook in
+# quick mode (extract, train, evaluate); the executed copy is outputs/$(NOTEBOOK).
 demo: $(STAMP)
-	$(BIN)/expressiveness demo-data
-	$(BIN)/expressiveness extract
+	test -f FYP/RecruitView_Data/metadata.jsonl || $(BIN)/expressiveness demo-data
+	EXPRESSIVENESS_QUICK=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter nbconvert --to notebook --execute \
+		--ExecutePreprocessor.timeout=1800 --output-dir outputs $(NOTEBOOK)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python benchmarks/bench_train.py
