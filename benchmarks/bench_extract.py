@@ -30,12 +30,14 @@ from expressiveness.metadata import load_metadata  # noqa: E402
 from expressiveness.video import iter_frames, probe_video  # noqa: E402
 
 
-def loop_clip(source: Path, target: Path, seconds: float) -> int:
-    """Write `source` repeated (forwards, then backwards, so motion stays smooth) to `seconds`."""
+def loop_clip(source: Path, target: Path, seconds: float, fps: float | None = None) -> int:
+    """Write `source` repeated (forwards, then backwards, so motion stays smooth) to `seconds`,
+    at the source's frame rate or `fps`. Returns the number of frames written."""
     info = probe_video(source)
+    fps = fps or info.fps
     frames = [frame.image for frame in iter_frames(source)]
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), info.fps, (info.width, info.height))
-    wanted = int(seconds * info.fps)
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, (info.width, info.height))
+    wanted = int(seconds * fps)
     sequence = frames + frames[::-1]
     for number in range(wanted):
         writer.write(sequence[number % len(sequence)])

@@ -13,7 +13,20 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import CACHE_DIR, DATA_DIR, METADATA_FILE, MODELS_DIR
+from .config import (
+    BATCH_SIZE,
+    CACHE_DIR,
+    DATA_DIR,
+    DEFAULT_MODEL,
+    DEFAULT_MODEL_NAME,
+    EARLY_STOPPING_PATIENCE,
+    EPOCHS,
+    LEARNING_RATE,
+    METADATA_FILE,
+    MODELS_DIR,
+    REPORTS_DIR,
+    SEED,
+)
 
 
 def _add_demo_data(commands) -> None:
@@ -94,9 +107,6 @@ def _parse_thresholds(text: str):
 
 
 def _add_train(commands) -> None:
-    from .train import TrainConfig
-
-    defaults = TrainConfig()
     parser = commands.add_parser(
         "train", help="train the CNN on the crop cache (participant split) and save model + model card",
         description="Train the 3-block CNN on cached face crops, split by participant. Writes MODELS/NAME.keras, "
@@ -104,17 +114,17 @@ def _add_train(commands) -> None:
     parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
     parser.add_argument("--cache", default=str(CACHE_DIR), help=f"crop cache from extract (default: {CACHE_DIR})")
     parser.add_argument("--models", default=str(MODELS_DIR), help=f"output folder (default: {MODELS_DIR})")
-    parser.add_argument("--name", default=defaults.name, help=f"model name (default: {defaults.name})")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"at most (default: {defaults.epochs})")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size,
-                        help=f"(default: {defaults.batch_size})")
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate,
-                        help=f"Adam learning rate (default: {defaults.learning_rate})")
-    parser.add_argument("--patience", type=int, default=defaults.early_stopping_patience,
-                        help=f"early-stopping patience in epochs (default: {defaults.early_stopping_patience})")
+    parser.add_argument("--name", default=DEFAULT_MODEL_NAME, help=f"model name (default: {DEFAULT_MODEL_NAME})")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"at most (default: {EPOCHS})")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help=f"(default: {BATCH_SIZE})")
+    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE,
+                        help=f"Adam learning rate (default: {LEARNING_RATE})")
+    parser.add_argument("--patience", type=int, default=EARLY_STOPPING_PATIENCE,
+                        help=f"early-stopping patience in epochs (default: {EARLY_STOPPING_PATIENCE})")
     parser.add_argument("--thresholds", type=_parse_thresholds, default="default",
                         help="cut points: default (-0.303,0.294), tertiles (of the training split), or LOW,HIGH")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help=f"(default: {defaults.seed})")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"(default: {SEED})")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
     parser.add_argument("--no-class-weights", action="store_true", help="train without balanced class weights")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing model of that name")
@@ -145,8 +155,7 @@ def _add_evaluate(commands) -> None:
         description="Frame- and video-level metrics on the test participants recorded in the model card, with "
                     "majority-class and stratified-random baselines. Writes NAME_evaluation.json and "
                     "NAME_confusion.png beside the model.")
-    parser.add_argument("--model", default=str(MODELS_DIR / "expressiveness_cnn.keras"),
-                        help="the .keras model (default: models/expressiveness_cnn.keras)")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"the .keras model (default: {DEFAULT_MODEL})")
     parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
     parser.add_argument("--cache", default=str(CACHE_DIR), help=f"crop cache from extract (default: {CACHE_DIR})")
     parser.add_argument("--out", help="report JSON (default: beside the model, NAME_evaluation.json)")
@@ -167,6 +176,173 @@ def _run_evaluate(args) -> int:
     return 0
 
 
+def _add_analysis_options(parser) -> None:
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"trained model (default: {DEFAULT_MODEL})")
+    parser.add_argument("--backend", choices=("tflite", "tf.function"), default="tflite",
+                        help="inference engine (default: tflite, the fastest per frame)")
+    parser.add_argument("--detector", choices=("short", "full"), default="short",
+                        help="MediaPipe model: short range (within ~2 m) or full range (default: short)")
+    parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold (default: 0.5)")
+    parser.add_argument("--face", choices=("largest", "most_confident", "most_central"), default="largest",
+                        help="the interviewee among several faces, for the table (default: largest)")
+
+
+def _options(args, smoothing):
+    from .timeline import AnalysisOptions
+
+    return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing, detector_model=args.detector,
+                           min_confidence=args.min_confidence, face_selection=args.face, backend=args.backend)
+
+
+def _add_analyze(commands) -> None:
+    parser = commands.add_parser(
+        "analyze", help="analyse interview videos: per-frame table, summary, timeline figure",
+        description="Analyse video files and folders (searched recursively). Per video: NAME_frames.csv (one row "
+                    "per frame, with or without a face), NAME_summary.json, NAME_timeline.png and optionally "
+                    "NAME_annotated.mp4; plus summary.csv and run_report.json. Reruns skip finished videos.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
+    parser.add_argument("--out", default=str(REPORTS_DIR / "analysis"),
+                        help=f"output folder (default: {REPORTS_DIR / 'analysis'})")
+    parser.add_argument("--every", type=int, default=1, help="analyse every K-th frame (default: 1, all)")
+    parser.add_argument("--smoothing", type=float, default=None,
+                        help="EMA weight of the newest frame in (0, 1] (default: none, raw per-frame values)")
+    parser.add_argument("--annotate", action="store_true", help="also write NAME_annotated.mp4")
+    parser.add_argument("--no-figures", action="store_true", help="no timeline PNG")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes, one video each (default: 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_analysis_options(parser)
+    parser.set_defaults(run=_run_analyze)
+
+
+def _run_analyze(args) -> int:
+    from . import plots
+    from .timeline import analyze_paths
+
+    if args.every < 1:
+        raise ValueError(f"--every is {args.every}; expected a whole number >= 1.")
+    report = analyze_paths(args.paths, args.model, args.out, _options(args, args.smoothing), args.workers,
+                           annotate=plots.annotate_frame if args.annotate else None,
+                           figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress)
+    for failure in report.failures:
+        print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
+    print(report.text())
+    return 0 if report.analyzed else 1
+
+
+def _add_live(commands) -> None:
+    parser = commands.add_parser(
+        "live", help="live demo: webcam or video file with boxes, levels and FPS",
+        description="Classify faces live from a camera (default: camera 0) or a video file. Each face gets a box "
+                    "and its level with probability, colour-coded; 'q' or Esc quits.")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--camera", type=int, default=0, help="camera index (default: 0)")
+    source.add_argument("--source", help="a video file instead of the camera")
+    parser.add_argument("--no-display", action="store_true", help="no window (for servers); use with --output/--csv")
+    parser.add_argument("--output", help="write the annotated video here (MP4)")
+    parser.add_argument("--csv", help="write the per-frame table here")
+    parser.add_argument("--smoothing", type=float, default=0.4,
+                        help="EMA weight of the newest frame in (0, 1]; 1 turns smoothing off (default: 0.4)")
+    parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    _add_analysis_options(parser)
+    parser.set_defaults(run=_run_live)
+
+
+def _run_live(args) -> int:
+    import itertools
+    import time
+
+    import cv2
+
+    from . import plots
+    from .video import iter_camera, iter_frames, probe_video
+
+    # Model, source and camera are checked before TensorFlow loads, so a mistake fails in a second.
+    if not Path(args.model).exists():
+        raise FileNotFoundError(f"no model at {args.model}; train one with `make demo` (demo data) or "
+                                f"`expressiveness train`, or pass --model PATH.")
+    if args.source:
+        info = probe_video(args.source)
+        frames, fps_out = iter_frames(args.source, info=info), info.fps
+    else:
+        frames, fps_out = iter_camera(args.camera), 30.0
+    first = next(frames, None)
+    if first is None:
+        raise ValueError(f"{args.source or f'camera {args.camera}'} gave no frame; nothing was analysed.")
+    frames = itertools.chain([first], frames)
+
+    from .faces import FaceDetector
+    from .predict import Predictor
+    from .timeline import FrameAnalyzer, frame_row, frames_table, write_table
+
+    display = not args.no_display
+    if display and sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
+            and not os.environ.get("WAYLAND_DISPLAY"):
+        print("No display found (DISPLAY is not set): running without a window.", file=sys.stderr)
+        display = False
+    predictor = Predictor(args.model, args.backend)
+    smoothing = None if args.smoothing >= 1 else args.smoothing
+    rows, writer, fps, shown = [], None, None, 0
+    started = time.perf_counter()
+    with FaceDetector(args.detector, args.min_confidence) as detector:
+        analyzer = FrameAnalyzer(predictor, detector, _options(args, smoothing))
+        try:
+            for frame in frames:
+                tick = time.perf_counter()
+                result = analyzer.analyze(frame)
+                rows.append(frame_row(result, predictor.labels))
+                canvas = plots.annotate_frame(frame.image, result.faces, result.probabilities, predictor.labels,
+                                              fps=fps)
+                if args.output:
+                    if writer is None:
+                        writer = cv2.VideoWriter(args.output, cv2.VideoWriter_fourcc(*"mp4v"), fps_out,
+                                                 (canvas.shape[1], canvas.shape[0]))
+                    writer.write(canvas)
+                if display:
+                    cv2.imshow("Expressiveness (q or Esc quits)", canvas)
+                    if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                        break
+                current = 1.0 / max(time.perf_counter() - tick, 1e-6)
+                fps = current if fps is None else 0.9 * fps + 0.1 * current
+                shown += 1
+                if args.max_frames and shown >= args.max_frames:
+                    break
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if writer is not None:
+                writer.release()
+            if display:
+                cv2.destroyAllWindows()
+    table = frames_table(rows)
+    if args.csv:
+        write_table(table, args.csv)
+    elapsed = time.perf_counter() - started
+    print(f"{len(table)} frames, a face in {table['success'].mean():.0%} of them, {len(table) / elapsed:.1f} "
+          f"frames/s overall." + (f" Video: {args.output}." if args.output else "")
+          + (f" Table: {args.csv}." if args.csv else ""))
+    return 0
+
+
+def _add_check(commands) -> None:
+    parser = commands.add_parser(
+        "check", help="check the installation: packages, MediaPipe, camera, model, speed",
+        description="Check the environment, the MediaPipe face models, face detection on real footage, the "
+                    "camera, the model and its card, and end-to-end speed. Exit code 0 unless a check FAILs.")
+    parser.add_argument("--no-camera", action="store_true", help="do not try to open a camera")
+    parser.add_argument("--camera", type=int, default=0, help="camera index to try (default: 0)")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model to check (default: {DEFAULT_MODEL})")
+    parser.add_argument("--data", default=str(DATA_DIR), help=f"data folder with test footage (default: {DATA_DIR})")
+    parser.set_defaults(run=_run_check)
+
+
+def _run_check(args) -> int:
+    from .system_check import format_table, run_checks
+
+    checks = run_checks(args.model, None if args.no_camera else args.camera, Path(args.data))
+    print(format_table(checks))
+    return 1 if any(check.status == "FAIL" for check in checks) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="expressiveness",
@@ -178,27 +354,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_extract(commands)
     _add_train(commands)
     _add_evaluate(commands)
+    _add_analyze(commands)
+    _add_live(commands)
+    _add_check(commands)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Run the command line; `prog` names a top-level script that runs one subcommand
+    (argv then starts with that subcommand) in usage lines and error messages."""
     parser = build_parser()
+    if prog is not None:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        subparsers = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+        subparsers.choices[argv[0]].prog = prog
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 1
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
+    name = prog or f"expressiveness {args.command}"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
     from .demo_data import DemoDataError
+    from .video import CameraError
 
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, FileExistsError, DemoDataError) as error:
-        # MetadataError and UnreadableVideoError are ValueErrors: one line, no traceback.
-        print(f"expressiveness {args.command}: error: {error}", file=sys.stderr)
+    except (ValueError, FileNotFoundError, FileExistsError, DemoDataError, CameraError) as error:
+        # MetadataError, UnreadableVideoError and ModelFileError are ValueErrors: one line, no traceback.
+        print(f"{name}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"expressiveness {args.command}: interrupted; finished work is kept, rerun to resume.",
-              file=sys.stderr)
+        print(f"{name}: interrupted; finished work is kept, rerun to resume.", file=sys.stderr)
         return 130
 
 

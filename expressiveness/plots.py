@@ -93,3 +93,59 @@ def plot_confusion_matrix(matrix, path=None, title="Confusion matrix (test parti
     figure.colorbar(image, ax=axis, label="share of the true level")
     figure.tight_layout()
     return save_figure(figure, path)
+
+
+def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
+    """The three level probabilities over time, with the face-present track below."""
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(11, 4.8), sharex=True,
+                                         gridspec_kw={"height_ratios": [4, 1]})
+    time_s = table["timestamp"].to_numpy(dtype="float64")
+    for column, label, color in zip(("prob_reserved", "prob_balanced", "prob_expressive"), LABELS, LEVEL_COLORS):
+        top.plot(time_s, table[column].to_numpy(dtype="float64", na_value=np.nan), label=label, color=color)
+    top.set(ylabel="probability", ylim=(-0.02, 1.02))
+    title = "Expressiveness over time"
+    if summary:
+        title = (f"{Path(summary.get('video', '')).name}: dominant {summary.get('dominant_level') or 'none'}, "
+                 f"face in {summary.get('face_share', 0):.0%} of frames")
+    top.set_title(title)
+    top.legend(loc="upper right", fontsize=9)
+    top.grid(alpha=0.3)
+    bottom.fill_between(time_s, table["success"].to_numpy(dtype="float64"), step="mid", color="#55A868")
+    bottom.set(xlabel="time (s)", ylabel="face", ylim=(0, 1.05), yticks=[0, 1])
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def level_color_bgr(label: str) -> tuple[int, int, int]:
+    """OpenCV BGR colour of a level (the same hues as the figures)."""
+    hex_color = LEVEL_COLORS[LABELS.index(label)] if label in LABELS else "#FFFFFF"
+    red, green, blue = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return blue, green, red
+
+
+def annotate_frame(image: np.ndarray, faces, probabilities, labels=LABELS, info: dict | None = None,
+                   fps: float | None = None) -> np.ndarray:
+    """A copy of a BGR frame with a box per face, labelled "Balanced Expression: 0.87" in the
+    level's colour, and an FPS readout when fps is given."""
+    import cv2
+
+    canvas = image.copy()
+    for face, face_probabilities in zip(faces, probabilities):
+        best = int(np.argmax(face_probabilities))
+        label = labels[best]
+        color = level_color_bgr(label)
+        cv2.rectangle(canvas, (face.x, face.y), (face.x + face.width, face.y + face.height), color, 2)
+        text = f"{label}: {face_probabilities[best]:.2f}"
+        (width, height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2)
+        top = max(0, face.y - height - baseline - 6)
+        cv2.rectangle(canvas, (face.x, top), (face.x + width + 6, top + height + baseline + 6), color, -1)
+        cv2.putText(canvas, text, (face.x + 3, top + height + 3), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
+                    (255, 255, 255), 2, cv2.LINE_AA)
+    if fps is not None:
+        cv2.putText(canvas, f"FPS: {fps:.1f}", (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 255, 0), 2, cv2.LINE_AA)
+    return canvas
+
+
+def save_timeline(table: pd.DataFrame, summary: dict, path) -> None:
+    """plot_timeline for batch analysis: write the PNG and free the figure."""
+    plt.close(plot_timeline(table, summary, path))

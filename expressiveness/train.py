@@ -20,7 +20,18 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_open, atomic_write
-from .config import FACE_SIZE, LABELS, MODELS_DIR, SEED, SPLIT_FRACTIONS
+from .config import (
+    BATCH_SIZE,
+    DEFAULT_MODEL_NAME,
+    EARLY_STOPPING_PATIENCE,
+    EPOCHS,
+    FACE_SIZE,
+    LABELS,
+    LEARNING_RATE,
+    MODELS_DIR,
+    SEED,
+    SPLIT_FRACTIONS,
+)
 from .dataset import AUGMENTATION, PreparedData, make_pipeline, prepare_data
 from .model import BATCH_NORM_MOMENTUM, DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model
 
@@ -33,11 +44,11 @@ VERSIONED_PACKAGES = ("tensorflow", "keras", "mediapipe", "numpy", "opencv-contr
 class TrainConfig:
     """Hyperparameters; every one is recorded in the model card."""
 
-    name: str = "expressiveness_cnn"
-    epochs: int = 50
-    batch_size: int = 32
-    learning_rate: float = 0.001
-    early_stopping_patience: int = 10  # epochs without a lower validation loss
+    name: str = DEFAULT_MODEL_NAME
+    epochs: int = EPOCHS
+    batch_size: int = BATCH_SIZE
+    learning_rate: float = LEARNING_RATE
+    early_stopping_patience: int = EARLY_STOPPING_PATIENCE  # epochs without a lower validation loss
     reduce_lr_patience: int = 5
     reduce_lr_factor: float = 0.5
     min_learning_rate: float = 1e-6

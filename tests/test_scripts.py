@@ -1,0 +1,77 @@
+"""The top-level scripts as a user runs them: exit codes and the exact messages."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_script(name, *args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / name), *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+@pytest.mark.parametrize("script", ["real_time_demo.py", "test_system.py"])
+def test_help(script):
+    result = run_script(script, "--help")
+    assert result.returncode == 0 and result.stdout.startswith(f"usage: {script}")
+
+
+def test_demo_on_a_file_headless(demo_dir, trained_model, tmp_path):
+    clip = demo_dir / "videos" / "vid_0016.mp4"
+    result = run_script("real_time_demo.py", "--source", clip, "--no-display", "--output", tmp_path / "out.mp4",
+                        "--csv", tmp_path / "out.csv", "--model", trained_model.model_path)
+    assert result.returncode == 0, result.stderr
+    source, written = cv2.VideoCapture(str(clip)), cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    assert int(written.get(cv2.CAP_PROP_FRAME_COUNT)) == int(source.get(cv2.CAP_PROP_FRAME_COUNT)) == 56
+    ok, frame = written.read()
+    assert ok and frame.shape == (480, 640, 3)
+    table = pd.read_csv(tmp_path / "out.csv")
+    assert len(table) == 56 and set(table["success"]) == {0, 1}
+    assert result.stdout.startswith("56 frames, a face in")
+
+
+def test_demo_without_a_model(tmp_path):
+    result = run_script("real_time_demo.py", "--no-display", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("real_time_demo.py: error: no model at models/expressiveness_cnn.keras; train "
+                                     "one with `make demo` (demo data) or `expressiveness train`, or pass --model PATH.")
+
+
+def test_demo_with_a_missing_source(trained_model, tmp_path):
+    result = run_script("real_time_demo.py", "--source", tmp_path / "gone.mp4", "--model", trained_model.model_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"real_time_demo.py: error: {tmp_path / 'gone.mp4'}: video file not found."
+
+
+def test_demo_with_a_camera_that_does_not_exist(trained_model):
+    result = run_script("real_time_demo.py", "--camera", "42", "--no-display", "--model", trained_model.model_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "real_time_demo.py: error: camera 42 cannot be opened (no camera at that index, no permission, or it is in "
+        "use); use --source VIDEO to run on a video file instead.")
+
+
+def _rows(stdout):
+    return {line[:23].strip(): line[23:].split()[0] for line in stdout.splitlines()[2:] if line[23:].strip()}
+
+
+def test_system_check_passes_with_a_model_and_warns_about_the_camera(demo_dir, trained_model):
+    result = run_script("test_system.py", "--model", trained_model.model_path, "--data", demo_dir)
+    rows = _rows(result.stdout)
+    assert result.returncode == 0, result.stdout
+    assert rows["camera"] in ("OK", "WARN") and rows["model"] == "OK" and rows["face detection"] == "OK"
+    assert rows["MediaPipe face models"] == "OK" and rows["end-to-end speed"] in ("OK", "WARN")
+
+
+def test_system_check_fails_without_a_model(demo_dir, tmp_path):
+    result = run_script("test_system.py", "--no-camera", "--model", tmp_path / "none.keras", "--data", demo_dir)
+    rows = _rows(result.stdout)
+    assert result.returncode == 1
+    assert rows["model"] == "FAIL" and rows["camera"] == "WARN"
+    assert f"no model at {tmp_path / 'none.keras'}; train one with `make demo` or `expressiveness train`" in result.stdout
