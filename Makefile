@@ -16,12 +16,28 @@ setup: $(STAMP)
 
 NOTEBOOK := Facial_Expression_Expressiveness_Recognition.ipynb
 
-# Builds the demo data set if FYP/RecruitView_Data is empty, then runs the training notebook in
-# quick mode (extract, train, evaluate); the executed copy is outputs/$(NOTEBOOK).
+DEMO_CLIP := FYP/RecruitView_Data/videos/vid_0016.mp4
+
+# Builds the demo data set if FYP/RecruitView_Data is empty, runs the training notebook in quick
+# mode (extract, train, evaluate; the executed copy is outputs/$(NOTEBOOK)), analyses one clip,
+# and checks the installation. A rerun reuses the data set, the crop cache and finished analyses.
 demo: $(STAMP)
 	test -f FYP/RecruitView_Data/metadata.jsonl || $(BIN)/expressiveness demo-data
 	EXPRESSIVENESS_QUICK=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter nbconvert --to notebook --execute \
 		--ExecutePreprocessor.timeout=1800 --output-dir outputs $(NOTEBOOK)
+	$(BIN)/expressiveness analyze $(DEMO_CLIP) --out outputs/analysis --annotate
+	$(BIN)/python test_system.py --no-camera
+	@echo ""
+	@echo "Demo finished. Outputs:"
+	@echo "  data set        FYP/RecruitView_Data/ (metadata.jsonl, videos/; synthetic labels)"
+	@echo "  face crops      cache_quick/ (manifest.csv, crops/)"
+	@echo "  model + card    models/expressiveness_cnn.keras, models/expressiveness_cnn.json"
+	@echo "  evaluation      models/expressiveness_cnn_evaluation.json, _confusion.png, _curves.png"
+	@echo "  notebook run    outputs/$(NOTEBOOK)"
+	@echo "  clip analysis   outputs/analysis/vid_0016_frames.csv, _summary.json, _timeline.png, _annotated.mp4"
+	@echo "Try next:"
+	@echo "  .venv/bin/python real_time_demo.py                        # webcam, 'q' quits"
+	@echo "  .venv/bin/expressiveness analyze your_videos/ --out reports/mine"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

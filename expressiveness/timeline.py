@@ -199,10 +199,16 @@ def analyze_video(path: str | Path, predictor: Predictor, detector: FaceDetector
     summary = {"video": str(path), "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),
                "frames_total": info.frame_count, **summarize(table, predictor.labels),
                "model": predictor.name, "model_path": str(predictor.model_path),
+               "model_modified": _modified(predictor.model_path),
                "thresholds": list(predictor.thresholds), "backend": predictor.backend, "every": options.every,
                "smoothing": options.smoothing, "seconds": round(seconds, 2),
                "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None}
     return VideoAnalysis(table, summary)
+
+
+def _modified(path: Path) -> str:
+    """A model file's modification time, to tell a retrained model from the one a summary used."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(Path(path).stat().st_mtime))
 
 
 def write_table(table: pd.DataFrame, csv_path: str | Path) -> list[Path]:
@@ -304,17 +310,20 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
     videos, failures = find_videos(paths)
     report = RunReport(out_dir, failures=failures)
     names = output_names(videos)
+    if videos and not Path(model_path).exists():
+        raise FileNotFoundError(f"{model_path}: model file not found; train one with `expressiveness train` "
+                                f"or `make demo`.")
     todo = []
     for video in videos:
         done = out_dir / f"{names[video]}_summary.json"
-        if done.exists():
-            report.analyzed.append(json.loads(done.read_text(encoding="utf-8")))
+        finished = json.loads(done.read_text(encoding="utf-8")) if done.exists() else None
+        # A summary made with another model, or before the model was retrained, is redone.
+        if finished and finished.get("model_path") == str(model_path) \
+                and finished.get("model_modified") == _modified(Path(model_path)):
+            report.analyzed.append(finished)
             report.skipped += 1
         else:
             todo.append((str(video), names[video], str(out_dir), annotate, figure))
-    if todo and not Path(model_path).exists():
-        raise FileNotFoundError(f"{model_path}: model file not found; train one with `expressiveness train` "
-                                f"or `make demo`.")
     workers = max(1, min(workers, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="Analysing videos", unit="video", disable=not progress)
     try:

@@ -92,3 +92,17 @@ def test_the_box_is_drawn_where_the_detector_found_the_face(face_frame):
     inside = changed[face.y + 5:face.y + face.height - 5, face.x + 5:face.x + face.width - 5]
     assert not inside.any()  # the face itself is left untouched
     assert changed[: face.y].any()  # the "Balanced Expression: 0.87" label sits above the box
+
+
+def test_a_retrained_model_makes_the_rerun_analyse_again(demo_dir, trained_model, tmp_path):
+    import os
+    import shutil
+
+    model = tmp_path / "m.keras"
+    shutil.copy(trained_model.model_path, model)
+    shutil.copy(trained_model.card_path, tmp_path / "m.json")
+    clip = demo_dir / "videos" / "vid_0001.mp4"
+    analyze_paths([clip], model, tmp_path / "out", progress=False)
+    assert analyze_paths([clip], model, tmp_path / "out", progress=False).skipped == 1
+    os.utime(model, (1_000_000_000, 1_000_000_000))  # as if retrained at another time
+    assert analyze_paths([clip], model, tmp_path / "out", progress=False).skipped == 0
