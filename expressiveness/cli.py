@@ -343,6 +343,87 @@ def _run_check(args) -> int:
     return 1 if any(check.status == "FAIL" for check in checks) else 0
 
 
+def _add_stats(commands) -> None:
+    parser = commands.add_parser(
+        "stats", help="fast statistics of facial_expression on the first N records (no video decoding)",
+        description="Statistics of facial_expression, candidate cut points and level balance on the first N "
+                    "records of a metadata.jsonl, read in non-strict mode (bad lines are reported and skipped).")
+    parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
+    parser.add_argument("--limit", type=int, default=500, help="read the first N records (default: 500)")
+    parser.add_argument("--all", action="store_true", help="read every record")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(run=_run_stats)
+
+
+def _run_stats(args) -> int:
+    from .analysis import format_quick_stats, quick_stats, summary_json
+
+    if not args.all and args.limit < 1:
+        raise ValueError(f"--limit is {args.limit}; expected a whole number >= 1, or --all.")
+    result = quick_stats(args.metadata, None if args.all else args.limit)
+    print(summary_json(result) if args.json else format_quick_stats(result))
+    return 0
+
+
+def _add_report(commands) -> None:
+    parser = commands.add_parser(
+        "report", help="full analysis of a data set: figures, video check, report.md",
+        description="Distributions and correlations of the twelve scores, facial_expression by question, "
+                    "duration and quality, variance within and between participants, level balance, a video "
+                    "check and optional face coverage. Writes PNG figures, summary.json, records.csv and "
+                    "report.md into --out.")
+    parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
+    parser.add_argument("--out", default=str(REPORTS_DIR), help=f"output folder (default: {REPORTS_DIR})")
+    videos = parser.add_mutually_exclusive_group()
+    videos.add_argument("--videos", dest="videos", action="store_true", default=True,
+                        help="check that every video exists and opens (default)")
+    videos.add_argument("--no-videos", dest="videos", action="store_false", help="skip the video check")
+    parser.add_argument("--faces", type=int, default=0, metavar="N",
+                        help="detect faces on N sampled frames per video and report the share with a face")
+    parser.add_argument("--workers", type=int, default=4, help="threads probing videos (default: 4)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(run=_run_report)
+
+
+def _run_report(args) -> int:
+    from . import plots
+    from ._io import atomic_write
+    from .analysis import analyze_dataset, report_markdown, summary_json
+    from .config import SCORE_FIELDS, TARGET_SCORE
+
+    result, records = analyze_dataset(args.metadata, args.videos, args.faces, args.workers, not args.no_progress)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    balances = {"default cut points": result["levels_default"]}
+    if result["levels_tertiles"]:
+        balances["tertiles"] = result["levels_tertiles"]
+    for split, balance in (result["levels_by_split"] or {}).items():
+        balances[f"{split} split"] = balance
+    drawings = {
+        "scores": lambda path: plots.plot_score_distributions(records, SCORE_FIELDS, path),
+        "correlations": lambda path: plots.plot_score_correlations(records, SCORE_FIELDS, path),
+        "by_question": lambda path: plots.plot_score_by_question(records, TARGET_SCORE, path),
+        "by_duration_quality": lambda path: plots.plot_score_by_conditions(records, TARGET_SCORE, path),
+        "levels": lambda path: plots.plot_level_balance(balances, path),
+    }
+    figures = {}
+    for key, draw in drawings.items():
+        plots.plt.close(draw(out / f"{key}.png"))
+        figures[key] = f"{key}.png"
+    atomic_write(out / "summary.json", summary_json(result))
+    atomic_write(out / "records.csv", records.drop(columns=["transcript", "gemini_summary"]).to_csv(index=False))
+    atomic_write(out / "report.md", report_markdown(result, figures))
+    videos = result.get("videos")
+    print(f"{result['records_kept']} records ({len(result['dropped'])} lines dropped), {result['participants']} "
+          f"participants." + (f" Videos: {videos['ok']} ok, {videos['missing']} missing, {videos['unreadable']} "
+                              f"unreadable." if videos else "") + f" Report: {out / 'report.md'}")
+    for bad in result["dropped"][:10]:
+        print(f"dropped: {bad['message']}", file=sys.stderr)
+    for bad in (videos or {}).get("bad", [])[:10]:
+        print(f"video {bad['status']}: {bad['error']}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="expressiveness",
@@ -357,6 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analyze(commands)
     _add_live(commands)
     _add_check(commands)
+    _add_stats(commands)
+    _add_report(commands)
     return parser
 
 

@@ -138,12 +138,13 @@ class _LineProblem(Exception):
         self.message = message
 
 
-def scan_metadata(path: str | Path, strict: bool = True) -> tuple[pd.DataFrame, LoadReport]:
+def scan_metadata(path: str | Path, strict: bool = True, limit: int | None = None) -> tuple[pd.DataFrame, LoadReport]:
     """Read a RecruitView metadata.jsonl; see `load_metadata`. Returns (records, report).
 
     With strict=True the first bad line raises `MetadataError`; otherwise bad lines are
-    listed in the report and skipped. A missing file raises FileNotFoundError; a file with
-    no record at all (empty, only blank lines, or every line bad) raises MetadataError.
+    listed in the report and skipped. limit: read only the first `limit` non-blank lines.
+    A missing file raises FileNotFoundError; a file with no record at all (empty, only blank
+    lines, or every line bad) raises MetadataError.
     """
     path = Path(path)
     if not path.is_file():
@@ -156,6 +157,8 @@ def scan_metadata(path: str | Path, strict: bool = True) -> tuple[pd.DataFrame, 
         for line_number, text in enumerate(lines, start=1):
             if not text.strip():
                 continue
+            if limit is not None and report.lines_read >= limit:
+                break
             report.lines_read += 1
             where = f"{path}, line {line_number}"
             try:

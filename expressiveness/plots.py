@@ -149,3 +149,79 @@ def annotate_frame(image: np.ndarray, faces, probabilities, labels=LABELS, info:
 def save_timeline(table: pd.DataFrame, summary: dict, path) -> None:
     """plot_timeline for batch analysis: write the PNG and free the figure."""
     plt.close(plot_timeline(table, summary, path))
+
+
+def plot_score_distributions(records: pd.DataFrame, columns, path=None):
+    """Histogram with KDE of each score, in one grid."""
+    import seaborn as sns
+
+    columns = list(columns)
+    rows = int(np.ceil(len(columns) / 4))
+    figure, axes = plt.subplots(rows, 4, figsize=(16, 3.2 * rows))
+    for axis, column in zip(axes.ravel(), columns):
+        sns.histplot(records[column], kde=True, ax=axis, color="#4C72B0")
+        axis.set(title=column, xlabel="score", ylabel="clips")
+    for axis in axes.ravel()[len(columns):]:
+        axis.axis("off")
+    figure.suptitle("Distributions of the twelve scores (histogram and KDE)")
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def plot_score_correlations(records: pd.DataFrame, columns, path=None):
+    """Heat map of the Pearson correlations between scores."""
+    import seaborn as sns
+
+    figure, axis = plt.subplots(figsize=(10, 8.5))
+    sns.heatmap(records[list(columns)].corr(), annot=True, fmt=".2f", cmap="vlag", vmin=-1, vmax=1, square=True,
+                ax=axis, annot_kws={"size": 8}, cbar_kws={"label": "Pearson r"})
+    axis.set_title("Correlations between scores")
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def plot_score_by_question(records: pd.DataFrame, column: str, path=None):
+    """Box plot of a score per question, in question order."""
+    import seaborn as sns
+
+    order = sorted(records["question_id"].unique(), key=int)
+    figure, axis = plt.subplots(figsize=(max(8, 0.28 * len(order) + 2), 4.5))
+    sns.boxplot(data=records, x="question_id", y=column, order=order, ax=axis, color="#8C8C8C", fliersize=2)
+    axis.set(xlabel="question_id", ylabel=column, title=f"{column} by question")
+    axis.tick_params(axis="x", labelrotation=90, labelsize=7)
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def plot_score_by_conditions(records: pd.DataFrame, column: str, path=None):
+    """Box plots of a score by clip duration and by video quality."""
+    import seaborn as sns
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    durations = [d for d in ("short", "medium", "long") if d in set(records["duration"])]
+    sns.boxplot(data=records, x="duration", y=column, order=durations, ax=left, color="#8C8C8C")
+    left.set(title=f"{column} by duration", xlabel="duration")
+    qualities = [q for q in ("High", "Low") if q in set(records["video_quality"])]
+    sns.boxplot(data=records, x="video_quality", y=column, order=qualities, ax=right, color="#8C8C8C")
+    right.set(title=f"{column} by video quality", xlabel="video_quality")
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def plot_level_balance(balances: dict[str, dict], path=None):
+    """Grouped bars: clips per level under each named balance (e.g. default, tertiles, splits)."""
+    names = list(balances)
+    figure, axis = plt.subplots(figsize=(max(7, 1.6 * len(names) + 3), 4.2))
+    width = 0.8 / len(LABELS)
+    for offset, (label, color) in enumerate(zip(LABELS, LEVEL_COLORS)):
+        shares = [balances[name][label]["share"] for name in names]
+        counts = [balances[name][label]["count"] for name in names]
+        bars = axis.bar(np.arange(len(names)) + (offset - 1) * width, shares, width, label=label, color=color)
+        for bar, count in zip(bars, counts):
+            axis.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), str(count), ha="center", va="bottom",
+                      fontsize=8)
+    axis.set_xticks(np.arange(len(names)), names)
+    axis.set(ylabel="share of clips", ylim=(0, 1), title="Level balance (numbers: clips)")
+    axis.legend(fontsize=9)
+    figure.tight_layout()
+    return save_figure(figure, path)
