@@ -25,7 +25,8 @@ demo: $(STAMP)
 	test -f FYP/RecruitView_Data/metadata.jsonl || $(BIN)/expressiveness demo-data
 	EXPRESSIVENESS_QUICK=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter nbconvert --to notebook --execute \
 		--ExecutePreprocessor.timeout=1800 --output-dir outputs $(NOTEBOOK)
-	$(BIN)/expressiveness analyze $(DEMO_CLIP) --out outputs/analysis --annotate
+	clip=$(DEMO_CLIP); test -f $$clip || clip=$$(ls FYP/RecruitView_Data/videos/* | head -n 1); \
+		$(BIN)/expressiveness analyze "$$clip" --out outputs/analysis --annotate
 	$(BIN)/python test_system.py --no-camera
 	@echo ""
 	@echo "Demo finished. Outputs:"
