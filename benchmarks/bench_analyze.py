@@ -23,9 +23,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cv2  # noqa: E402
-
-from bench_extract import loop_clip  # noqa: E402
+from bench_extract import baseline, loop_clip  # noqa: E402
 from expressiveness.config import DATA_DIR, DEFAULT_MODEL  # noqa: E402
 from expressiveness.faces import FaceDetector, crop_face  # noqa: E402
 from expressiveness.model import load_model  # noqa: E402
@@ -34,35 +32,17 @@ from expressiveness.timeline import analyze_video  # noqa: E402
 
 
 def naive(path: Path, model) -> float:
-    frames = 0
-    started = time.perf_counter()
-    with FaceDetector() as detector:
-        capture = cv2.VideoCapture(str(path))
-        while True:
-            ok, image = capture.read()
-            if not ok:
-                break
-            for face in detector.detect(image):
-                crop = crop_face(image, face)
-                model.predict(crop[None, :, :, None].astype("float32"), verbose=0)
-            frames += 1
-        capture.release()
-    return frames / (time.perf_counter() - started)
+    """The original design's loop: `model.predict()` on each face crop."""
+    def classify(image, face):
+        model.predict(crop_face(image, face)[None, :, :, None].astype("float32"), verbose=0)
+
+    frames, seconds = baseline([path], classify)
+    return frames / seconds
 
 
 def decode_and_detect(path: Path) -> float:
-    frames = 0
-    started = time.perf_counter()
-    with FaceDetector() as detector:
-        capture = cv2.VideoCapture(str(path))
-        while True:
-            ok, image = capture.read()
-            if not ok:
-                break
-            detector.detect(image)
-            frames += 1
-        capture.release()
-    return frames / (time.perf_counter() - started)
+    frames, seconds = baseline([path])
+    return frames / seconds
 
 
 def ours(path: Path, predictor: Predictor) -> float:

@@ -57,7 +57,9 @@ def make_bench_set(data_dir: Path, folder: Path, seconds: float) -> Path:
     return folder / "metadata.jsonl"
 
 
-def baseline(paths: list[Path]) -> tuple[int, float]:
+def baseline(paths: list[Path], on_face=None) -> tuple[int, float]:
+    """Plain loop: read every frame with OpenCV, run MediaPipe on it, and call
+    on_face(image, face) for each face found. Returns (frames, seconds)."""
     frames = 0
     started = time.perf_counter()
     with FaceDetector() as detector:
@@ -67,7 +69,9 @@ def baseline(paths: list[Path]) -> tuple[int, float]:
                 ok, image = capture.read()
                 if not ok:
                     break
-                detector.detect(image)
+                for face in detector.detect(image):
+                    if on_face is not None:
+                        on_face(image, face)
                 frames += 1
             capture.release()
     return frames, time.perf_counter() - started

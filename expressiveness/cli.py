@@ -29,6 +29,15 @@ from .config import (
 )
 
 
+def _add_metadata_option(parser) -> None:
+    parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
+
+
+def _add_cache_option(parser) -> None:
+    parser.add_argument("--cache", default=str(CACHE_DIR),
+                        help=f"face-crop cache folder, written by extract (default: {CACHE_DIR})")
+
+
 def _add_demo_data(commands) -> None:
     parser = commands.add_parser(
         "demo-data", help="build the demo data set (RecruitView format, real footage, synthetic labels)",
@@ -55,8 +64,8 @@ def _add_extract(commands) -> None:
         "extract", help="detect faces in every video of a metadata.jsonl and cache 48x48 crops",
         description="Turn every video listed in metadata.jsonl into 48x48 grayscale face crops (MediaPipe). "
                     "Resumable: a rerun skips finished videos. Bad videos are recorded in the manifest.")
-    parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
-    parser.add_argument("--cache", default=str(CACHE_DIR), help=f"crop cache folder (default: {CACHE_DIR})")
+    _add_metadata_option(parser)
+    _add_cache_option(parser)
     sampling = parser.add_mutually_exclusive_group()
     sampling.add_argument("--frames-per-clip", type=int,
                           help=f"N frames spread evenly over each clip (default: {defaults.frames_per_clip})")
@@ -111,8 +120,8 @@ def _add_train(commands) -> None:
         "train", help="train the CNN on the crop cache (participant split) and save model + model card",
         description="Train the 3-block CNN on cached face crops, split by participant. Writes MODELS/NAME.keras, "
                     "the model card MODELS/NAME.json, NAME_history.csv and NAME_curves.png.")
-    parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
-    parser.add_argument("--cache", default=str(CACHE_DIR), help=f"crop cache from extract (default: {CACHE_DIR})")
+    _add_metadata_option(parser)
+    _add_cache_option(parser)
     parser.add_argument("--models", default=str(MODELS_DIR), help=f"output folder (default: {MODELS_DIR})")
     parser.add_argument("--name", default=DEFAULT_MODEL_NAME, help=f"model name (default: {DEFAULT_MODEL_NAME})")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"at most (default: {EPOCHS})")
@@ -156,8 +165,8 @@ def _add_evaluate(commands) -> None:
                     "majority-class and stratified-random baselines. Writes NAME_evaluation.json and "
                     "NAME_confusion.png beside the model.")
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"the .keras model (default: {DEFAULT_MODEL})")
-    parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
-    parser.add_argument("--cache", default=str(CACHE_DIR), help=f"crop cache from extract (default: {CACHE_DIR})")
+    _add_metadata_option(parser)
+    _add_cache_option(parser)
     parser.add_argument("--out", help="report JSON (default: beside the model, NAME_evaluation.json)")
     parser.set_defaults(run=_run_evaluate)
 
@@ -348,7 +357,7 @@ def _add_stats(commands) -> None:
         "stats", help="fast statistics of facial_expression on the first N records (no video decoding)",
         description="Statistics of facial_expression, candidate cut points and level balance on the first N "
                     "records of a metadata.jsonl, read in non-strict mode (bad lines are reported and skipped).")
-    parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
+    _add_metadata_option(parser)
     parser.add_argument("--limit", type=int, default=500, help="read the first N records (default: 500)")
     parser.add_argument("--all", action="store_true", help="read every record")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -372,7 +381,7 @@ def _add_report(commands) -> None:
                     "duration and quality, variance within and between participants, level balance, a video "
                     "check and optional face coverage. Writes PNG figures, summary.json, records.csv and "
                     "report.md into --out.")
-    parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
+    _add_metadata_option(parser)
     parser.add_argument("--out", default=str(REPORTS_DIR), help=f"output folder (default: {REPORTS_DIR})")
     videos = parser.add_mutually_exclusive_group()
     videos.add_argument("--videos", dest="videos", action="store_true", default=True,

@@ -17,13 +17,14 @@ This module imports no TensorFlow, so workers start fast.
 from __future__ import annotations
 
 import csv
-import io
 import hashlib
+import io
 import json
 import multiprocessing
 import os
 import re
 import time
+import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -196,9 +197,9 @@ def read_crops(path: str | Path) -> dict:
 def _finished_row(path: Path) -> dict | None:
     """The manifest row stored in a finished cache file, or None if it is unusable."""
     try:
-        data = read_crops(path)
-        return {name: data[name].item() for name in MANIFEST_COLUMNS}
-    except (OSError, ValueError, KeyError):
+        with np.load(path, allow_pickle=False) as data:  # lazy: the crops themselves are not read
+            return {name: data[name].item() for name in MANIFEST_COLUMNS}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return None
 
 

@@ -37,6 +37,11 @@ def _manifest(cache):
         return {row["id"]: row for row in csv.DictReader(handle)}
 
 
+def _without_seconds(rows):
+    return {video_id: {column: value for column, value in row.items() if column != "seconds"}
+            for video_id, row in rows.items()}
+
+
 def test_mixed_data_set_gets_an_honest_manifest_and_a_rerun_does_nothing(demo_dir, tmp_path):
     metadata = _mixed_metadata(demo_dir, tmp_path / "data")
     cache = tmp_path / "cache"
@@ -60,7 +65,8 @@ def test_mixed_data_set_gets_an_honest_manifest_and_a_rerun_does_nothing(demo_di
     again = extract_dataset(metadata, cache, FAST, workers=1, progress=False)
     assert again.skipped == 3 and again.frames_decoded == 0
     assert {path.name: path.stat().st_mtime_ns for path in (cache / "crops").glob("*.npz")} == stamps
-    assert _manifest(cache) == manifest
+    # Same rows in the same order; missing and unreadable videos were retried, so only their timing differs.
+    assert _without_seconds(_manifest(cache)) == _without_seconds(manifest)
     assert list(_manifest(cache)) == list(manifest)
 
 
@@ -102,8 +108,7 @@ def test_killed_run_resumes_to_the_same_cache(demo_dir, tmp_path):
         expected, actual = read_crops(reference / "crops" / name), read_crops(interrupted / "crops" / name)
         for key in ("crops", "frame_index", "timestamp_s", "box", "score", "status", "faces_kept"):
             np.testing.assert_array_equal(actual[key], expected[key], err_msg=f"{name}: {key}")
-    strip = lambda rows: {k: {c: v for c, v in row.items() if c != "seconds"} for k, row in rows.items()}
-    assert strip(_manifest(interrupted)) == strip(_manifest(reference))
+    assert _without_seconds(_manifest(interrupted)) == _without_seconds(_manifest(reference))
 
 
 def test_extraction_path_imports_no_tensorflow(demo_dir, tmp_path):
