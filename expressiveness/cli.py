@@ -57,7 +57,7 @@ def _run_demo_data(args) -> int:
 
 
 def _add_extract(commands) -> None:
-    from .extract import ExtractSettings
+    from .extract import DEFAULT_FRAMES_PER_CLIP, ExtractSettings
 
     defaults = ExtractSettings()
     parser = commands.add_parser(
@@ -68,7 +68,7 @@ def _add_extract(commands) -> None:
     _add_cache_option(parser)
     sampling = parser.add_mutually_exclusive_group()
     sampling.add_argument("--frames-per-clip", type=int,
-                          help=f"N frames spread evenly over each clip (default: {defaults.frames_per_clip})")
+                          help=f"N frames spread evenly over each clip (default: {DEFAULT_FRAMES_PER_CLIP})")
     sampling.add_argument("--every", type=int, help="every K-th frame instead")
     sampling.add_argument("--rate", type=float, help="this many frames per second of video instead")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU cores)")
@@ -89,10 +89,8 @@ def _add_extract(commands) -> None:
 def _run_extract(args) -> int:
     from .extract import ExtractSettings, extract_dataset
 
-    sampling = {"frames_per_clip": args.frames_per_clip, "every": args.every, "rate_fps": args.rate}
-    if all(value is None for value in sampling.values()):
-        sampling["frames_per_clip"] = ExtractSettings().frames_per_clip
-    settings = ExtractSettings(**sampling, model=args.model, min_confidence=args.min_confidence,
+    settings = ExtractSettings(frames_per_clip=args.frames_per_clip, every=args.every, rate_fps=args.rate,
+                               model=args.model, min_confidence=args.min_confidence,
                                margin=args.margin, align=args.align, face_selection=args.face)
     summary = extract_dataset(args.metadata, args.cache, settings, workers=args.workers,
                               overwrite=args.overwrite, progress=not args.no_progress)

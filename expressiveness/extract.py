@@ -42,14 +42,16 @@ STATUSES = ("ok", "no_face", "unreadable", "missing")
 MANIFEST_COLUMNS = ("id", "file_name", "status", "duration_s", "frames_decoded", "frames_sampled",
                     "faces_kept", "seconds", "error")
 MANIFEST_SAVE_INTERVAL_S = 5.0
+DEFAULT_FRAMES_PER_CLIP = 32
 
 
 @dataclass(frozen=True)
 class ExtractSettings:
-    """How crops are made. Exactly one sampling rule is set: frames_per_clip (N frames spread
-    evenly over the clip), every (every k-th frame) or rate_fps (frames per second of video)."""
+    """How crops are made. One sampling rule: frames_per_clip (N frames spread evenly over the
+    clip; 32 when no rule is given), every (every k-th frame) or rate_fps (frames per second
+    of video)."""
 
-    frames_per_clip: int | None = 32
+    frames_per_clip: int | None = None
     every: int | None = None
     rate_fps: float | None = None
     model: str = "short"
@@ -61,8 +63,10 @@ class ExtractSettings:
 
     def __post_init__(self):
         rules = [value for value in (self.frames_per_clip, self.every, self.rate_fps) if value is not None]
-        if len(rules) != 1:
-            raise ValueError("set exactly one of frames_per_clip, every and rate_fps; got "
+        if not rules:
+            object.__setattr__(self, "frames_per_clip", DEFAULT_FRAMES_PER_CLIP)
+        elif len(rules) > 1:
+            raise ValueError("set one of frames_per_clip, every and rate_fps; got "
                              f"frames_per_clip={self.frames_per_clip}, every={self.every}, rate_fps={self.rate_fps}.")
         if self.model not in MODELS:
             raise ValueError(f'model is {self.model!r}; expected "short" or "full".')
