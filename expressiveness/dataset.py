@@ -8,7 +8,8 @@ not part of the model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,7 @@ class PreparedData:
     threshold_source: str  # "default", "tertiles of the training split" or "given"
     class_weights: dict[int, float]
     cache_dir: Path
+    crop: dict = field(default_factory=dict)  # how the cache made its crops: margin, align, ...
     skipped_clips: dict[str, int] = field(default_factory=dict)  # reason -> clips
     missing_classes: dict[str, list[str]] = field(default_factory=dict)  # split -> levels it lacks
 
@@ -134,7 +136,17 @@ def prepare_data(metadata_path: str | Path, cache_dir: str | Path, thresholds="d
             missing_classes[name] = missing
         splits[name] = data
     return PreparedData(splits, tuple(cut_points), source, balanced_class_weights(splits["train"].labels),
-                        cache_dir, skipped, missing_classes)
+                        cache_dir, crop_settings(cache_dir), skipped, missing_classes)
+
+
+def crop_settings(cache_dir: str | Path) -> dict:
+    """How the cache's crops were made (from its settings.json): inference must crop alike.
+    Caches without settings.json (made by hand) are taken to use the extraction defaults."""
+    from .extract import ExtractSettings
+
+    path = Path(cache_dir) / "settings.json"
+    stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else asdict(ExtractSettings())
+    return {key: stored[key] for key in ("margin", "align", "size", "model", "min_confidence", "face_selection")}
 
 
 def _natural(text: str):

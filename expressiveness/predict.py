@@ -27,7 +27,7 @@ class Predictor:
 
     model_path: a .keras file with its .json card beside it (loaded in safe mode; a missing or
     mismatching card is refused). backend: "tflite" (default, fastest per frame) or
-    "tf.function". `labels` and `thresholds` come from the card.
+    "tf.function". `labels`, `thresholds`, `crop_margin` and `crop_align` come from the card.
     """
 
     def __init__(self, model_path: str | Path, backend: str = "tflite"):
@@ -40,6 +40,10 @@ class Predictor:
         self.labels = tuple(self.card["labels"])
         self.thresholds = tuple(self.card["thresholds"])
         self.name = self.card.get("name", self.model_path.stem)
+        # Crops at inference are cut as the training crops were (margin, eye alignment).
+        crop = self.card.get("crop", {})
+        self.crop_margin = float(crop.get("margin", 0.15))
+        self.crop_align = bool(crop.get("align", False))
         self.backend = backend
         signature = [tf.TensorSpec([None, FACE_SIZE, FACE_SIZE, 1], tf.float32)]
         self._function = tf.function(lambda crops: self.model(crops, training=False), input_signature=signature)

@@ -40,14 +40,13 @@ Annotator = Callable[[np.ndarray, list, np.ndarray, tuple, dict], np.ndarray]
 @dataclass
 class AnalysisOptions:
     """How videos are analysed. every: analyse every k-th frame. smoothing: EMA weight of the
-    newest frame in (0, 1], or None for raw per-frame probabilities (the default for tables)."""
+    newest frame in (0, 1], or None for raw per-frame probabilities (the default for tables).
+    Crop margin and alignment are not options: they come from the model card."""
 
     every: int = 1
     smoothing: float | None = None
     detector_model: str = "short"
     min_confidence: float = 0.5
-    margin: float = 0.15
-    align: bool = False
     face_selection: str = "largest"
     backend: str = "tflite"
 
@@ -77,8 +76,8 @@ class FrameAnalyzer:
             if self.smoother:
                 self.smoother.reset()
             return FrameResult(frame, [], np.zeros((0, len(LABELS)), "float32"), None)
-        crops = np.stack([crop_face(frame.image, face, margin=self.options.margin, align=self.options.align)
-                          for face in faces])
+        crops = np.stack([crop_face(frame.image, face, margin=self.predictor.crop_margin,
+                                    align=self.predictor.crop_align) for face in faces])
         probabilities = self.predictor.predict(crops)
         if self.smoother:
             probabilities = self.smoother.update(faces, probabilities)

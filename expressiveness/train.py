@@ -146,6 +146,7 @@ def build_card(config: TrainConfig, data: PreparedData, history: dict, test_metr
         "threshold_source": data.threshold_source,
         "input_shape": [FACE_SIZE, FACE_SIZE, 1],
         "preprocessing": PREPROCESSING,
+        "crop": data.crop,
         "architecture": {"builder": "expressiveness.model.build_model", "dense_activation": "relu",
                          "batch_norm_momentum": BATCH_NORM_MOMENTUM, "note": DENSE_ACTIVATION_NOTE},
         "inference": "Predictor: compiled tf.function over the Keras model, faces of a frame batched",

@@ -74,3 +74,13 @@ def test_pipeline_batches_one_hot_and_augments_only_training():
     assert not np.array_equal(np.sort(augmented.ravel()), np.sort(varied.astype("float32").ravel()))
     with pytest.raises(DatasetError, match=r"crops have shape \(10, 48, 48\); expected \(N, 48, 48, 1\)."):
         make_pipeline(crops[..., 0], labels)
+
+
+def test_crop_settings_come_from_the_cache(demo_dir, tmp_path):
+    from expressiveness.dataset import crop_settings
+    from expressiveness.extract import ExtractSettings, extract_dataset
+
+    settings = ExtractSettings(frames_per_clip=2, margin=0.25, align=True, face_selection="most_confident")
+    extract_dataset(demo_dir / "metadata.jsonl", tmp_path / "cache", settings, workers=1, progress=False)
+    assert crop_settings(tmp_path / "cache") == {"margin": 0.25, "align": True, "size": 48, "model": "short",
+                                                 "min_confidence": 0.5, "face_selection": "most_confident"}

@@ -45,3 +45,25 @@ def test_smoother_is_an_ema_per_tracked_face():
     np.testing.assert_allclose(third, [[0, 1, 0]])
     with pytest.raises(ValueError, match=r"alpha is 0; expected a number in \(0, 1\]."):
         TemporalSmoother(alpha=0)
+
+
+def test_inference_crops_like_the_training_cache(trained_model, face_frame, tmp_path):
+    import json
+    import shutil
+
+    from expressiveness.faces import FaceDetector, crop_face
+    from expressiveness.timeline import AnalysisOptions, FrameAnalyzer
+    from expressiveness.video import Frame
+
+    model = tmp_path / "aligned.keras"
+    shutil.copy(trained_model.model_path, model)
+    card = json.loads(trained_model.card_path.read_text())
+    card["crop"].update({"margin": 0.3, "align": True})
+    (tmp_path / "aligned.json").write_text(json.dumps(card))
+    predictor = Predictor(model)
+    assert (predictor.crop_margin, predictor.crop_align) == (0.3, True)
+    with FaceDetector() as detector:
+        result = FrameAnalyzer(predictor, detector, AnalysisOptions()).analyze(Frame(0, 0.0, face_frame))
+        face = detector.detect(face_frame)[0]
+    expected = predictor.predict(crop_face(face_frame, face, margin=0.3, align=True)[None])
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)

@@ -9,7 +9,7 @@ from expressiveness.train import TrainConfig, train_model
 
 CARD_FIELDS = {"card_version", "name", "created", "labels", "thresholds", "threshold_source", "input_shape",
                "preprocessing", "architecture", "inference", "augmentation", "class_weights", "training", "data",
-               "splits", "history", "metrics", "versions"}
+               "splits", "history", "metrics", "versions", "crop"}
 
 
 def test_a_short_real_training_run_learns_separable_crops(trained_model, separable_data):
@@ -28,6 +28,9 @@ def test_model_card_has_every_field(trained_model):
     assert set(card) == CARD_FIELDS
     assert card["input_shape"] == [48, 48, 1] and card["thresholds"] == [-0.303, 0.294]
     assert "Rescaling(1/255)" in card["preprocessing"]
+    # The hand-made cache has no settings.json: the extraction defaults are recorded.
+    assert card["crop"] == {"margin": 0.15, "align": False, "size": 48, "model": "short", "min_confidence": 0.5,
+                            "face_selection": "largest"}
     assert card["architecture"]["dense_activation"] == "relu"
     assert card["training"]["learning_rate"] == 0.001 and card["training"]["batch_size"] == 32
     assert card["training"]["optimizer"] == "Adam"
