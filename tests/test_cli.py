@@ -49,3 +49,36 @@ def test_extract_fails_when_no_video_can_be_processed(tmp_path):
     assert result.returncode == 1
     assert result.stdout.startswith("Videos: 0 ok, 0 no_face, 0 unreadable, 1 missing")
     assert "no video could be processed" in result.stderr
+
+
+def test_train_and_evaluate_commands(separable_data, tmp_path):
+    metadata, cache = separable_data
+    models = tmp_path / "models"
+    common = ["--metadata", str(metadata), "--cache", str(cache)]
+    trained = run_cli("train", *common, "--models", str(models), "--name", "cli", "--epochs", "2", "--quiet")
+    assert trained.returncode == 0, trained.stderr
+    assert "Trained 2 epochs" in trained.stdout and (models / "cli_curves.png").stat().st_size > 0
+    again = run_cli("train", *common, "--models", str(models), "--name", "cli", "--epochs", "1", "--quiet")
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines()[-1] == (
+        f"expressiveness train: error: {models / 'cli.keras'} exists; pass overwrite=True (--overwrite) to replace "
+        f"it, or choose another name (--name).")
+    evaluated = run_cli("evaluate", *common, "--model", str(models / "cli.keras"))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "majority_baseline" in evaluated.stdout and "Splits are by participant" in evaluated.stdout
+    for name in ("cli_evaluation.json", "cli_confusion.png", "cli_history.csv", "cli.json"):
+        assert (models / name).stat().st_size > 0, name
+    bad = run_cli("train", *common, "--thresholds", "low,high")
+    assert bad.returncode == 2 and "expected default, tertiles, or two numbers LOW,HIGH" in bad.stderr
+
+
+def test_analyze_with_two_worker_processes(demo_dir, trained_model, tmp_path):
+    clips = [str(demo_dir / "videos" / f"vid_{n:04d}.mp4") for n in (1, 13, 19)]
+    result = run_cli("analyze", *clips, "--out", str(tmp_path / "out"), "--workers", "2", "--no-progress",
+                     "--model", str(trained_model.model_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Videos: 3 analysed (0 already done), 0 failed.")
+    with open(tmp_path / "out" / "summary.csv", newline="") as handle:
+        rows = {row["name"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"vid_0001", "vid_0013", "vid_0019"}
+    assert float(rows["vid_0019"]["face_share"]) < 0.2 and float(rows["vid_0001"]["face_share"]) == 1.0
