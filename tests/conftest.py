@@ -69,7 +69,7 @@ def write_crop_cache(cache_dir: Path, crops_by_id: dict) -> Path:
     return cache_dir
 
 
-def separable_crops(label: int, count: int, rng) -> "np.ndarray":
+def separable_crops(label: int, count: int, rng):
     """48x48 crops whose class is visible: 0 dark with noise, 1 horizontal stripes, 2 vertical stripes."""
     import numpy as np
 
