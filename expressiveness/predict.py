@@ -63,14 +63,14 @@ class Predictor:
         """Probabilities (N, 3) float32, in `labels` order, of uint8 crops (N, 48, 48) or
         (N, 48, 48, 1) with values in [0, 255] (grayscale, as crop_face makes them)."""
         crops = np.asarray(crops)
+        if len(crops) == 0:  # e.g. a list comprehension over a frame without faces
+            return np.zeros((0, len(self.labels)), dtype="float32")
         given_shape = crops.shape
         if crops.ndim == 3:
             crops = crops[..., np.newaxis]
         if crops.ndim != 4 or crops.shape[1:] != (FACE_SIZE, FACE_SIZE, 1):
             raise ValueError(f"crops have shape {given_shape}; expected (N, {FACE_SIZE}, {FACE_SIZE}) or "
                              f"(N, {FACE_SIZE}, {FACE_SIZE}, 1) grayscale.")
-        if len(crops) == 0:
-            return np.zeros((0, len(self.labels)), dtype="float32")
         batch = np.ascontiguousarray(crops, dtype="float32")
         if self._interpreter is None:
             return self._function(batch).numpy()

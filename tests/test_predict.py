@@ -16,6 +16,7 @@ def test_predictor_matches_the_keras_model(trained_model, backend):
     np.testing.assert_allclose(predictor.predict(crops[:1]), expected[:1], atol=1e-5)  # batch size changes
     np.testing.assert_allclose(predictor.predict(crops[..., None]), expected, atol=1e-5)
     assert predictor.predict(crops[:0]).shape == (0, 3)
+    assert predictor.predict([]).shape == (0, 3)  # the README's list comprehension on a frame without faces
     assert predictor.labels == ("Reserved Expression", "Balanced Expression", "Expressive")
     assert predictor.thresholds == (-0.303, 0.294)
 
