@@ -20,12 +20,10 @@ import csv
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import re
 import time
 import zipfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,6 +31,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ._io import atomic_open, atomic_write
+from ._parallel import spawn_map
 from .config import FACE_SIZE
 from .faces import FACE_SELECTIONS, MODELS, FaceDetector, crop_face, select_face
 from .metadata import load_metadata
@@ -247,15 +246,7 @@ def _run(todo: list[tuple], settings: ExtractSettings, workers: int):
             for video_id, file_name, video_path, target in todo:
                 yield _process(detector, video_id, file_name, video_path, Path(target), settings)
         return
-    context = multiprocessing.get_context("spawn")  # a fork after MediaPipe has started can hang
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(settings,)) as pool:
-        futures = [pool.submit(_work, *job) for job in todo]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    yield from spawn_map(_work, todo, workers, _init_worker, (settings,))
 
 
 def extract_dataset(metadata_path: str | Path, cache_dir: str | Path, settings: ExtractSettings | None = None,

@@ -10,10 +10,9 @@ the interviewee (the largest face by default); `faces` counts them all.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -24,6 +23,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ._io import atomic_open, atomic_write
+from ._parallel import spawn_map
 from .config import LABELS
 from .faces import FaceBox, FaceDetector, crop_face, select_face
 from .predict import Predictor, TemporalSmoother
@@ -355,12 +355,4 @@ def _run(todo, model_path: str, options: AnalysisOptions, workers: int, progress
         finally:
             _worker.pop("detector").close()
         return
-    context = multiprocessing.get_context("spawn")  # a fork after TensorFlow or MediaPipe started can hang
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(model_path, options)) as pool:
-        futures = [pool.submit(_analyze_one, *job) for job in todo]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    yield from spawn_map(_analyze_one, todo, workers, _init_worker, (model_path, options))
