@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .faces import FACE_SELECTIONS, MODELS
 from .config import (
     BATCH_SIZE,
     CACHE_DIR,
@@ -72,15 +73,15 @@ def _add_extract(commands) -> None:
     sampling.add_argument("--every", type=int, help="every K-th frame instead")
     sampling.add_argument("--rate", type=float, help="this many frames per second of video instead")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU cores)")
-    parser.add_argument("--model", choices=("short", "full"), default=defaults.model,
+    parser.add_argument("--model", choices=tuple(MODELS), default=defaults.model,
                         help="MediaPipe detector: short range (within ~2 m) or full range (default: short)")
     parser.add_argument("--min-confidence", type=float, default=defaults.min_confidence,
                         help=f"detection score threshold in [0, 1] (default: {defaults.min_confidence})")
     parser.add_argument("--margin", type=float, default=defaults.margin,
                         help=f"margin around the face box, as a fraction of its size (default: {defaults.margin})")
     parser.add_argument("--align", action="store_true", help="rotate faces upright using the eyes")
-    parser.add_argument("--face", choices=("largest", "most_confident", "most_central"),
-                        default=defaults.face_selection, help="which face is the interviewee (default: largest)")
+    parser.add_argument("--face", choices=FACE_SELECTIONS, default=defaults.face_selection,
+                        help="which face is the interviewee (default: largest)")
     parser.add_argument("--overwrite", action="store_true", help="rebuild a cache made with other settings")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=_run_extract)
@@ -187,10 +188,10 @@ def _add_analysis_options(parser) -> None:
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"trained model (default: {DEFAULT_MODEL})")
     parser.add_argument("--backend", choices=("tflite", "tf.function"), default="tflite",
                         help="inference engine (default: tflite, the fastest per frame)")
-    parser.add_argument("--detector", choices=("short", "full"), default="short",
+    parser.add_argument("--detector", choices=tuple(MODELS), default="short",
                         help="MediaPipe model: short range (within ~2 m) or full range (default: short)")
     parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold (default: 0.5)")
-    parser.add_argument("--face", choices=("largest", "most_confident", "most_central"), default="largest",
+    parser.add_argument("--face", choices=FACE_SELECTIONS, default="largest",
                         help="the interviewee among several faces, for the table (default: largest)")
 
 

@@ -19,7 +19,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from ._io import atomic_write
 from .config import LABELS, SEED, TARGET_SCORE
 from .dataset import DatasetError, load_cached_crops
-from .metadata import level_index, load_metadata
+from .metadata import expected_level, level_index, load_metadata
 from .model import load_model
 
 LEAKAGE_NOTE = ("Splits are by participant: no person in the test set was seen in training. A random split "
@@ -45,11 +45,6 @@ def classification_metrics(true_labels, probabilities) -> dict:
                       for index in classes},
         "confusion_matrix": confusion_matrix(true_labels, predicted, labels=classes).tolist(),
     }
-
-
-def expected_level(probabilities) -> np.ndarray:
-    """Probability-weighted level index in [0, 2] (0 Reserved, 1 Balanced, 2 Expressive)."""
-    return np.asarray(probabilities) @ np.arange(len(LABELS), dtype="float64")
 
 
 def spearman(values, scores) -> float | None:

@@ -242,6 +242,12 @@ def expressiveness_levels(scores, thresholds: tuple[float, float] = THRESHOLDS) 
                      name="level")
 
 
+def expected_level(probabilities) -> np.ndarray:
+    """Probability-weighted level index in [0, 2] (0 Reserved, 1 Balanced, 2 Expressive) of
+    level probabilities (..., 3) in LABELS order."""
+    return np.asarray(probabilities, dtype="float64") @ np.arange(len(LABELS), dtype="float64")
+
+
 def tertile_thresholds(scores) -> tuple[float, float]:
     """The 33.3rd and 66.7th percentiles of the scores (numpy's linear interpolation)."""
     values = np.asarray(scores, dtype="float64")

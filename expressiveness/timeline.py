@@ -26,6 +26,7 @@ from ._io import atomic_open, atomic_write
 from ._parallel import spawn_map
 from .config import LABELS
 from .faces import FaceBox, FaceDetector, crop_face, select_face
+from .metadata import expected_level
 from .predict import Predictor, TemporalSmoother
 from .video import Frame, UnreadableVideoError, iter_frames, probe_video, sample_indices
 
@@ -125,7 +126,7 @@ def summarize(table: pd.DataFrame, labels=LABELS) -> dict:
         levels = with_face["level"].to_numpy()
         summary.update({f"share_{key}": round(float(shares.get(label, 0.0)), 4) for key, label in zip(keys, labels)})
         summary.update({f"mean_{column}": round(float(means[column]), 4) for column in PROBABILITY_COLUMNS})
-        summary["expected_level"] = round(float(means.to_numpy() @ np.arange(len(labels))), 4)
+        summary["expected_level"] = round(float(expected_level(means.to_numpy())), 4)
         summary["dominant_level"] = labels[int(np.argmax(means.to_numpy()))]
         summary["level_changes"] = int(np.sum(levels[1:] != levels[:-1]))
     else:

@@ -9,9 +9,9 @@ from expressiveness.evaluate import (
     baseline_predictions,
     classification_metrics,
     evaluate_model,
-    expected_level,
     score_predictions,
 )
+from expressiveness.metadata import expected_level
 
 
 def test_metrics_of_a_hand_made_prediction_set():
