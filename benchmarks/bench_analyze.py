@@ -28,7 +28,8 @@ from expressiveness.config import DATA_DIR, DEFAULT_MODEL  # noqa: E402
 from expressiveness.faces import FaceDetector, crop_face  # noqa: E402
 from expressiveness.model import load_model  # noqa: E402
 from expressiveness.predict import Predictor  # noqa: E402
-from expressiveness.timeline import analyze_video  # noqa: E402
+from expressiveness.frames import FrameAnalyzer, analyze_video  # noqa: E402
+from expressiveness.scorers import LevelScorer  # noqa: E402
 
 
 def naive(path: Path, model) -> float:
@@ -47,20 +48,18 @@ def decode_and_detect(path: Path) -> float:
 
 def ours(path: Path, predictor: Predictor) -> float:
     with FaceDetector() as detector:
-        analyze_video(path, predictor, detector)  # warm-up: first calls allocate
+        analyzer = FrameAnalyzer(detector, [LevelScorer(predictor)])
+        analyze_video(path, analyzer)  # warm-up: first calls allocate
         started = time.perf_counter()
-        analysis = analyze_video(path, predictor, detector)
+        analysis = analyze_video(path, analyzer)
     return len(analysis.table) / (time.perf_counter() - started)
 
 
 PEAK_SCRIPT = """
 import os, resource, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-from expressiveness.faces import FaceDetector
-from expressiveness.predict import Predictor
-from expressiveness.timeline import analyze_video
-with FaceDetector() as detector:
-    table = analyze_video(sys.argv[1], Predictor(sys.argv[2]), detector).table
+from expressiveness.frames import analyze_video, build_analyzer
+table = analyze_video(sys.argv[1], build_analyzer(sys.argv[2])).table
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(table))
 """
 

@@ -24,7 +24,8 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from expressiveness.demo_data import build_demo_dataset  # noqa: E402
-from expressiveness.extract import ExtractSettings, extract_dataset  # noqa: E402
+from expressiveness.batch import extract_dataset  # noqa: E402
+from expressiveness.cache import ExtractSettings  # noqa: E402
 from expressiveness.faces import FaceDetector  # noqa: E402
 from expressiveness.metadata import load_metadata  # noqa: E402
 from expressiveness.video import iter_frames, probe_video  # noqa: E402
@@ -79,7 +80,8 @@ def baseline(paths: list[Path], on_face=None) -> tuple[int, float]:
 
 PEAK_SCRIPT = """
 import resource, sys
-from expressiveness.extract import ExtractSettings, extract_video
+from expressiveness.cache import ExtractSettings
+from expressiveness.extract import extract_video
 from expressiveness.faces import FaceDetector
 with FaceDetector() as detector:
     result = extract_video(detector, sys.argv[1], ExtractSettings(frames_per_clip=None, every=int(sys.argv[2])))

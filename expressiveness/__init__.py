@@ -1,14 +1,14 @@
 """Facial expressiveness in video interviews: Reserved, Balanced or Expressive, frame by frame.
 
-Light stages are re-exported here; the TensorFlow stages (model, train, evaluate, predict,
-timeline) are imported from their modules so that `import expressiveness` stays fast.
+Light stages are re-exported here; the heavier stages (model, train, evaluate, predict, frames,
+batch) are imported from their modules so that `import expressiveness` stays fast.
 """
 
 __version__ = "0.1.0"
 
 from .config import LABELS, THRESHOLDS, FACE_SIZE
+from .errors import ExpressivenessError, MetadataError, UnreadableVideoError
 from .metadata import (
-    MetadataError,
     expressiveness_level,
     expressiveness_levels,
     load_metadata,
@@ -16,17 +16,18 @@ from .metadata import (
     scan_metadata,
     tertile_thresholds,
 )
-from .video import UnreadableVideoError, VideoInfo, iter_frames, probe_video, sample_indices
+from .video import VideoInfo, iter_frames, probe_video, sample_indices
 from .faces import FaceBox, FaceDetector, crop_face, select_face
-from .extract import ExtractSettings, extract_dataset, read_crops
+from .cache import ExtractSettings, read_crops
+from .batch import extract_dataset
 from .demo_data import build_demo_dataset
 
 __all__ = [
     "__version__", "LABELS", "THRESHOLDS", "FACE_SIZE",
-    "MetadataError", "expressiveness_level", "expressiveness_levels", "load_metadata", "participant_split",
+    "ExpressivenessError", "MetadataError", "expressiveness_level", "expressiveness_levels", "load_metadata", "participant_split",
     "scan_metadata", "tertile_thresholds",
     "UnreadableVideoError", "VideoInfo", "iter_frames", "probe_video", "sample_indices",
     "FaceBox", "FaceDetector", "crop_face", "select_face",
-    "ExtractSettings", "extract_dataset", "read_crops",
+    "ExtractSettings", "read_crops", "extract_dataset",
     "build_demo_dataset",
 ]

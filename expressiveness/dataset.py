@@ -8,15 +8,15 @@ not part of the model.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .cache import crop_settings, load_cached_crops
 from .config import FACE_SIZE, LABELS, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
-from .extract import cache_file_name, read_crops
+from .errors import DatasetError
 from .metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
 
 # Training augmentation magnitudes (Keras preprocessing layers, applied per batch).
@@ -26,10 +26,6 @@ AUGMENTATION = {
     "horizontal_flip": True,
     "zoom_fraction": 0.1,  # +-10 %
 }
-
-
-class DatasetError(ValueError):
-    """The crop cache and metadata cannot make a training set (empty, class missing, ...)."""
 
 
 @dataclass
@@ -64,19 +60,6 @@ class PreparedData:
                           for name, levels in self.missing_classes.items())
         return (f"Cut points {self.thresholds[0]:.3f} / {self.thresholds[1]:.3f} ({self.threshold_source}). "
                 f"{parts}. Clips without crops: {skipped}.{lacking}")
-
-
-def load_cached_crops(cache_dir: str | Path, video_ids) -> dict[str, dict]:
-    """Crops of each video id that has a cache file with at least one crop."""
-    crops_dir = Path(cache_dir) / "crops"
-    found = {}
-    for video_id in video_ids:
-        path = crops_dir / cache_file_name(video_id)
-        if path.exists():
-            data = read_crops(path)
-            if len(data["crops"]):
-                found[video_id] = data
-    return found
 
 
 def prepare_data(metadata_path: str | Path, cache_dir: str | Path, thresholds="default",
@@ -137,16 +120,6 @@ def prepare_data(metadata_path: str | Path, cache_dir: str | Path, thresholds="d
         splits[name] = data
     return PreparedData(splits, tuple(cut_points), source, balanced_class_weights(splits["train"].labels),
                         cache_dir, crop_settings(cache_dir), skipped, missing_classes)
-
-
-def crop_settings(cache_dir: str | Path) -> dict:
-    """How the cache's crops were made (from its settings.json): inference must crop alike.
-    Caches without settings.json (made by hand) are taken to use the extraction defaults."""
-    from .extract import ExtractSettings
-
-    path = Path(cache_dir) / "settings.json"
-    stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else asdict(ExtractSettings())
-    return {key: stored[key] for key in ("margin", "align", "size", "model", "min_confidence", "face_selection")}
 
 
 def _natural(text: str):

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from ._io import atomic_write
+from .errors import DemoDataError
 from .config import DATA_DIR, SCORE_FIELDS, TARGET_SCORE
 from .video import iter_frames, probe_video
 
@@ -97,10 +98,6 @@ This folder was written by `expressiveness demo-data`. It follows the RecruitVie
 For real results, request RecruitView (CC BY-NC 4.0, non-commercial research) and put its
 `metadata.jsonl` and `videos/` in this folder's place (see the project README).
 """
-
-
-class DemoDataError(RuntimeError):
-    """The demo data set cannot be built (download failed, or the folder holds real data)."""
 
 
 def default_cache_dir() -> Path:

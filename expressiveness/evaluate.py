@@ -18,7 +18,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from ._io import atomic_write
 from .config import LABELS, SEED, TARGET_SCORE
-from .dataset import DatasetError, load_cached_crops
+from .cache import load_cached_crops
+from .errors import DatasetError
 from .metadata import expected_level, level_index, load_metadata
 from .model import load_model
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import DatasetError, MetadataError
 from .config import (
     DURATIONS,
     LABELS,
@@ -34,17 +35,6 @@ INTEGER_STRING_FIELDS = ("question_id", "user_no")
 REQUIRED_FIELDS = TEXT_FIELDS + SCORE_FIELDS
 COLUMNS = TEXT_FIELDS + SCORE_FIELDS + OPTIONAL_TEXT_FIELDS + ("video_path",)
 SPLITS = ("train", "validation", "test")
-
-
-class MetadataError(ValueError):
-    """A metadata file or one of its lines does not follow the RecruitView format."""
-
-    def __init__(self, message: str, path: Path | None = None, line: int | None = None,
-                 field_name: str | None = None):
-        super().__init__(message)
-        self.path = path
-        self.line = line
-        self.field_name = field_name
 
 
 @dataclass
@@ -252,7 +242,7 @@ def tertile_thresholds(scores) -> tuple[float, float]:
     """The 33.3rd and 66.7th percentiles of the scores (numpy's linear interpolation)."""
     values = np.asarray(scores, dtype="float64")
     if values.size < 3 or not np.all(np.isfinite(values)):
-        raise ValueError(f"tertile_thresholds needs at least 3 finite scores; got {values.size} "
+        raise DatasetError(f"tertile_thresholds needs at least 3 finite scores; got {values.size} "
                          f"values ({int(np.sum(~np.isfinite(values)))} not finite).")
     low, high = np.percentile(values, [100 / 3, 200 / 3])
     return float(low), float(high)
@@ -283,12 +273,12 @@ def participant_split(frame: pd.DataFrame, fractions: tuple[float, float, float]
     person_score = frame.groupby("user_no", sort=True)[TARGET_SCORE].mean()
     participants = len(person_score)
     if participants < 3:
-        raise ValueError(f"participant_split needs at least 3 participants (one per part); the data "
+        raise DatasetError(f"participant_split needs at least 3 participants (one per part); the data "
                          f"has {participants} (user_no: {', '.join(map(repr, person_score.index))}).")
     n_validation = max(1, round(fractions[1] * participants))
     n_test = max(1, round(fractions[2] * participants))
     if participants - n_validation - n_test < 1:
-        raise ValueError(f"participant_split with fractions {tuple(fractions)!r} leaves no participant "
+        raise DatasetError(f"participant_split with fractions {tuple(fractions)!r} leaves no participant "
                          f"for training out of {participants}; add participants or change fractions.")
     rng = np.random.default_rng(seed)
     strata = level_index(person_score.to_numpy(), thresholds)

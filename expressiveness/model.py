@@ -14,6 +14,7 @@ import keras
 from keras import layers
 
 from .config import FACE_SIZE, LABELS
+from .errors import ModelFileError
 
 PREPROCESSING = ("grayscale uint8 crops in [0, 255], shape (48, 48, 1); the model's first layer, "
                  "Rescaling(1/255), scales them to [0, 1]")
@@ -49,10 +50,6 @@ def build_model(input_shape: tuple[int, int, int] = (FACE_SIZE, FACE_SIZE, 1),
     model.add(layers.Dropout(0.5, name="dropout_dense"))
     model.add(layers.Dense(num_classes, activation="softmax", name="probabilities"))
     return model
-
-
-class ModelFileError(ValueError):
-    """A saved model or its model card is missing, corrupt or does not match."""
 
 
 def card_path_for(model_path: str | Path) -> Path:

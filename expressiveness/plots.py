@@ -146,6 +146,25 @@ def annotate_frame(image: np.ndarray, faces, probabilities, labels=LABELS, info:
     return canvas
 
 
+def draw_result(result, labels=LABELS, fps: float | None = None) -> np.ndarray:
+    """annotate_frame for a frames.FrameResult: its frame with every face's box and level."""
+    return annotate_frame(result.frame.image, result.faces, result.probabilities, labels, fps=fps)
+
+
+def show_frame(image: np.ndarray, title: str = "Expressiveness (q or Esc quits)") -> bool:
+    """Show a BGR frame in a window; False once the viewer pressed q or Esc."""
+    import cv2
+
+    cv2.imshow(title, image)
+    return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
+
+
+def close_windows() -> None:
+    import cv2
+
+    cv2.destroyAllWindows()
+
+
 def save_timeline(table: pd.DataFrame, summary: dict, path) -> None:
     """plot_timeline for batch analysis: write the PNG and free the figure."""
     plt.close(plot_timeline(table, summary, path))

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from .config import FACE_SIZE
-from .faces import FaceBox
 from .model import load_model
 
 BACKENDS = ("tflite", "tf.function")
@@ -81,43 +80,3 @@ class Predictor:
         self._interpreter.set_tensor(self._input, batch)
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output).copy()
-
-
-def _iou(first: FaceBox, second: FaceBox) -> float:
-    x0, y0 = max(first.x, second.x), max(first.y, second.y)
-    x1 = min(first.x + first.width, second.x + second.width)
-    y1 = min(first.y + first.height, second.y + second.height)
-    overlap = max(0, x1 - x0) * max(0, y1 - y0)
-    return overlap / float(first.area + second.area - overlap) if overlap else 0.0
-
-
-class TemporalSmoother:
-    """Exponential moving average of probabilities per tracked face.
-
-    alpha in (0, 1]: weight of the newest frame (1 = no smoothing). A face continues a track
-    when its box overlaps the track's last box (IoU >= min_iou); unmatched tracks are dropped.
-    """
-
-    def __init__(self, alpha: float = 0.4, min_iou: float = 0.3):
-        if not 0 < alpha <= 1:
-            raise ValueError(f"alpha is {alpha!r}; expected a number in (0, 1].")
-        self.alpha = alpha
-        self.min_iou = min_iou
-        self._tracks: list[tuple[FaceBox, np.ndarray]] = []
-
-    def update(self, faces: list[FaceBox], probabilities: np.ndarray) -> np.ndarray:
-        """Smoothed probabilities (N, 3) for this frame's faces, in the same order."""
-        smoothed = np.array(probabilities, dtype="float32", copy=True)
-        free = list(range(len(self._tracks)))
-        tracks = []
-        for index, face in enumerate(faces):
-            best = max(free, key=lambda track: _iou(face, self._tracks[track][0]), default=None)
-            if best is not None and _iou(face, self._tracks[best][0]) >= self.min_iou:
-                free.remove(best)
-                smoothed[index] = self.alpha * smoothed[index] + (1 - self.alpha) * self._tracks[best][1]
-            tracks.append((face, smoothed[index]))
-        self._tracks = tracks
-        return smoothed
-
-    def reset(self) -> None:
-        self._tracks = []

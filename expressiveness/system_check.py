@@ -5,6 +5,7 @@ line of reason; the run fails only when a check FAILs."""
 from __future__ import annotations
 
 import importlib
+import itertools
 import sys
 import time
 import zipfile
@@ -155,12 +156,13 @@ def check_speed(predictor, data_dir: Path = DATA_DIR, frames: int = 60) -> Check
     if not clip.is_file():
         return Check("end-to-end speed", "WARN", f"not measured: {clip} not found (run `expressiveness demo-data`)")
     from .faces import FaceDetector
-    from .timeline import AnalysisOptions, FrameAnalyzer
+    from .frames import FrameAnalyzer
+    from .scorers import LevelScorer
     from .video import iter_frames
 
     with FaceDetector() as detector:
-        analyzer = FrameAnalyzer(predictor, detector, AnalysisOptions())
-        images = list(iter_frames(clip))[:frames]
+        analyzer = FrameAnalyzer(detector, [LevelScorer(predictor)])
+        images = list(itertools.islice(iter_frames(clip), frames))  # streams: only these frames are decoded
         analyzer.analyze(images[0])  # first call allocates
         started = time.perf_counter()
         for frame in images:

@@ -176,7 +176,7 @@ def train_model(metadata_path: str | Path, cache_dir: str | Path, models_dir: st
     config = config or TrainConfig()
     model_path, card_path, history_path = model_paths(models_dir, config.name)
     if model_path.exists() and not overwrite:
-        raise FileExistsError(f"{model_path} exists; pass overwrite=True (--overwrite) to replace it, or "
+        raise FileExistsError(f"{model_path} exists; pass --overwrite to replace it, or "
                               f"choose another name (--name).")
     Path(models_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

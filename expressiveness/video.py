@@ -6,16 +6,19 @@ frame is held at a time, so memory does not grow with the length of a video.
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
 
+from .errors import CameraError, UnreadableVideoError
 
-class UnreadableVideoError(ValueError):
-    """A video file exists but cannot be decoded (empty, not a video, truncated, bad codec)."""
+DECODE_AHEAD = 8  # frames decoded ahead of their consumer: bounded, so memory stays flat
 
 
 @dataclass(frozen=True)
@@ -152,10 +155,6 @@ def count_decodable_frames(path: str | Path) -> int:
     return frames
 
 
-class CameraError(RuntimeError):
-    """A camera cannot be opened or gives no frames."""
-
-
 def iter_camera(index: int, max_failures: int = 30) -> Iterator[Frame]:
     """Frames of camera `index` (BGR), timestamped in seconds since the first frame.
 
@@ -193,3 +192,80 @@ def iter_camera(index: int, max_failures: int = 30) -> Iterator[Frame]:
             position += 1
     finally:
         capture.release()
+
+
+def decode_ahead(frames: Iterable[Frame], depth: int = DECODE_AHEAD) -> Iterator[Frame]:
+    """The same frames, decoded by a background thread at most `depth` frames ahead. An error
+    in decoding is raised here, in the consumer's thread; stopping early stops the thread."""
+    buffer: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    finished = object()
+
+    def produce():
+        try:
+            for frame in frames:
+                while not stop.is_set():
+                    try:
+                        buffer.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(finished)
+        except BaseException as error:  # handed to the consumer, who raises it
+            buffer.put(error)
+
+    thread = threading.Thread(target=produce, name="decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is finished:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+
+
+class AnnotatedVideoWriter:
+    """An MP4 written frame by frame, sized from its first frame, under a temporary name until
+    finish() renames it into place; discard() (always safe to call) removes an unfinished file.
+    Raises OSError naming the path when the file cannot be opened for writing."""
+
+    def __init__(self, path: str | Path, fps: float):
+        self.path = Path(path)
+        self.fps = fps
+        self._temporary = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp{self.path.suffix}")
+        self._writer = None
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(f"{self.path.parent}: folder not found; cannot write the video {self.path}.")
+
+    def write(self, image: np.ndarray) -> None:
+        if self._writer is None:
+            height, width = image.shape[:2]
+            self._writer = cv2.VideoWriter(str(self._temporary), cv2.VideoWriter_fourcc(*"mp4v"), self.fps,
+                                           (width, height))
+            if not self._writer.isOpened():
+                raise OSError(f"{self.path}: OpenCV cannot open an MP4 writer there (permission, disk or codec).")
+        self._writer.write(image)
+
+    def finish(self) -> None:
+        if self._writer is None:
+            return
+        self._writer.release()
+        self._writer = None
+        os.replace(self._temporary, self.path)
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+        if self._temporary.exists():
+            self._temporary.unlink()

@@ -57,7 +57,7 @@ def write_crop_cache(cache_dir: Path, crops_by_id: dict) -> Path:
     """A crop cache in the format extract writes, for hand-made crops: {id: uint8 (N, 48, 48)}."""
     import numpy as np
 
-    from expressiveness.extract import cache_file_name
+    from expressiveness.cache import cache_file_name
 
     (cache_dir / "crops").mkdir(parents=True, exist_ok=True)
     for video_id, crops in crops_by_id.items():

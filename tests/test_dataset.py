@@ -78,7 +78,8 @@ def test_pipeline_batches_one_hot_and_augments_only_training():
 
 def test_crop_settings_come_from_the_cache(demo_dir, tmp_path):
     from expressiveness.dataset import crop_settings
-    from expressiveness.extract import ExtractSettings, extract_dataset
+    from expressiveness.batch import extract_dataset
+    from expressiveness.cache import ExtractSettings
 
     settings = ExtractSettings(frames_per_clip=2, margin=0.25, align=True, face_selection="most_confident")
     extract_dataset(demo_dir / "metadata.jsonl", tmp_path / "cache", settings, workers=1, progress=False)

@@ -9,7 +9,9 @@ import time
 import numpy as np
 import pytest
 
-from expressiveness.extract import ExtractSettings, extract_dataset, read_crops
+from expressiveness.batch import extract_dataset
+from expressiveness.cache import ExtractSettings, read_crops
+from expressiveness.errors import CacheError
 
 from conftest import write_jsonl
 
@@ -73,10 +75,10 @@ def test_mixed_data_set_gets_an_honest_manifest_and_a_rerun_does_nothing(demo_di
 def test_other_settings_on_an_existing_cache_are_refused(demo_dir, tmp_path):
     metadata = _mixed_metadata(demo_dir, tmp_path / "data")
     extract_dataset(metadata, tmp_path / "cache", FAST, workers=1, progress=False)
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(CacheError) as caught:
         extract_dataset(metadata, tmp_path / "cache", ExtractSettings(frames_per_clip=7), workers=1, progress=False)
     assert str(caught.value) == (f"{tmp_path / 'cache'} holds crops made with other settings (frames_per_clip 6 -> 7); "
-                                 f"use another cache folder or pass overwrite=True (--overwrite) to rebuild it.")
+                                 f"use another cache folder (--cache) or pass --overwrite to rebuild it.")
 
 
 def test_killed_run_resumes_to_the_same_cache(demo_dir, tmp_path):
@@ -87,7 +89,7 @@ def test_killed_run_resumes_to_the_same_cache(demo_dir, tmp_path):
     extract_dataset(metadata, reference, settings, workers=2, progress=False)
 
     interrupted = tmp_path / "interrupted"
-    script = ("from expressiveness.extract import ExtractSettings, extract_dataset\n"
+    script = ("from expressiveness.batch import extract_dataset\nfrom expressiveness.cache import ExtractSettings\n"
               f"extract_dataset({str(metadata)!r}, {str(interrupted)!r}, ExtractSettings(frames_per_clip=8), "
               "workers=1, progress=False)\n")
     process = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
@@ -112,7 +114,7 @@ def test_killed_run_resumes_to_the_same_cache(demo_dir, tmp_path):
 
 
 def test_extraction_path_imports_no_tensorflow(demo_dir, tmp_path):
-    script = ("import sys\nfrom expressiveness.extract import ExtractSettings, extract_dataset\n"
+    script = ("import sys\nfrom expressiveness.batch import extract_dataset\nfrom expressiveness.cache import ExtractSettings\n"
               f"extract_dataset({str(demo_dir / 'metadata.jsonl')!r}, {str(tmp_path / 'c')!r}, "
               "ExtractSettings(frames_per_clip=2), workers=1, progress=False)\n"
               "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n")

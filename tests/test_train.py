@@ -49,7 +49,7 @@ def test_existing_model_is_not_overwritten(trained_model, separable_data):
     before = trained_model.model_path.read_bytes()
     with pytest.raises(FileExistsError) as caught:
         train_model(metadata, cache, trained_model.model_path.parent, TrainConfig(name="tiny", epochs=1), verbose=0)
-    assert str(caught.value) == (f"{trained_model.model_path} exists; pass overwrite=True (--overwrite) to replace "
+    assert str(caught.value) == (f"{trained_model.model_path} exists; pass --overwrite to replace "
                                  f"it, or choose another name (--name).")
     assert trained_model.model_path.read_bytes() == before
 

@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from expressiveness import plots
-from expressiveness.faces import FaceDetector
+from expressiveness.faces import FaceBox, FaceDetector
+from expressiveness.frames import FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer, analyze_video, build_analyzer
 from expressiveness.predict import Predictor
-from expressiveness.timeline import FRAME_COLUMNS, AnalysisOptions, analyze_paths, analyze_video, summarize
-from expressiveness.video import count_decodable_frames
+from expressiveness.scorers import LevelScorer, TemporalSmoother, summarize_levels
+from expressiveness.video import Frame, count_decodable_frames
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +18,11 @@ def predictor(trained_model):
     return Predictor(trained_model.model_path)
 
 
-def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, predictor):
+def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, trained_model):
     clip = demo_dir / "videos" / "vid_0016.mp4"  # the face leaves the frame
-    with FaceDetector() as detector:
-        analysis = analyze_video(clip, predictor, detector)
+    analyzer = build_analyzer(trained_model.model_path)
+    analysis = analyze_video(clip, analyzer)
+    analyzer.close()
     table = analysis.table
     assert list(table.columns) == list(FRAME_COLUMNS)
     assert list(table["frame"]) == list(range(count_decodable_frames(clip)))
@@ -37,8 +39,8 @@ def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, predictor):
 
 def test_every_kth_frame(demo_dir, predictor):
     with FaceDetector() as detector:
-        table = analyze_video(demo_dir / "videos" / "vid_0001.mp4", predictor, detector,
-                              AnalysisOptions(every=3)).table
+        analyzer = FrameAnalyzer(detector, [LevelScorer(predictor)], AnalysisOptions(every=3))
+        table = analyze_video(demo_dir / "videos" / "vid_0001.mp4", analyzer).table
     assert list(table["frame"]) == list(range(0, 40, 3))
 
 
@@ -47,36 +49,11 @@ def test_summary_of_a_hand_made_table():
                                                               "Expressive"],
                           "prob_reserved": [0.1, 0.2, np.nan, 0.7, 0.0], "prob_balanced": [0.3, 0.2, np.nan, 0.2, 0.4],
                           "prob_expressive": [0.6, 0.6, np.nan, 0.1, 0.6]})
-    summary = summarize(table)
-    assert summary["face_share"] == 0.8 and summary["share_expressive"] == 0.75 and summary["share_reserved"] == 0.25
+    summary = summarize_levels(table)
+    assert summary["share_expressive"] == 0.75 and summary["share_reserved"] == 0.25
     assert summary["level_changes"] == 2 and summary["dominant_level"] == "Expressive"
     assert summary["mean_prob_reserved"] == pytest.approx(0.25)
     assert summary["expected_level"] == pytest.approx(0.275 + 2 * 0.475)
-
-
-def test_analyze_a_folder_with_bad_videos_and_rerun(demo_dir, trained_model, tmp_path):
-    folder = tmp_path / "interviews"
-    folder.mkdir()
-    (folder / "a.mp4").symlink_to(demo_dir / "videos" / "vid_0017.mp4")
-    (folder / "broken.mp4").write_text("not a video\n" * 20)
-    out = tmp_path / "out"
-    report = analyze_paths([folder, tmp_path / "gone.mp4"], trained_model.model_path, out, workers=1,
-                           annotate=plots.annotate_frame, figure=plots.save_timeline, progress=False)
-    assert len(report.analyzed) == 1
-    assert sorted((f["status"], f["video"].split("/")[-1]) for f in report.failures) == [
-        ("missing", "gone.mp4"), ("unreadable", "broken.mp4")]
-    for name in ("a_frames.csv", "a_summary.json", "a_timeline.png", "a_annotated.mp4", "summary.csv",
-                 "run_report.json"):
-        assert (out / name).stat().st_size > 0, name
-    frames = pd.read_csv(out / "a_frames.csv")
-    capture = cv2.VideoCapture(str(out / "a_annotated.mp4"))
-    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == len(frames) == count_decodable_frames(folder / "a.mp4")
-    capture.release()
-    assert json.loads((out / "run_report.json").read_text())["failed"] == 2
-
-    stamp = (out / "a_frames.csv").stat().st_mtime_ns
-    again = analyze_paths([folder], trained_model.model_path, out, progress=False)
-    assert again.skipped == 1 and (out / "a_frames.csv").stat().st_mtime_ns == stamp
 
 
 def test_the_box_is_drawn_where_the_detector_found_the_face(face_frame):
@@ -94,15 +71,39 @@ def test_the_box_is_drawn_where_the_detector_found_the_face(face_frame):
     assert changed[: face.y].any()  # the "Balanced Expression: 0.87" label sits above the box
 
 
-def test_a_retrained_model_makes_the_rerun_analyse_again(demo_dir, trained_model, tmp_path):
-    import os
+def _box(x):
+    return FaceBox(x, 100, 100, 100, 0.9, ((0, 0),) * 6)
+
+
+def test_smoother_is_an_ema_per_tracked_face():
+    smoother = TemporalSmoother(alpha=0.25)
+    first = smoother.update([_box(0), _box(400)], np.array([[1, 0, 0], [0, 0, 1]], "float32"))
+    np.testing.assert_allclose(first, [[1, 0, 0], [0, 0, 1]])
+    # Faces moved a little (same tracks), listed in the other order.
+    second = smoother.update([_box(410), _box(10)], np.array([[1, 0, 0], [0, 1, 0]], "float32"))
+    np.testing.assert_allclose(second, [[0.25, 0, 0.75], [0.75, 0.25, 0]])
+    # A face far from every track starts a new one: not smoothed.
+    third = smoother.update([_box(200)], np.array([[0, 1, 0]], "float32"))
+    np.testing.assert_allclose(third, [[0, 1, 0]])
+    with pytest.raises(ValueError, match=r"alpha is 0; expected a number in \(0, 1\]."):
+        TemporalSmoother(alpha=0)
+
+
+def test_inference_crops_like_the_training_cache(trained_model, face_frame, tmp_path):
+    import json
     import shutil
 
-    model = tmp_path / "m.keras"
+    from expressiveness.faces import crop_face
+
+    model = tmp_path / "aligned.keras"
     shutil.copy(trained_model.model_path, model)
-    shutil.copy(trained_model.card_path, tmp_path / "m.json")
-    clip = demo_dir / "videos" / "vid_0001.mp4"
-    analyze_paths([clip], model, tmp_path / "out", progress=False)
-    assert analyze_paths([clip], model, tmp_path / "out", progress=False).skipped == 1
-    os.utime(model, (1_000_000_000, 1_000_000_000))  # as if retrained at another time
-    assert analyze_paths([clip], model, tmp_path / "out", progress=False).skipped == 0
+    card = json.loads(trained_model.card_path.read_text())
+    card["crop"].update({"margin": 0.3, "align": True})
+    (tmp_path / "aligned.json").write_text(json.dumps(card))
+    predictor = Predictor(model)
+    assert (predictor.crop_margin, predictor.crop_align) == (0.3, True)
+    with FaceDetector() as detector:
+        result = FrameAnalyzer(detector, [LevelScorer(predictor)]).analyze(Frame(0, 0.0, face_frame))
+        face = detector.detect(face_frame)[0]
+    expected = predictor.predict(crop_face(face_frame, face, margin=0.3, align=True)[None])
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)

@@ -1,0 +1,178 @@
+"""The face-crop cache format: settings, one crop file per video, and the manifest.
+
+Cache layout (a folder, `cache/` by default):
+  settings.json      the ExtractSettings the cache was made with; a rerun must match them
+  crops/<id>.npz     one file per finished video (loaded without pickle):
+                     crops uint8 (N, 48, 48), frame_index int64 (N,), timestamp_s float64 (N,),
+                     box int32 (N, 4) as x, y, width, height in frame pixels, score float32 (N,),
+                     and the video's manifest fields (status, frames_decoded, ...)
+  manifest.csv       one row per video of the metadata: MANIFEST_COLUMNS
+
+A video counts as finished when its .npz exists, including videos with no face (N = 0).
+Files are written under a temporary name and renamed (see _io.py), so a run killed at any
+moment leaves nothing half-written that a rerun would trust.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._io import atomic_open, atomic_write
+from .config import FACE_SIZE
+from .errors import CacheError
+from .faces import FACE_SELECTIONS, MODELS
+from .video import sample_indices
+
+STATUSES = ("ok", "no_face", "unreadable", "missing")
+MANIFEST_COLUMNS = ("id", "file_name", "status", "duration_s", "frames_decoded", "frames_sampled",
+                    "faces_kept", "seconds", "error")
+ARRAY_FIELDS = ("crops", "frame_index", "timestamp_s", "box", "score")
+DEFAULT_FRAMES_PER_CLIP = 32
+CROP_SETTING_KEYS = ("margin", "align", "size", "model", "min_confidence", "face_selection")
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    """How crops are made. One sampling rule: frames_per_clip (N frames spread evenly over the
+    clip; 32 when no rule is given), every (every k-th frame) or rate_fps (frames per second
+    of video). model: the MediaPipe detector, "short" or "full"; min_confidence in [0, 1];
+    margin >= 0, a fraction of the face box added on each side."""
+
+    frames_per_clip: int | None = None
+    every: int | None = None
+    rate_fps: float | None = None
+    model: str = "short"
+    min_confidence: float = 0.5
+    margin: float = 0.15
+    align: bool = False
+    face_selection: str = "largest"
+    size: int = FACE_SIZE
+
+    def __post_init__(self):
+        rules = {name: value for name, value in (("frames_per_clip", self.frames_per_clip), ("every", self.every),
+                                                  ("rate_fps", self.rate_fps)) if value is not None}
+        if not rules:
+            object.__setattr__(self, "frames_per_clip", DEFAULT_FRAMES_PER_CLIP)
+        elif len(rules) > 1:
+            raise ValueError("set one of frames_per_clip, every and rate_fps; got "
+                             f"frames_per_clip={self.frames_per_clip}, every={self.every}, rate_fps={self.rate_fps}.")
+        for name, value in rules.items():
+            if not value > 0:
+                raise ValueError(f"{name} is {value!r}; expected a number > 0.")
+        if self.model not in MODELS:
+            raise ValueError(f'model is {self.model!r}; expected "short" or "full".')
+        if self.face_selection not in FACE_SELECTIONS:
+            raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
+                             f"{', '.join(FACE_SELECTIONS)}.")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
+        if not self.margin >= 0:
+            raise ValueError(f"margin is {self.margin!r}; expected a fraction >= 0, such as 0.15.")
+
+    def sample(self, frame_count: int, fps: float) -> np.ndarray:
+        return sample_indices(frame_count, every=self.every, count=self.frames_per_clip,
+                              rate_fps=self.rate_fps, fps=fps if self.rate_fps is not None else None)
+
+
+def cache_file_name(video_id: str) -> str:
+    """File name of a video's crops; ids that are not plain names get a hashed suffix."""
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}", video_id):
+        return f"{video_id}.npz"
+    digest = hashlib.sha1(video_id.encode("utf-8")).hexdigest()[:12]
+    return f"{re.sub(r'[^A-Za-z0-9._-]', '_', video_id)[:60]}-{digest}.npz"
+
+
+def manifest_row(video_id, file_name, status, duration_s=0.0, frames_decoded=0, frames_sampled=0, faces_kept=0,
+                 seconds=0.0, error="") -> dict:
+    """One manifest row (MANIFEST_COLUMNS) with the types the CSV and the crop files store."""
+    return {"id": video_id, "file_name": file_name, "status": status, "duration_s": round(float(duration_s), 3),
+            "frames_decoded": int(frames_decoded), "frames_sampled": int(frames_sampled),
+            "faces_kept": int(faces_kept), "seconds": round(float(seconds), 3), "error": error}
+
+
+def write_crops(path: str | Path, arrays: dict, row: dict, settings: ExtractSettings) -> None:
+    """Write one video's crop file atomically: ARRAY_FIELDS arrays plus its manifest row."""
+    content = {name: arrays[name] for name in ARRAY_FIELDS}
+    content.update({name: np.array(value) for name, value in row.items()})
+    content["aligned"] = np.array(settings.align)
+    content["face_selection"] = np.array(settings.face_selection)
+    with atomic_open(path) as handle:
+        np.savez(handle, **content)
+
+
+def read_crops(path: str | Path) -> dict:
+    """Load one cache file (no pickle). Returns a dict of numpy arrays; scalars as 0-d arrays."""
+    with np.load(path, allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
+
+
+def finished_row(path: Path) -> dict | None:
+    """The manifest row stored in a finished cache file, or None if it is absent or unusable."""
+    try:
+        with np.load(path, allow_pickle=False) as data:  # lazy: the crops themselves are not read
+            return {name: data[name].item() for name in MANIFEST_COLUMNS}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def prepare_cache(cache_dir: Path, settings: ExtractSettings, overwrite: bool) -> None:
+    """Create the cache folder for `settings`, or check that an existing one was made with them.
+    With overwrite, crops made with other settings are deleted. Raises CacheError."""
+    settings_path = cache_dir / "settings.json"
+    wanted = asdict(settings)
+    if settings_path.exists() and not overwrite:
+        try:
+            stored = json.loads(settings_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            stored = None
+        if stored != wanted:
+            differences = ", ".join(f"{key} {stored.get(key)!r} -> {value!r}" for key, value in wanted.items()
+                                    if stored.get(key) != value) if isinstance(stored, dict) else "unreadable"
+            raise CacheError(f"{cache_dir} holds crops made with other settings ({differences}); use "
+                             f"another cache folder (--cache) or pass --overwrite to rebuild it.")
+    if overwrite and (cache_dir / "crops").exists():
+        for old in (cache_dir / "crops").glob("*.npz"):
+            old.unlink()
+    (cache_dir / "crops").mkdir(parents=True, exist_ok=True)
+    atomic_write(settings_path, json.dumps(wanted, indent=2, sort_keys=True))
+
+
+def write_manifest(cache_dir: Path, rows: list[dict]) -> Path:
+    """Write manifest.csv atomically, one row per video in the order given."""
+    path = Path(cache_dir) / "manifest.csv"
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(path, text.getvalue())
+    return path
+
+
+def load_cached_crops(cache_dir: str | Path, video_ids) -> dict[str, dict]:
+    """Crops of each video id that has a cache file with at least one crop."""
+    crops_dir = Path(cache_dir) / "crops"
+    found = {}
+    for video_id in video_ids:
+        path = crops_dir / cache_file_name(video_id)
+        if path.exists():
+            data = read_crops(path)
+            if len(data["crops"]):
+                found[video_id] = data
+    return found
+
+
+def crop_settings(cache_dir: str | Path) -> dict:
+    """How the cache's crops were made (from its settings.json): inference must crop alike.
+    Caches without settings.json (made by hand) are taken to use the extraction defaults."""
+    path = Path(cache_dir) / "settings.json"
+    stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else asdict(ExtractSettings())
+    return {key: stored[key] for key in CROP_SETTING_KEYS}

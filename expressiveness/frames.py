@@ -1,0 +1,284 @@
+"""The per-frame engine: one pass over a video's frames runs every scorer on the same faces.
+
+A frame is decoded (in its own thread), its faces are detected (in the caller's thread), and
+then every scorer reads the frame and the faces (in a third thread): MediaPipe, OpenCV and
+LiteRT release the GIL, so on 2 cores the three stages overlap. Each scorer owns a group of
+columns of the per-frame table and its part of the per-video summary, so a new kind of answer
+(the facial measures, say) is a new scorer, not a change to the others.
+
+The per-frame table has one row per analysed frame, with or without a face: BASE_COLUMNS
+(`timestamp` in seconds; the box in frame pixels), then each scorer's columns. A frame without
+a face has success 0 and empty scorer columns. With several faces the row describes the
+interviewee (the largest face by default); `faces` counts them all.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from .config import LABELS
+from .faces import FACE_SELECTIONS, MODELS, FaceBox, FaceDetector, select_face
+from .scorers import LEVEL_COLUMNS, LevelScorer, Scorer
+from .video import Frame, decode_ahead
+
+BASE_COLUMNS = ("frame", "timestamp", "success", "confidence", "faces", "face_x", "face_y", "face_width",
+                "face_height")
+FRAME_COLUMNS = BASE_COLUMNS + LEVEL_COLUMNS  # the table of the level scorer alone
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How videos are analysed. every: analyse every k-th frame (>= 1). smoothing: EMA weight
+    of the newest frame in (0, 1], or None for raw per-frame probabilities (the default for
+    tables). detector_model: "short" or "full"; min_confidence in [0, 1]; face_selection: the
+    interviewee among several faces. Crop margin and alignment come from the model card."""
+
+    every: int = 1
+    smoothing: float | None = None
+    detector_model: str = "short"
+    min_confidence: float = 0.5
+    face_selection: str = "largest"
+    backend: str = "tflite"
+
+    def __post_init__(self):
+        if not (isinstance(self.every, int) and self.every >= 1):
+            raise ValueError(f"every is {self.every!r}; expected a whole number >= 1.")
+        if self.smoothing is not None and not 0 < self.smoothing <= 1:
+            raise ValueError(f"smoothing is {self.smoothing!r}; expected a number in (0, 1], or None.")
+        if self.detector_model not in MODELS:
+            raise ValueError(f'detector_model is {self.detector_model!r}; expected "short" or "full".')
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
+        if self.face_selection not in FACE_SELECTIONS:
+            raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
+                             f"{', '.join(FACE_SELECTIONS)}.")
+
+
+@dataclass
+class FrameResult:
+    frame: Frame
+    faces: list[FaceBox]  # every face found, largest first
+    subject: int | None  # index of the interviewee in faces, None without a face
+    row: dict  # this frame's row of the per-frame table
+    overlay: dict = field(default_factory=dict)  # what scorers leave for drawing (per-face data)
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """The level scorer's (faces, 3) probabilities, (0, 3) without it or without a face."""
+        return self.overlay.get("probabilities", np.zeros((0, len(LABELS)), "float32"))
+
+
+class FrameAnalyzer:
+    """Detection, then every scorer, on one frame at a time; frames must come in order."""
+
+    def __init__(self, detector: FaceDetector, scorers: list[Scorer], options: AnalysisOptions | None = None):
+        self.detector = detector
+        self.scorers = list(scorers)
+        self.options = options or AnalysisOptions()
+        self.columns = BASE_COLUMNS + tuple(column for scorer in self.scorers for column in scorer.columns)
+
+    def reset(self) -> None:
+        """Forget what was tracked: call between videos."""
+        for scorer in self.scorers:
+            scorer.reset()
+
+    def close(self) -> None:
+        self.detector.close()
+
+    def detect(self, frame: Frame) -> list[FaceBox]:
+        return self.detector.detect(frame.image)
+
+    def score(self, frame: Frame, faces: list[FaceBox]) -> FrameResult:
+        row = {"frame": frame.index, "timestamp": round(frame.timestamp_s, 4), "faces": len(faces)}
+        if not faces:
+            for scorer in self.scorers:
+                scorer.reset()
+            row.update({"success": 0, "confidence": 0.0})
+            return FrameResult(frame, [], None, row)
+        subject = faces.index(select_face(faces, frame.image.shape, self.options.face_selection))
+        face = faces[subject]
+        row.update({"success": 1, "confidence": round(face.score, 4), "face_x": face.x, "face_y": face.y,
+                    "face_width": face.width, "face_height": face.height})
+        result = FrameResult(frame, faces, subject, row)
+        for scorer in self.scorers:
+            row.update(scorer.score(frame, faces, subject, result.overlay))
+        return result
+
+    def analyze(self, frame: Frame) -> FrameResult:
+        return self.score(frame, self.detect(frame))
+
+    def table(self, rows: list[dict]) -> pd.DataFrame:
+        """The per-frame table of rows made by this analyzer, with its fixed columns."""
+        table = pd.DataFrame(rows, columns=list(self.columns))
+        for column in ("face_x", "face_y", "face_width", "face_height"):
+            table[column] = table[column].astype("Int64")
+        if "level" in table:
+            table["level"] = table["level"].fillna("")
+        return table
+
+    def summarize(self, table: pd.DataFrame) -> dict:
+        summary = {"frames_analyzed": int(len(table)),
+                   "face_share": round(float(table["success"].mean()), 4) if len(table) else 0.0}
+        for scorer in self.scorers:
+            summary.update(scorer.summarize(table))
+        return summary
+
+    def provenance(self) -> dict:
+        options = self.options
+        described = {"every": options.every, "detector": options.detector_model,
+                     "min_confidence": options.min_confidence, "face_selection": options.face_selection}
+        for scorer in self.scorers:
+            described.update(scorer.provenance())
+        return described
+
+
+def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer) -> Iterator[FrameResult]:
+    """Analyse frames in order, three stages deep: a thread decodes ahead, the caller's thread
+    detects faces in frame n+1 while another thread runs the scorers on frame n."""
+    with ThreadPoolExecutor(1, thread_name_prefix="score") as scoring:
+        pending = None
+        for frame in decode_ahead(frames):
+            faces = analyzer.detect(frame)
+            submitted = scoring.submit(analyzer.score, frame, faces)
+            if pending is not None:
+                yield pending.result()
+            pending = submitted
+        if pending is not None:
+            yield pending.result()
+
+
+def build_analyzer(model_path: str | Path, options: AnalysisOptions | None = None) -> FrameAnalyzer:
+    """A FrameAnalyzer with MediaPipe's detector and the CNN's levels from a trained model."""
+    from .predict import Predictor
+
+    options = options or AnalysisOptions()
+    predictor = Predictor(model_path, options.backend)
+    detector = FaceDetector(options.detector_model, options.min_confidence)
+    return FrameAnalyzer(detector, [LevelScorer(predictor, options.smoothing)], options)
+
+
+@dataclass
+class VideoAnalysis:
+    table: pd.DataFrame
+    summary: dict
+
+
+Annotator = Callable[[FrameResult, tuple], np.ndarray]
+
+
+def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator | None = None,
+                  annotated_path: str | Path | None = None, progress: bool = False) -> VideoAnalysis:
+    """Analyse one video file, streaming frames (memory does not grow with its length).
+
+    annotate(result, labels) -> BGR image draws a frame of the annotated video written to
+    annotated_path (MP4). Raises FileNotFoundError or UnreadableVideoError for files that
+    cannot be read, OSError when the annotated video cannot be written.
+    """
+    from tqdm.auto import tqdm
+
+    from .video import AnnotatedVideoWriter, iter_frames, probe_video, sample_indices
+
+    info = probe_video(path)
+    analyzer.reset()
+    every = analyzer.options.every
+    indices = None if every == 1 else sample_indices(info.frame_count, every=every)
+    labels = next((scorer.labels for scorer in analyzer.scorers if isinstance(scorer, LevelScorer)), LABELS)
+    writer = AnnotatedVideoWriter(annotated_path, info.fps / every) if annotated_path is not None else None
+    rows = []
+    started = time.perf_counter()
+    bar = tqdm(total=info.frame_count if indices is None else len(indices), desc=Path(path).name, unit="frame",
+               leave=False, disable=not progress)
+    try:
+        for result in iter_analysis(iter_frames(path, indices, info), analyzer):
+            rows.append(result.row)
+            if writer is not None:
+                writer.write(annotate(result, labels))
+            bar.update()
+        if writer is not None:
+            writer.finish()
+    finally:
+        bar.close()
+        if writer is not None:
+            writer.discard()
+    seconds = time.perf_counter() - started
+    table = analyzer.table(rows)
+    summary = {"video": str(path), "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),
+               "frames_total": info.frame_count, **analyzer.summarize(table), **analyzer.provenance(),
+               "seconds": round(seconds, 2),
+               "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None}
+    return VideoAnalysis(table, summary)
+
+
+def write_table(table: pd.DataFrame, csv_path: str | Path) -> list[Path]:
+    """Write the per-frame table as CSV, and as Parquet beside it when pyarrow is installed."""
+    from ._io import atomic_open, atomic_write
+
+    csv_path = Path(csv_path)
+    atomic_write(csv_path, table.to_csv(index=False))
+    written = [csv_path]
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return written
+    parquet_path = csv_path.with_suffix(".parquet")
+    with atomic_open(parquet_path) as handle:
+        table.to_parquet(handle, index=False)
+    written.append(parquet_path)
+    return written
+
+
+@dataclass
+class LiveSession:
+    table: pd.DataFrame
+    seconds: float
+    interrupted: bool = False
+
+
+def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[FrameResult, float | None], np.ndarray],
+             show: Callable[[np.ndarray], bool] | None = None, output: str | Path | None = None,
+             csv_path: str | Path | None = None, frame_rate: float = 30.0, pace: bool = False,
+             max_frames: int | None = None) -> LiveSession:
+    """The live demo's loop: analyse each frame, draw it, show it and record it.
+
+    draw(result, fps) -> BGR image; show(image) -> False to stop (a window; None: no window).
+    pace: hold each frame until its timestamp (a file watched in a window plays at its own
+    frame rate); otherwise frames are processed as fast as possible. What was recorded (the
+    annotated video at `output`, the per-frame table at `csv_path`) is written on any exit:
+    the end of the source, 'q', Ctrl-C, or a camera that fails mid-session.
+    """
+    from .video import AnnotatedVideoWriter
+
+    writer = AnnotatedVideoWriter(output, frame_rate) if output else None
+    rows, fps, interrupted = [], None, False
+    started = time.perf_counter()
+    try:
+        for frame in frames:
+            tick = time.perf_counter()
+            result = analyzer.analyze(frame)
+            rows.append(result.row)
+            canvas = draw(result, fps)
+            if writer is not None:
+                writer.write(canvas)
+            current = 1.0 / max(time.perf_counter() - tick, 1e-6)  # the processing rate, not the display rate
+            fps = current if fps is None else 0.9 * fps + 0.1 * current
+            if pace:
+                time.sleep(max(0.0, frame.timestamp_s - (time.perf_counter() - started)))
+            if show is not None and not show(canvas):
+                break
+            if max_frames and len(rows) >= max_frames:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if writer is not None:
+            writer.finish()
+        if csv_path:
+            write_table(analyzer.table(rows), csv_path)
+    return LiveSession(analyzer.table(rows), time.perf_counter() - started, interrupted)

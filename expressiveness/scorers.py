@@ -1,0 +1,148 @@
+"""Scorers: the kinds of per-frame answer the frame engine (frames.py) runs on each face.
+
+A scorer owns a group of columns of the per-frame table and its part of the per-video summary,
+so a new kind of answer (the facial measures, say) is a new scorer, not a change to the others.
+`LevelScorer` is the CNN's: level probabilities per face, optionally smoothed per tracked face.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import LABELS
+from .faces import FaceBox, crop_face
+from .metadata import expected_level
+from .video import Frame
+
+PROBABILITY_COLUMNS = ("prob_reserved", "prob_balanced", "prob_expressive")  # LABELS order
+LEVEL_COLUMNS = PROBABILITY_COLUMNS + ("level", "level_probability")
+
+
+def _iou(first: FaceBox, second: FaceBox) -> float:
+    x0, y0 = max(first.x, second.x), max(first.y, second.y)
+    x1 = min(first.x + first.width, second.x + second.width)
+    y1 = min(first.y + first.height, second.y + second.height)
+    overlap = max(0, x1 - x0) * max(0, y1 - y0)
+    return overlap / float(first.area + second.area - overlap) if overlap else 0.0
+
+
+class TemporalSmoother:
+    """Exponential moving average of probabilities per tracked face.
+
+    alpha in (0, 1]: weight of the newest frame (1 = no smoothing). A face continues a track
+    when its box overlaps the track's last box (IoU >= min_iou); unmatched tracks are dropped.
+    """
+
+    def __init__(self, alpha: float = 0.4, min_iou: float = 0.3):
+        if not 0 < alpha <= 1:
+            raise ValueError(f"alpha is {alpha!r}; expected a number in (0, 1].")
+        self.alpha = alpha
+        self.min_iou = min_iou
+        self._tracks: list[tuple[FaceBox, np.ndarray]] = []
+
+    def update(self, faces: list[FaceBox], probabilities: np.ndarray) -> np.ndarray:
+        """Smoothed probabilities (N, 3) for this frame's faces, in the same order."""
+        smoothed = np.array(probabilities, dtype="float32", copy=True)
+        free = list(range(len(self._tracks)))
+        tracks = []
+        for index, face in enumerate(faces):
+            best = max(free, key=lambda track: _iou(face, self._tracks[track][0]), default=None)
+            if best is not None and _iou(face, self._tracks[best][0]) >= self.min_iou:
+                free.remove(best)
+                smoothed[index] = self.alpha * smoothed[index] + (1 - self.alpha) * self._tracks[best][1]
+            tracks.append((face, smoothed[index]))
+        self._tracks = tracks
+        return smoothed
+
+    def reset(self) -> None:
+        self._tracks = []
+
+
+class Scorer:
+    """One kind of per-frame answer. A scorer owns `columns` of the per-frame table; score()
+    returns their values for the interviewee (it may also leave drawing data in `overlay`),
+    reset() is called on frames without a face, summarize() gives its part of the per-video
+    summary, and provenance() what a rerun must match to reuse a result."""
+
+    columns: tuple[str, ...] = ()
+
+    def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        pass
+
+    def summarize(self, table: pd.DataFrame) -> dict:
+        return {}
+
+    def provenance(self) -> dict:
+        return {}
+
+
+class LevelScorer(Scorer):
+    """The CNN's levels: crops every face as the training crops were cut, classifies them in
+    one batch, optionally smooths per tracked face; overlay["probabilities"] is (faces, 3)."""
+
+    columns = LEVEL_COLUMNS
+
+    def __init__(self, predictor, smoothing: float | None = None):
+        self.predictor = predictor
+        self.labels = tuple(predictor.labels)
+        self.smoothing = smoothing
+        self.smoother = TemporalSmoother(smoothing) if smoothing else None
+
+    def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
+        crops = np.stack([crop_face(frame.image, face, margin=self.predictor.crop_margin,
+                                    align=self.predictor.crop_align) for face in faces])
+        probabilities = self.predictor.predict(crops)
+        if self.smoother:
+            probabilities = self.smoother.update(faces, probabilities)
+        overlay["probabilities"] = probabilities
+        best = int(np.argmax(probabilities[subject]))
+        row = {column: round(float(value), 4) for column, value in zip(PROBABILITY_COLUMNS, probabilities[subject])}
+        row.update({"level": self.labels[best], "level_probability": round(float(probabilities[subject][best]), 4)})
+        return row
+
+    def reset(self) -> None:
+        if self.smoother:
+            self.smoother.reset()
+
+    def summarize(self, table: pd.DataFrame) -> dict:
+        return summarize_levels(table, self.labels)
+
+    def provenance(self) -> dict:
+        predictor = self.predictor
+        return {"model": predictor.name, "model_path": str(predictor.model_path),
+                "model_modified": model_modified(predictor.model_path), "thresholds": list(predictor.thresholds), "backend": predictor.backend,
+                "smoothing": self.smoothing}
+
+
+def model_modified(path: str | Path) -> str:
+    """A model file's modification time, to tell a retrained model from the one a summary used."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(Path(path).stat().st_mtime))
+
+
+def summarize_levels(table: pd.DataFrame, labels=LABELS) -> dict:
+    """Per-video level figures from a per-frame table: time share per level, mean probabilities
+    and expected level over frames with a face, dominant level, level changes."""
+    with_face = table[table["success"] == 1]
+    summary = {}
+    keys = ("reserved", "balanced", "expressive")
+    if len(with_face):
+        shares = with_face["level"].value_counts(normalize=True)
+        means = with_face[list(PROBABILITY_COLUMNS)].astype("float64").mean()
+        levels = with_face["level"].to_numpy()
+        summary.update({f"share_{key}": round(float(shares.get(label, 0.0)), 4) for key, label in zip(keys, labels)})
+        summary.update({f"mean_{column}": round(float(means[column]), 4) for column in PROBABILITY_COLUMNS})
+        summary["expected_level"] = round(float(expected_level(means.to_numpy())), 4)
+        summary["dominant_level"] = labels[int(np.argmax(means.to_numpy()))]
+        summary["level_changes"] = int(np.sum(levels[1:] != levels[:-1]))
+    else:
+        summary.update({f"share_{key}": 0.0 for key in keys})
+        summary.update({f"mean_{column}": None for column in PROBABILITY_COLUMNS})
+        summary.update({"expected_level": None, "dominant_level": "", "level_changes": 0})
+    return summary
