@@ -1,7 +1,8 @@
-import csv
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from expressiveness import __version__
 
@@ -17,10 +18,63 @@ def test_console_script_is_installed_and_reports_its_version():
     assert result.returncode == 0 and result.stdout.strip() == f"expressiveness {__version__}"
 
 
-def test_every_subcommand_has_help():
-    for command in ("demo-data", "extract"):
-        result = run_cli(command, "--help")
-        assert result.returncode == 0 and "usage: expressiveness" in result.stdout
+def test_every_group_registers_its_subcommands():
+    from expressiveness.cli import build_parser
+
+    assert sorted(build_parser()[1]) == ["analyze", "check", "demo-data", "evaluate", "extract", "live", "report",
+                                         "stats", "train"]
+
+
+BAD_VALUES = [  # (subcommand and its required arguments, option, value, what the user reads)
+    (["analyze", "x.mp4"], "--smoothing", "2", "2 is not in (0, 1]"),
+    (["analyze", "x.mp4"], "--smoothing", "0", "0 is not in (0, 1]"),
+    (["analyze", "x.mp4"], "--every", "0", "0 is not a whole number >= 1"),
+    (["analyze", "x.mp4"], "--workers", "0", "0 is not a whole number >= 1"),
+    (["analyze", "x.mp4"], "--min-confidence", "1.5", "1.5 is not in [0, 1]"),
+    (["analyze", "x.mp4"], "--every", "two", "'two' is not a whole number"),
+    (["live"], "--smoothing", "-0.1", "-0.1 is not in (0, 1]"),
+    (["live"], "--max-frames", "0", "0 is not a whole number >= 1"),
+    (["live"], "--camera", "-1", "-1 is not a whole number >= 0"),
+    (["live"], "--min-confidence", "-0.5", "-0.5 is not in [0, 1]"),
+    (["check"], "--camera", "-2", "-2 is not a whole number >= 0"),
+    (["extract"], "--frames-per-clip", "0", "0 is not a whole number >= 1"),
+    (["extract"], "--every", "0", "0 is not a whole number >= 1"),
+    (["extract"], "--rate", "0", "0 is not in (0, inf)"),
+    (["extract"], "--workers", "0", "0 is not a whole number >= 1"),
+    (["extract"], "--margin", "-0.1", "-0.1 is not in [0, inf)"),
+    (["extract"], "--min-confidence", "2", "2 is not in [0, 1]"),
+    (["extract"], "--margin", "nan", "nan is not a finite number"),
+    (["train"], "--epochs", "0", "0 is not a whole number >= 1"),
+    (["train"], "--batch-size", "0", "0 is not a whole number >= 1"),
+    (["train"], "--learning-rate", "0", "0 is not in (0, inf)"),
+    (["train"], "--patience", "0", "0 is not a whole number >= 1"),
+    (["train"], "--name", "../x", "'../x' is not a plain file name such as expressiveness_cnn"),
+    (["train"], "--thresholds", "0.5,-0.5", "'0.5,-0.5': expected two finite numbers with LOW <= HIGH"),
+    (["stats"], "--limit", "0", "0 is not a whole number >= 1"),
+    (["report"], "--faces", "-1", "-1 is not a whole number >= 0"),
+    (["report"], "--workers", "0", "0 is not a whole number >= 1"),
+]
+
+
+@pytest.mark.parametrize("command, option, value, message", BAD_VALUES,
+                         ids=[f"{c[0]} {o} {v}" for c, o, v, _ in BAD_VALUES])
+def test_a_bad_option_value_is_refused_while_parsing(command, option, value, message, capsys):
+    from expressiveness.cli import main
+
+    with pytest.raises(SystemExit) as caught:
+        main([*command, option, value])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"expressiveness {command[0]}: error: argument {option}: {message}")
+
+
+def test_a_script_names_itself_in_its_errors(capsys):
+    from expressiveness.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["live", "--max-frames", "0"], prog="real_time_demo.py")
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "real_time_demo.py: error: argument --max-frames: 0 is not a whole number >= 1")
 
 
 def test_missing_metadata_is_one_line_and_exit_1(tmp_path):
@@ -28,57 +82,3 @@ def test_missing_metadata_is_one_line_and_exit_1(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == (f"expressiveness extract: error: {tmp_path / 'none.jsonl'}: metadata file not "
                                      f"found; expected a RecruitView metadata.jsonl (one JSON object per line).")
-
-
-def test_extract_on_the_demo_data_set(demo_dir, tmp_path):
-    result = run_cli("extract", "--metadata", str(demo_dir / "metadata.jsonl"), "--cache", str(tmp_path / "c"),
-                     "--frames-per-clip", "4", "--workers", "2", "--no-progress")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Videos: 18 ok, 1 no_face, 0 unreadable, 0 missing (0 already in the cache). ")
-    with open(tmp_path / "c" / "manifest.csv", newline="") as handle:
-        faces_kept = sum(int(row["faces_kept"]) for row in csv.DictReader(handle))
-    assert 60 <= faces_kept <= 72  # 4 frames of 18 clips with a face, minus frames after the face left
-    assert f"Faces kept: {faces_kept}." in result.stdout
-
-
-def test_extract_fails_when_no_video_can_be_processed(tmp_path):
-    from conftest import make_record, write_jsonl
-
-    metadata = write_jsonl(tmp_path / "metadata.jsonl", [make_record(1)])
-    result = run_cli("extract", "--metadata", str(metadata), "--cache", str(tmp_path / "c"), "--no-progress")
-    assert result.returncode == 1
-    assert result.stdout.startswith("Videos: 0 ok, 0 no_face, 0 unreadable, 1 missing")
-    assert "no video could be processed" in result.stderr
-
-
-def test_train_and_evaluate_commands(separable_data, tmp_path):
-    metadata, cache = separable_data
-    models = tmp_path / "models"
-    common = ["--metadata", str(metadata), "--cache", str(cache)]
-    trained = run_cli("train", *common, "--models", str(models), "--name", "cli", "--epochs", "2", "--quiet")
-    assert trained.returncode == 0, trained.stderr
-    assert "Trained 2 epochs" in trained.stdout and (models / "cli_curves.png").stat().st_size > 0
-    again = run_cli("train", *common, "--models", str(models), "--name", "cli", "--epochs", "1", "--quiet")
-    assert again.returncode == 1
-    assert again.stderr.strip().splitlines()[-1] == (
-        f"expressiveness train: error: {models / 'cli.keras'} exists; pass overwrite=True (--overwrite) to replace "
-        f"it, or choose another name (--name).")
-    evaluated = run_cli("evaluate", *common, "--model", str(models / "cli.keras"))
-    assert evaluated.returncode == 0, evaluated.stderr
-    assert "majority_baseline" in evaluated.stdout and "Splits are by participant" in evaluated.stdout
-    for name in ("cli_evaluation.json", "cli_confusion.png", "cli_history.csv", "cli.json"):
-        assert (models / name).stat().st_size > 0, name
-    bad = run_cli("train", *common, "--thresholds", "low,high")
-    assert bad.returncode == 2 and "expected default, tertiles, or two numbers LOW,HIGH" in bad.stderr
-
-
-def test_analyze_with_two_worker_processes(demo_dir, trained_model, tmp_path):
-    clips = [str(demo_dir / "videos" / f"vid_{n:04d}.mp4") for n in (1, 13, 19)]
-    result = run_cli("analyze", *clips, "--out", str(tmp_path / "out"), "--workers", "2", "--no-progress",
-                     "--model", str(trained_model.model_path))
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Videos: 3 analysed (0 already done), 0 failed.")
-    with open(tmp_path / "out" / "summary.csv", newline="") as handle:
-        rows = {row["name"]: row for row in csv.DictReader(handle)}
-    assert set(rows) == {"vid_0001", "vid_0013", "vid_0019"}
-    assert float(rows["vid_0019"]["face_share"]) < 0.2 and float(rows["vid_0001"]["face_share"]) == 1.0

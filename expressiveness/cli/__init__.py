@@ -1,0 +1,59 @@
+"""The `expressiveness` console command: one subcommand per workflow.
+
+Each group module (data, training, video) registers its subcommands' parsers; every subcommand
+calls one package function and prints its summary. Bad options are rejected while parsing
+(exit code 2, argparse's convention); a job that fails on bad input or an unusable file ends
+with one line on stderr and exit code 1; any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .. import __version__
+from ..errors import ExpressivenessError
+from . import data, training, video
+
+GROUPS = (data, training, video)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and each subcommand's parser by name."""
+    parser = argparse.ArgumentParser(
+        prog="expressiveness",
+        description="Facial expressiveness in video interviews: three levels (Reserved, Balanced, Expressive) "
+                    "from MediaPipe face crops and a small Keras CNN.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true",
+                        help="also show the native libraries' log lines (TensorFlow, MediaPipe)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in GROUPS:
+        group.register(commands, common)
+    return parser, dict(commands.choices)
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Run the command line; `prog` names a top-level script that runs one subcommand
+    (argv then starts with that subcommand) in usage lines and error messages."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, subcommands = build_parser()
+    if prog is not None:
+        subcommands[argv[0]].prog = prog
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 1
+    args.prog = prog or f"expressiveness {args.command}"
+    if not args.verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
+    try:
+        return args.run(args)
+    except (ExpressivenessError, OSError) as error:
+        print(f"{args.prog}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{args.prog}: interrupted; finished work is kept, rerun to resume.", file=sys.stderr)
+        return 130

@@ -1,0 +1,121 @@
+"""Typed option converters and the options several subcommands share.
+
+A converter turns the text of one option into its value or raises ArgumentTypeError; argparse
+then prints "argument --smoothing: 2 is not in (0, 1]" and exits with code 2, before any work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from ..config import CACHE_DIR, DEFAULT_MODEL, METADATA_FILE
+from ..faces import FACE_SELECTIONS, MODELS
+
+
+def _number(text: str, kind):
+    try:
+        value = kind(text)
+    except ValueError:
+        expected = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"{text!r} is not {expected}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+    return value
+
+
+def whole_number(minimum: int):
+    """Converter for a whole number >= minimum."""
+    def convert(text: str) -> int:
+        value = _number(text, int)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is not a whole number >= {minimum}")
+        return value
+    return convert
+
+
+def number_in(low: float, high: float = math.inf, low_open: bool = False, high_open: bool = False):
+    """Converter for a number in an interval, e.g. number_in(0, 1, low_open=True) for (0, 1]."""
+    interval = f"{'(' if low_open else '['}{low:g}, {'inf)' if high == math.inf else f'{high:g}' + (')' if high_open else ']')}"
+
+    def convert(text: str) -> float:
+        value = _number(text, float)
+        above = value > low if low_open else value >= low
+        below = value < high if high_open else value <= high
+        if not (above and below):
+            raise argparse.ArgumentTypeError(f"{text} is not in {interval}")
+        return value
+    return convert
+
+
+positive_int = whole_number(1)
+fraction = number_in(0.0, 1.0)  # [0, 1]
+weight = number_in(0.0, 1.0, low_open=True)  # (0, 1]
+non_negative = number_in(0.0)
+positive = number_in(0.0, low_open=True)
+
+
+def file_name(text: str) -> str:
+    """A plain file name: no folder separators, not hidden."""
+    if not text or any(char in text for char in "/\\") or text.startswith("."):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a plain file name such as expressiveness_cnn")
+    return text
+
+
+def thresholds(text: str):
+    """default, tertiles, or LOW,HIGH with LOW <= HIGH."""
+    if text in ("default", "tertiles"):
+        return text
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not default, tertiles, or two numbers LOW,HIGH "
+                                         f"such as -0.303,0.294") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected two finite numbers with LOW <= HIGH")
+    return (low, high)
+
+
+def add_metadata(parser) -> None:
+    parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
+
+
+def add_cache(parser) -> None:
+    parser.add_argument("--cache", default=str(CACHE_DIR),
+                        help=f"face-crop cache folder, written by extract (default: {CACHE_DIR})")
+
+
+def add_detector(parser, default: str = "short") -> None:
+    parser.add_argument("--detector", choices=tuple(MODELS), default=default,
+                        help="MediaPipe detector: short range (within ~2 m) or full range (default: short)")
+
+
+def add_min_confidence(parser, default: float = 0.5) -> None:
+    parser.add_argument("--min-confidence", type=fraction, default=default,
+                        help=f"face detection score threshold in [0, 1] (default: {default})")
+
+
+def add_face(parser, default: str = "largest") -> None:
+    parser.add_argument("--face", choices=FACE_SELECTIONS, default=default,
+                        help="which face is the interviewee (default: largest)")
+
+
+def add_model(parser) -> None:
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"trained model (default: {DEFAULT_MODEL})")
+
+
+def add_analysis(parser) -> None:
+    """The options of every command that analyses frames with a trained model."""
+    add_model(parser)
+    parser.add_argument("--backend", choices=("tflite", "tf.function"), default="tflite",
+                        help="inference engine (default: tflite, the fastest per frame)")
+    add_detector(parser)
+    add_min_confidence(parser)
+    add_face(parser)
+
+
+def analysis_options(args, smoothing):
+    from ..frames import AnalysisOptions
+
+    return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing, detector_model=args.detector,
+                           min_confidence=args.min_confidence, face_selection=args.face, backend=args.backend)

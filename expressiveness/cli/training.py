@@ -1,0 +1,119 @@
+"""Training subcommands: extract, train, evaluate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..config import (BATCH_SIZE, DEFAULT_MODEL, DEFAULT_MODEL_NAME, EARLY_STOPPING_PATIENCE, EPOCHS,
+                      LEARNING_RATE, MODELS_DIR, SEED)
+from . import _options as options
+
+
+def register(commands, common) -> None:
+    from ..cache import DEFAULT_FRAMES_PER_CLIP, ExtractSettings
+
+    defaults = ExtractSettings()
+    parser = commands.add_parser(
+        "extract", parents=[common], help="detect faces in every video of a metadata.jsonl and cache 48x48 crops",
+        description="Turn every video listed in metadata.jsonl into 48x48 grayscale face crops (MediaPipe). "
+                    "Resumable: a rerun skips finished videos. Bad videos are recorded in the manifest.")
+    options.add_metadata(parser)
+    options.add_cache(parser)
+    sampling = parser.add_mutually_exclusive_group()
+    sampling.add_argument("--frames-per-clip", type=options.positive_int,
+                          help=f"N frames spread evenly over each clip (default: {DEFAULT_FRAMES_PER_CLIP})")
+    sampling.add_argument("--every", type=options.positive_int, help="every K-th frame instead")
+    sampling.add_argument("--rate", type=options.positive, help="this many frames per second of video instead")
+    parser.add_argument("--workers", type=options.positive_int, default=None,
+                        help="worker processes (default: CPU cores)")
+    options.add_detector(parser, defaults.model)
+    options.add_min_confidence(parser, defaults.min_confidence)
+    parser.add_argument("--margin", type=options.non_negative, default=defaults.margin,
+                        help=f"margin around the face box, as a fraction of its size (default: {defaults.margin})")
+    parser.add_argument("--align", action="store_true", help="rotate faces upright using the eyes")
+    options.add_face(parser, defaults.face_selection)
+    parser.add_argument("--overwrite", action="store_true", help="rebuild a cache made with other settings")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_extract)
+
+    parser = commands.add_parser(
+        "train", parents=[common], help="train the CNN on the crop cache (participant split) and save model + model card",
+        description="Train the 3-block CNN on cached face crops, split by participant. Writes MODELS/NAME.keras, "
+                    "the model card MODELS/NAME.json, NAME_history.csv and NAME_curves.png.")
+    options.add_metadata(parser)
+    options.add_cache(parser)
+    parser.add_argument("--models", default=str(MODELS_DIR), help=f"output folder (default: {MODELS_DIR})")
+    parser.add_argument("--name", type=options.file_name, default=DEFAULT_MODEL_NAME, help=f"model name (default: {DEFAULT_MODEL_NAME})")
+    parser.add_argument("--epochs", type=options.positive_int, default=EPOCHS, help=f"at most (default: {EPOCHS})")
+    parser.add_argument("--batch-size", type=options.positive_int, default=BATCH_SIZE, help=f"(default: {BATCH_SIZE})")
+    parser.add_argument("--learning-rate", type=options.positive, default=LEARNING_RATE,
+                        help=f"Adam learning rate (default: {LEARNING_RATE})")
+    parser.add_argument("--patience", type=options.positive_int, default=EARLY_STOPPING_PATIENCE,
+                        help=f"early-stopping patience in epochs (default: {EARLY_STOPPING_PATIENCE})")
+    parser.add_argument("--thresholds", type=options.thresholds, default="default",
+                        help="cut points: default (-0.303,0.294), tertiles (of the training split), or LOW,HIGH")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"(default: {SEED})")
+    parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    parser.add_argument("--no-class-weights", action="store_true", help="train without balanced class weights")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing model of that name")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    parser.set_defaults(run=run_train)
+
+    parser = commands.add_parser(
+        "evaluate", parents=[common], help="evaluate a model on its held-out participants, beside majority and random baselines",
+        description="Frame- and video-level metrics on the test participants recorded in the model card, with "
+                    "majority-class and stratified-random baselines. Writes NAME_evaluation.json and "
+                    "NAME_confusion.png beside the model.")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"the .keras model (default: {DEFAULT_MODEL})")
+    options.add_metadata(parser)
+    options.add_cache(parser)
+    parser.add_argument("--out", help="report JSON (default: beside the model, NAME_evaluation.json)")
+    parser.set_defaults(run=run_evaluate)
+
+
+def run_extract(args) -> int:
+    from ..batch import extract_dataset
+    from ..cache import ExtractSettings
+
+    settings = ExtractSettings(frames_per_clip=args.frames_per_clip, every=args.every, rate_fps=args.rate,
+                               model=args.detector, min_confidence=args.min_confidence,
+                               margin=args.margin, align=args.align, face_selection=args.face)
+    summary = extract_dataset(args.metadata, args.cache, settings, workers=args.workers,
+                              overwrite=args.overwrite, progress=not args.no_progress)
+    print(summary.text())
+    if summary.processed == 0:
+        print(f"{args.prog}: error: no video could be processed; see the manifest for why.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_train(args) -> int:
+    from .. import plots
+    from ..train import TrainConfig, train_model
+
+    config = TrainConfig(name=args.name, epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.learning_rate, early_stopping_patience=args.patience,
+                         thresholds=args.thresholds, seed=args.seed, augment=not args.no_augment,
+                         class_weighting=not args.no_class_weights)
+    result = train_model(args.metadata, args.cache, args.models, config, overwrite=args.overwrite,
+                         verbose=0 if args.quiet else 2)
+    curves = result.model_path.with_name(f"{config.name}_curves.png")
+    plots.plt.close(plots.plot_training_curves(result.card["history"], curves))
+    print(result.card["data"]["summary"])
+    print(result.text())
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from .. import plots
+    from ..evaluate import evaluate_model
+
+    evaluation = evaluate_model(args.model, args.metadata, args.cache, args.out)
+    stem = Path(args.model).with_suffix("")
+    matrix = evaluation.report["model"]["frame"]["confusion_matrix"]
+    plots.plt.close(plots.plot_confusion_matrix(matrix, f"{stem}_confusion.png",
+                                                "Confusion matrix, frames of test participants"))
+    print(evaluation.text())
+    print(evaluation.report["note"])
+    return 0

@@ -1,0 +1,138 @@
+"""Video subcommands: analyze, live, check."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ..config import DATA_DIR, DEFAULT_MODEL, REPORTS_DIR
+from . import _options as options
+
+
+def register(commands, common) -> None:
+    parser = commands.add_parser(
+        "analyze", parents=[common], help="analyse interview videos: per-frame table, summary, timeline figure",
+        description="Analyse video files and folders (searched recursively). Per video: NAME_frames.csv (one row "
+                    "per frame, with or without a face), NAME_summary.json, NAME_timeline.png and optionally "
+                    "NAME_annotated.mp4; plus summary.csv and run_report.json. Reruns skip finished videos.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
+    parser.add_argument("--out", default=str(REPORTS_DIR / "analysis"),
+                        help=f"output folder (default: {REPORTS_DIR / 'analysis'})")
+    parser.add_argument("--every", type=options.positive_int, default=1,
+                        help="analyse every K-th frame (default: 1, all)")
+    parser.add_argument("--smoothing", type=options.weight, default=None,
+                        help="EMA weight of the newest frame in (0, 1] (default: none, raw per-frame values)")
+    parser.add_argument("--annotate", action="store_true", help="also write NAME_annotated.mp4")
+    parser.add_argument("--no-figures", action="store_true", help="no timeline PNG")
+    parser.add_argument("--workers", type=options.positive_int, default=1,
+                        help="worker processes, one video each (default: 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    options.add_analysis(parser)
+    parser.set_defaults(run=run_analyze)
+
+    parser = commands.add_parser(
+        "live", parents=[common], help="live demo: webcam or video file with boxes, levels and FPS",
+        description="Classify faces live from a camera (default: camera 0) or a video file. Each face gets a box "
+                    "and its level with probability, colour-coded; 'q' or Esc quits. A file shown in a window "
+                    "plays at its own frame rate (--fast: as fast as possible); without a window it is always "
+                    "processed as fast as possible.")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--camera", type=options.whole_number(0), default=0, help="camera index (default: 0)")
+    source.add_argument("--source", help="a video file instead of the camera")
+    parser.add_argument("--no-display", action="store_true", help="no window (for servers); use with --output/--csv")
+    parser.add_argument("--fast", action="store_true", help="process a video file as fast as possible in the window")
+    parser.add_argument("--output", help="write the annotated video here (MP4)")
+    parser.add_argument("--csv", help="write the per-frame table here")
+    parser.add_argument("--smoothing", type=options.weight, default=0.4,
+                        help="EMA weight of the newest frame in (0, 1]; 1 turns smoothing off (default: 0.4)")
+    parser.add_argument("--max-frames", type=options.positive_int, default=None, help="stop after this many frames")
+    options.add_analysis(parser)
+    parser.set_defaults(run=run_live)
+
+    parser = commands.add_parser(
+        "check", parents=[common], help="check the installation: packages, MediaPipe, camera, model, speed",
+        description="Check the environment, the MediaPipe face models, face detection on real footage, the "
+                    "camera, the model and its card, and end-to-end speed. Exit code 0 unless a check FAILs.")
+    parser.add_argument("--no-camera", action="store_true", help="do not try to open a camera")
+    parser.add_argument("--camera", type=options.whole_number(0), default=0, help="camera index to try (default: 0)")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model to check (default: {DEFAULT_MODEL})")
+    parser.add_argument("--data", default=str(DATA_DIR), help=f"data folder with test footage (default: {DATA_DIR})")
+    parser.set_defaults(run=run_check)
+
+
+def run_analyze(args) -> int:
+    from .. import plots
+    from ..batch import analyze_paths
+
+    report = analyze_paths(args.paths, args.model, args.out, options.analysis_options(args, args.smoothing),
+                           args.workers, annotate=plots.draw_result if args.annotate else None,
+                           figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress)
+    for failure in report.failures:
+        print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
+    print(report.text())
+    return 0 if report.analyzed else 1
+
+
+def _check_output_folder(path: str | None, option: str) -> None:
+    if path and not Path(path).resolve().parent.is_dir():
+        raise FileNotFoundError(f"{option} {path}: the folder {Path(path).resolve().parent} does not exist.")
+
+
+def run_live(args) -> int:
+    import itertools
+
+    from .. import plots
+    from ..errors import CameraError
+    from ..video import iter_camera, iter_frames, probe_video
+
+    # Model, outputs, source and camera are checked before the engines load, so a mistake fails in a second.
+    if not Path(args.model).exists():
+        raise FileNotFoundError(f"no model at {args.model}; train one with `make demo` (demo data) or "
+                                f"`expressiveness train`, or pass --model PATH.")
+    _check_output_folder(args.output, "--output")
+    _check_output_folder(args.csv, "--csv")
+    if args.source:
+        info = probe_video(args.source)
+        frames, frame_rate = iter_frames(args.source, info=info), info.fps
+    else:
+        frames, frame_rate = iter_camera(args.camera), 30.0
+    first = next(frames, None)
+    if first is None:
+        raise CameraError(f"{args.source or f'camera {args.camera}'} gave no frame; nothing was analysed.")
+    frames = itertools.chain([first], frames)
+
+    from ..frames import build_analyzer, run_live as run_loop
+
+    display = not args.no_display
+    if display and sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
+            and not os.environ.get("WAYLAND_DISPLAY"):
+        print("No display found (DISPLAY is not set): running without a window.", file=sys.stderr)
+        display = False
+    smoothing = None if args.smoothing >= 1 else args.smoothing
+    analyzer = build_analyzer(args.model, options.analysis_options(args, smoothing))
+    labels = analyzer.scorers[0].labels
+    try:
+        session = run_loop(frames, analyzer, lambda result, fps: plots.draw_result(result, labels, fps),
+                           show=plots.show_frame if display else None, output=args.output, csv_path=args.csv,
+                           frame_rate=frame_rate, pace=display and bool(args.source) and not args.fast,
+                           max_frames=args.max_frames)
+    finally:
+        analyzer.close()
+        if display:
+            plots.close_windows()
+    table = session.table
+    face_share = f"{table['success'].mean():.0%}" if len(table) else "0%"
+    print(f"{len(table)} frames, a face in {face_share} of them, {len(table) / max(session.seconds, 1e-6):.1f} "
+          f"frames/s overall." + (f" Video: {args.output}." if args.output else "")
+          + (f" Table: {args.csv}." if args.csv else "")
+          + (" Interrupted; what was recorded is kept." if session.interrupted else ""))
+    return 0
+
+
+def run_check(args) -> int:
+    from ..system_check import format_table, run_checks
+
+    checks = run_checks(args.model, None if args.no_camera else args.camera, Path(args.data))
+    print(format_table(checks))
+    return 1 if any(check.status == "FAIL" for check in checks) else 0

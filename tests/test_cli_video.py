@@ -1,0 +1,20 @@
+import csv
+import subprocess
+import sys
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "expressiveness.cli", *args], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+def test_analyze_with_two_worker_processes(demo_dir, trained_model, tmp_path):
+    clips = [str(demo_dir / "videos" / f"vid_{n:04d}.mp4") for n in (1, 13, 19)]
+    result = run_cli("analyze", *clips, "--out", str(tmp_path / "out"), "--workers", "2", "--no-progress",
+                     "--model", str(trained_model.model_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Videos: 3 analysed (0 already done), 0 failed.")
+    with open(tmp_path / "out" / "summary.csv", newline="") as handle:
+        rows = {row["name"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"vid_0001", "vid_0013", "vid_0019"}
+    assert float(rows["vid_0019"]["face_share"]) < 0.2 and float(rows["vid_0001"]["face_share"]) == 1.0
