@@ -15,8 +15,8 @@ def import_training_stack(module: str):
     """(tensorflow, keras), imported with native start-up chatter hidden (see quiet.py).
 
     module: the importing module's name, for the message. Raises ImportError when either
-    package is missing: "expressiveness.model needs TensorFlow and Keras, which are not installed;
-    install them with pip install "expressiveness[train]"."
+    package is missing: "Training needs TensorFlow and Keras, which are not installed
+    (expressiveness.model imports them); install them with pip install "expressiveness[train]"."
     """
     try:
         with quiet_native():
@@ -25,6 +25,6 @@ def import_training_stack(module: str):
     except ImportError as error:
         if error.name not in TRAINING_PACKAGES:  # installed but broken: the original error says more
             raise
-        raise ImportError(f"{module} needs TensorFlow and Keras, which are not installed; install them with "
-                          f"{TRAIN_EXTRA}.", name=error.name) from None
+        raise ImportError(f"Training needs TensorFlow and Keras, which are not installed ({module} imports them); "
+                          f"install them with {TRAIN_EXTRA}.", name=error.name) from None
     return tensorflow, keras
