@@ -32,7 +32,7 @@ demo: $(STAMP)
 	@echo "Demo finished. Outputs:"
 	@echo "  data set        FYP/RecruitView_Data/ (metadata.jsonl, videos/; synthetic labels)"
 	@echo "  face crops      cache_quick/ (manifest.csv, crops/)"
-	@echo "  model + card    models/expressiveness_cnn.keras, models/expressiveness_cnn.json"
+	@echo "  model + card    models/expressiveness_cnn.keras, .tflite (inference), .json (card)"
 	@echo "  evaluation      models/expressiveness_cnn_evaluation.json, _confusion.png, _curves.png"
 	@echo "  notebook run    outputs/$(NOTEBOOK)"
 	@echo "  clip analysis   outputs/analysis/vid_0016_frames.csv, _summary.json, _timeline.png, _annotated.mp4"
@@ -47,3 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_extract.py
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_analyze.py
+	$(BIN)/python benchmarks/bench_startup.py

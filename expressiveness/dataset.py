@@ -14,10 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._optional import import_training_stack
 from .cache import crop_settings, load_cached_crops
 from .config import FACE_SIZE, LABELS, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
 from .errors import DatasetError
 from .metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
+
+tf, keras = import_training_stack(__name__)
 
 # Training augmentation magnitudes (Keras preprocessing layers, applied per batch).
 AUGMENTATION = {
@@ -134,7 +137,6 @@ def balanced_class_weights(labels: np.ndarray) -> dict[int, float]:
 
 def augmentation_layers(seed: int = SEED, magnitudes: dict | None = None):
     """Keras preprocessing layers for training batches (float crops, (B, 48, 48, 1))."""
-    import keras
 
     magnitudes = {**AUGMENTATION, **(magnitudes or {})}
     steps = [keras.layers.RandomRotation(magnitudes["rotation_fraction"], fill_mode="nearest", seed=seed),
@@ -153,7 +155,6 @@ def make_pipeline(crops: np.ndarray, labels: np.ndarray, batch_size: int = 32, t
     Cached in memory (the crops are small: 2.3 KB each), shuffled with `seed` each epoch and
     augmented when training, batched and prefetched.
     """
-    import tensorflow as tf
 
     if crops.ndim != 4 or crops.shape[1:] != (FACE_SIZE, FACE_SIZE, 1):
         raise DatasetError(f"crops have shape {crops.shape}; expected (N, {FACE_SIZE}, {FACE_SIZE}, 1).")

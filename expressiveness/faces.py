@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .config import FACE_SIZE
+from .quiet import quiet_native
 
 MODELS = {"short": 0, "full": 1}  # short range: faces within ~2 m; full range: within ~5 m
 FACE_SELECTIONS = ("largest", "most_confident", "most_central")
@@ -118,8 +119,12 @@ class FaceDetector:
         self.min_confidence = float(min_confidence)
         self.color_order = color_order
         mediapipe = _import_mediapipe()
-        self._engine = mediapipe.solutions.face_detection.FaceDetection(
-            model_selection=MODELS[model], min_detection_confidence=self.min_confidence)
+        # MediaPipe's C++ side logs (XNNPACK, absl, feedback manager) at the first process(), so
+        # the graph is warmed up on a blank frame while those lines are hidden (see quiet.py).
+        with quiet_native():
+            self._engine = mediapipe.solutions.face_detection.FaceDetection(
+                model_selection=MODELS[model], min_detection_confidence=self.min_confidence)
+            self._engine.process(np.zeros((64, 64, 3), np.uint8))
 
     def detect(self, frame: np.ndarray) -> list[FaceBox]:
         """Faces in one uint8 frame (H, W, 3) in `color_order`, (H, W, 4) or (H, W) gray.

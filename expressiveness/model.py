@@ -7,14 +7,33 @@ Output: softmax probabilities over the classes, in LABELS order.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
-import keras
-from keras import layers
-
+from ._io import atomic_write
+from ._optional import import_training_stack
+from .card import (
+    ModelFileError,
+    card_path_for,
+    check_hash,
+    check_input_shape,
+    check_labels,
+    read_card,
+    recorded_hash,
+    sha256_bytes,
+    sha256_file,
+    tflite_path_for,
+)
 from .config import FACE_SIZE, LABELS
-from .errors import ModelFileError
+from .quiet import quiet_native
+
+tf, keras = import_training_stack(__name__)
+layers = keras.layers
+
+__all__ = ["build_model", "load_model", "export_tflite", "tflite_bytes", "ModelFileError", "card_path_for",
+           "tflite_path_for", "PREPROCESSING", "BATCH_NORM_MOMENTUM", "DENSE_ACTIVATION_NOTE"]
 
 PREPROCESSING = ("grayscale uint8 crops in [0, 255], shape (48, 48, 1); the model's first layer, "
                  "Rescaling(1/255), scales them to [0, 1]")
@@ -52,47 +71,58 @@ def build_model(input_shape: tuple[int, int, int] = (FACE_SIZE, FACE_SIZE, 1),
     return model
 
 
-def card_path_for(model_path: str | Path) -> Path:
-    """The model card beside a model: models/x.keras -> models/x.json."""
-    return Path(model_path).with_suffix(".json")
-
-
 def load_model(model_path: str | Path) -> tuple["keras.Model", dict]:
     """Load a .keras model in safe mode with its model card, and check that they match.
 
     Raises FileNotFoundError when the model or its card is missing, ModelFileError when
-    either is corrupt or when the card's input size or label order does not fit the model.
+    either is corrupt, when the card's input size or label order does not fit the model, or
+    when the card records a sha256 for the .keras file and the file's differs.
     """
     model_path = Path(model_path)
-    card_path = card_path_for(model_path)
     if not model_path.is_file():
         raise FileNotFoundError(f"{model_path}: model file not found; train one with `expressiveness train` "
                                 f"or run the training notebook.")
     if model_path.suffix != ".keras":
         raise ModelFileError(f"{model_path}: expected a Keras 3 model file ending in .keras.")
-    if not card_path.is_file():
-        raise FileNotFoundError(f"{card_path}: model card not found; every model needs the .json card that "
-                                f"training writes beside it (labels, cut points, input size).")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{card_path}: the model card is not valid JSON ({error}).") from None
-    missing = [key for key in ("labels", "thresholds", "input_shape") if key not in card]
-    if missing:
-        raise ModelFileError(f"{card_path}: the model card lacks {', '.join(missing)}; expected a card written "
-                             f"by expressiveness training.")
+    card = read_card(model_path)
+    check_hash(model_path, card, "keras")
     try:
         model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a damaged zip or config
         raise ModelFileError(f"{model_path}: cannot load the model ({type(error).__name__}: "
                              f"{str(error).splitlines()[0][:200] if str(error) else 'no detail'}); expected a "
                              f".keras file saved by expressiveness training.") from None
-    input_shape = list(model.input_shape[1:])
-    outputs = model.output_shape[-1]
-    if input_shape != list(card["input_shape"]):
-        raise ModelFileError(f"{model_path}: the model takes input {tuple(input_shape)} but its card "
-                             f"{card_path.name} says {tuple(card['input_shape'])}; expected them to match.")
-    if outputs != len(card["labels"]) or list(card["labels"]) != list(LABELS):
-        raise ModelFileError(f"{model_path}: the model has {outputs} outputs and its card lists labels "
-                             f"{card['labels']}; expected {len(LABELS)} outputs in the order {list(LABELS)}.")
+    check_input_shape(card, model.input_shape[1:], model_path)
+    check_labels(card, model.output_shape[-1], model_path)
     return model, card
+
+
+def tflite_bytes(model: "keras.Model") -> bytes:
+    """The float32 LiteRT (TensorFlow Lite) flatbuffer of a Keras model, batch size left free.
+
+    No quantization: the export's probabilities equal the Keras model's within about 1e-6.
+    """
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    # The converter prints the traced signature on stdout and MLIR/SavedModel lines on fd 2.
+    with quiet_native(), contextlib.redirect_stdout(io.StringIO()):
+        return converter.convert()
+
+
+def export_tflite(model_path: str | Path, overwrite: bool = False) -> Path:
+    """Write NAME.tflite beside an older NAME.keras whose card records no LiteRT export, and
+    record the sha256 of both files in the card (each written atomically; the card last).
+
+    Needs TensorFlow. Returns the .tflite path. Raises FileExistsError when the card already
+    records a .tflite and overwrite is False, and what load_model raises for a bad model.
+    """
+    model_path = Path(model_path)
+    model, card = load_model(model_path)
+    tflite_path, card_path = tflite_path_for(model_path), card_path_for(model_path)
+    if recorded_hash(card, "tflite") and not overwrite:
+        raise FileExistsError(f"{card_path} already records {tflite_path.name}; nothing to convert (pass "
+                              f"--overwrite to export it again).")
+    flat_buffer = tflite_bytes(model)
+    atomic_write(tflite_path, flat_buffer)
+    card["sha256"] = {"keras": sha256_file(model_path), "tflite": sha256_bytes(flat_buffer)}
+    atomic_write(card_path, json.dumps(card, indent=2))
+    return tflite_path

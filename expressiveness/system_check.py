@@ -5,6 +5,7 @@ line of reason; the run fails only when a check FAILs."""
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import itertools
 import sys
 import time
@@ -18,10 +19,11 @@ from .config import DATA_DIR, DEFAULT_MODEL
 from .demo_data import WHEEL_DATA_PREFIX, default_cache_dir
 
 # (import name, distribution shown, why it matters)
-PACKAGES = (("tensorflow", "tensorflow"), ("keras", "keras"), ("mediapipe", "mediapipe"),
-            ("cv2", "opencv-contrib-python"), ("numpy", "numpy"), ("pandas", "pandas"),
-            ("matplotlib", "matplotlib"), ("seaborn", "seaborn"), ("sklearn", "scikit-learn"),
-            ("scipy", "scipy"), ("tqdm", "tqdm"))
+PACKAGES = (("mediapipe", "mediapipe"), ("cv2", "opencv-contrib-python"), ("ai_edge_litert", "ai-edge-litert"),
+            ("numpy", "numpy"), ("pandas", "pandas"), ("matplotlib", "matplotlib"), ("seaborn", "seaborn"),
+            ("sklearn", "scikit-learn"), ("scipy", "scipy"), ("tqdm", "tqdm"))
+# Needed for training only; looked up without importing them (analysis never loads TensorFlow).
+TRAINING_PACKAGES = ("tensorflow", "keras")
 FACE_MODELS = ("modules/face_detection/face_detection_short_range.tflite",
                "modules/face_detection/face_detection_full_range_sparse.tflite")
 
@@ -66,6 +68,12 @@ def check_packages() -> list[Check]:
         if module_name == "mediapipe" and not hasattr(module, "solutions"):
             status, reason = "FAIL", f"{version} has no mp.solutions; install mediapipe==0.10.21"
         checks.append(Check(distribution, status, reason))
+    for distribution in TRAINING_PACKAGES:
+        try:
+            checks.append(Check(distribution, "OK", importlib.metadata.version(distribution)))
+        except importlib.metadata.PackageNotFoundError:
+            checks.append(Check(distribution, "WARN", 'not installed; analysis works without it, training needs '
+                                                      'pip install "expressiveness[train]"'))
     return checks
 
 

@@ -1,8 +1,9 @@
 """Train the CNN on the crop cache and save the model with its model card.
 
 Setup -> prepare data (participant split) -> build model -> fit with callbacks -> save
-`models/<name>.keras`, `models/<name>.json` (the model card) and `models/<name>_history.csv`,
-each written under a temporary name and renamed.
+`models/<name>.keras`, its LiteRT export `models/<name>.tflite` (what analysis runs),
+`models/<name>.json` (the model card, with the sha256 of both model files) and
+`models/<name>_history.csv`, each written under a temporary name and renamed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_open, atomic_write
+from .card import sha256_file, tflite_path_for
 from .config import (
     BATCH_SIZE,
     DEFAULT_MODEL_NAME,
@@ -33,9 +35,9 @@ from .config import (
     SPLIT_FRACTIONS,
 )
 from .dataset import AUGMENTATION, PreparedData, make_pipeline, prepare_data
-from .model import BATCH_NORM_MOMENTUM, DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model
+from .model import BATCH_NORM_MOMENTUM, DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model, tflite_bytes
 
-CARD_VERSION = 1
+CARD_VERSION = 2  # 2: "sha256" of the .keras and .tflite files
 VERSIONED_PACKAGES = ("tensorflow", "keras", "mediapipe", "numpy", "opencv-contrib-python", "pandas",
                       "scikit-learn")
 
@@ -76,6 +78,7 @@ class TrainResult:
     history_path: Path
     card: dict
     seconds: float
+    tflite_path: Path | None = None
 
     def text(self) -> str:
         history = self.card["history"]
@@ -84,7 +87,7 @@ class TrainResult:
         return (f"Trained {len(history['loss'])} epochs in {self.seconds:.0f} s; best epoch {best + 1} "
                 f"(validation loss {history['val_loss'][best]:.3f}, accuracy {history['val_accuracy'][best]:.3f}); "
                 f"test frame accuracy {test['accuracy']:.3f} on {test['crops']} crops of held-out participants. "
-                f"Saved {self.model_path} and {self.card_path}.")
+                f"Saved {self.model_path}, {self.tflite_path} and {self.card_path}.")
 
 
 def model_paths(models_dir: str | Path, name: str) -> tuple[Path, Path, Path]:
@@ -149,7 +152,8 @@ def build_card(config: TrainConfig, data: PreparedData, history: dict, test_metr
         "crop": data.crop,
         "architecture": {"builder": "expressiveness.model.build_model", "dense_activation": "relu",
                          "batch_norm_momentum": BATCH_NORM_MOMENTUM, "note": DENSE_ACTIVATION_NOTE},
-        "inference": "Predictor: compiled tf.function over the Keras model, faces of a frame batched",
+        "inference": "Predictor: LiteRT interpreter (one thread) over the float32 .tflite export, faces of a "
+                     "frame batched",
         "augmentation": dict(AUGMENTATION) if config.augment else None,
         "class_weights": {LABELS[index]: weight for index, weight in data.class_weights.items()}
         if config.class_weighting else None,
@@ -192,16 +196,40 @@ def train_model(metadata_path: str | Path, cache_dir: str | Path, models_dir: st
     seconds = time.perf_counter() - started
     card = build_card(config, data, history, metrics, seconds)
 
-    # A .keras file is a zip; Keras picks the format from the suffix, so the temporary keeps it.
-    temporary = model_path.with_name(f".{model_path.stem}.{os.getpid()}.tmp.keras")
-    try:
-        model.save(temporary)
-        os.replace(temporary, model_path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    atomic_write(card_path, json.dumps(card, indent=2))
+    tflite_path = save_model_files(model, card, model_path, card_path)
     with atomic_open(history_path) as handle:
         frame = pd.DataFrame(history)
         frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
         handle.write(frame.to_csv(index=False).encode("utf-8"))
-    return TrainResult(model_path, card_path, history_path, card, seconds)
+    return TrainResult(model_path, card_path, history_path, card, seconds, tflite_path)
+
+
+def save_model_files(model, card: dict, model_path: Path, card_path: Path) -> Path:
+    """Write NAME.keras, NAME.tflite and the card (given without hashes; they are added) so that
+    no crash pairs new weights with an old card: both model files are written in full under
+    temporary names, then the card with their sha256, then the two are renamed into place. A
+    crash before the card leaves the old trio; after it, a loader finds the hash mismatch and
+    refuses. Returns the .tflite path.
+    """
+    tflite_path = tflite_path_for(model_path)
+    # A .keras file is a zip; Keras picks the format from the suffix, so the temporary keeps it.
+    temporary_keras = model_path.with_name(f".{model_path.stem}.{os.getpid()}.tmp.keras")
+    temporary_tflite = tflite_path.with_name(f".{tflite_path.name}.{os.getpid()}.tmp")
+    try:
+        model.save(temporary_keras)
+        _sync(temporary_keras)
+        temporary_tflite.write_bytes(tflite_bytes(model))
+        _sync(temporary_tflite)
+        card["sha256"] = {"keras": sha256_file(temporary_keras), "tflite": sha256_file(temporary_tflite)}
+        atomic_write(card_path, json.dumps(card, indent=2))
+        os.replace(temporary_keras, model_path)
+        os.replace(temporary_tflite, tflite_path)
+    finally:
+        temporary_keras.unlink(missing_ok=True)
+        temporary_tflite.unlink(missing_ok=True)
+    return tflite_path
+
+
+def _sync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())

@@ -40,6 +40,7 @@ def test_a_retrained_model_makes_the_rerun_analyse_again(demo_dir, trained_model
 
     model = tmp_path / "m.keras"
     shutil.copy(trained_model.model_path, model)
+    shutil.copy(trained_model.model_path.with_suffix(".tflite"), tmp_path / "m.tflite")
     shutil.copy(trained_model.card_path, tmp_path / "m.json")
     clip = demo_dir / "videos" / "vid_0001.mp4"
     analyze_paths([clip], model, tmp_path / "out", progress=False)

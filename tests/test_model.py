@@ -5,7 +5,18 @@ import keras
 import numpy as np
 import pytest
 
-from expressiveness.model import ModelFileError, build_model, load_model
+from isolated import run_python
+
+from expressiveness.card import sha256_file
+from expressiveness.model import ModelFileError, build_model, export_tflite, load_model
+
+
+def write_card_without_hashes(trained_model, path):
+    """The trained model's card as cards were before they recorded file hashes."""
+    card = json.loads(trained_model.card_path.read_text())
+    del card["sha256"]
+    path.write_text(json.dumps(card))
+    return card
 
 
 def test_architecture_is_pinned():
@@ -40,7 +51,7 @@ def test_load_model_errors(trained_model, tmp_path):
 
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"PK\x03\x04 not really a zip" * 10)
-    shutil.copy(trained_model.card_path, tmp_path / "corrupt.json")
+    write_card_without_hashes(trained_model, tmp_path / "corrupt.json")  # else the hash check refuses first
     with pytest.raises(ModelFileError, match=rf"^{corrupt}: cannot load the model \(.*\); expected a .keras file "
                                              rf"saved by expressiveness training.$"):
         load_model(corrupt)
@@ -49,7 +60,7 @@ def test_load_model_errors(trained_model, tmp_path):
 def test_card_that_does_not_match_the_model(trained_model, tmp_path):
     wrong_shape = tmp_path / "wide.keras"
     build_model((64, 64, 1)).save(wrong_shape)
-    shutil.copy(trained_model.card_path, tmp_path / "wide.json")
+    write_card_without_hashes(trained_model, tmp_path / "wide.json")
     with pytest.raises(ModelFileError) as caught:
         load_model(wrong_shape)
     assert str(caught.value) == (f"{wrong_shape}: the model takes input (64, 64, 1) but its card wide.json says "
@@ -72,3 +83,46 @@ def test_saved_model_reloads_in_safe_mode_with_identical_predictions(trained_mod
     np.testing.assert_array_equal(reloaded, again)
     np.testing.assert_allclose(reloaded.sum(axis=1), 1.0, rtol=1e-5)
     assert card["labels"] == ["Reserved Expression", "Balanced Expression", "Expressive"]
+
+
+def test_load_model_refuses_a_keras_file_that_does_not_match_its_card(trained_model, tmp_path):
+    model = tmp_path / "swapped.keras"
+    build_model().save(model)  # other weights under the trained model's card
+    shutil.copy(trained_model.card_path, tmp_path / "swapped.json")
+    with pytest.raises(ModelFileError) as caught:
+        load_model(model)
+    assert str(caught.value) == (f"{model} does not match its model card {tmp_path / 'swapped.json'} (sha256 "
+                                 f"{sha256_file(model)[:12]}, card {trained_model.card['sha256']['keras'][:12]}); "
+                                 f"retrain with `expressiveness train` or restore the pair.")
+
+
+def test_export_tflite_converts_an_older_model_once(trained_model, tmp_path):
+    from expressiveness.predict import Predictor
+
+    model = tmp_path / "old.keras"
+    shutil.copy(trained_model.model_path, model)
+    write_card_without_hashes(trained_model, tmp_path / "old.json")
+    with pytest.raises(ModelFileError, match=r"run `expressiveness convert .*old.keras` once"):
+        Predictor(model)
+    assert export_tflite(model) == tmp_path / "old.tflite"
+    card = json.loads((tmp_path / "old.json").read_text())
+    assert card["sha256"] == {"keras": sha256_file(model), "tflite": sha256_file(tmp_path / "old.tflite")}
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["old.json", "old.keras", "old.tflite"]
+    crops = np.random.default_rng(2).integers(0, 256, (6, 48, 48, 1)).astype("float32")
+    np.testing.assert_allclose(Predictor(model).predict(crops), load_model(model)[0].predict(crops, verbose=0),
+                               atol=1e-5, rtol=0)
+    with pytest.raises(FileExistsError) as caught:
+        export_tflite(model)
+    assert str(caught.value) == (f"{tmp_path / 'old.json'} already records old.tflite; nothing to convert (pass "
+                                 f"--overwrite to export it again).")
+
+
+@pytest.mark.parametrize("module, importer", [("expressiveness.model", "expressiveness.model"),
+                                              ("expressiveness.dataset", "expressiveness.dataset"),
+                                              ("expressiveness.train", "expressiveness.dataset")])
+def test_training_modules_without_tensorflow_name_the_extra(module, importer):
+    result = run_python(f"import sys\nsys.modules['tensorflow'] = None\nimport {module}\n")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"ImportError: Training needs TensorFlow and Keras, which are not installed ({importer} imports "
+        'them); install them with pip install "expressiveness[train]".')

@@ -1,15 +1,18 @@
 import json
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from expressiveness.card import ModelFileError, sha256_file
 from expressiveness.model import load_model
-from expressiveness.train import TrainConfig, train_model
+from expressiveness.predict import Predictor
+from expressiveness.train import TrainConfig, save_model_files, train_model
 
 CARD_FIELDS = {"card_version", "name", "created", "labels", "thresholds", "threshold_source", "input_shape",
                "preprocessing", "architecture", "inference", "augmentation", "class_weights", "training", "data",
-               "splits", "history", "metrics", "versions", "crop"}
+               "splits", "history", "metrics", "versions", "crop", "sha256"}
 
 
 def test_a_short_real_training_run_learns_separable_crops(trained_model, separable_data):
@@ -42,6 +45,49 @@ def test_model_card_has_every_field(trained_model):
     history = pd.read_csv(trained_model.history_path)
     assert list(history["epoch"]) == list(range(1, len(card["history"]["loss"]) + 1))
     assert not list(trained_model.model_path.parent.glob(".*"))  # no temporary or checkpoint file left
+    assert trained_model.tflite_path == trained_model.model_path.with_suffix(".tflite")
+    assert card["sha256"] == {"keras": sha256_file(trained_model.model_path),
+                              "tflite": sha256_file(trained_model.tflite_path)}
+    assert card["card_version"] == 2
+
+
+@pytest.mark.parametrize("crash_before", ["tiny.json", "tiny.keras", "tiny.tflite"])
+def test_a_crash_while_saving_never_pairs_new_weights_with_the_old_card(trained_model, tmp_path, monkeypatch,
+                                                                        crash_before):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for suffix in (".keras", ".tflite", ".json"):
+        (folder / f"tiny{suffix}").write_bytes(trained_model.model_path.with_suffix(suffix).read_bytes())
+    model, card = load_model(folder / "tiny.keras")
+    crops = np.random.default_rng(1).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    old = Predictor(folder / "tiny.keras").predict(crops)
+    bias = model.layers[-1].bias
+    bias.assign(bias.numpy() + np.array([3.0, 0.0, -3.0], "float32"))  # new weights, other predictions
+    card = {**card, "name": "tiny-retrained"}
+    del card["sha256"]
+    real_replace = os.replace
+
+    def power_cut(source, target):
+        if os.path.basename(target) == crash_before:
+            raise OSError("power cut")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", power_cut)
+    with pytest.raises(OSError, match="power cut"):
+        save_model_files(model, card, folder / "tiny.keras", folder / "tiny.json")
+    monkeypatch.undo()
+    assert sorted(path.name for path in folder.iterdir()) == ["tiny.json", "tiny.keras", "tiny.tflite"]
+    if crash_before == "tiny.json":  # nothing replaced: the old trio still works
+        np.testing.assert_array_equal(Predictor(folder / "tiny.keras").predict(crops), old)
+        load_model(folder / "tiny.keras")
+        return
+    with pytest.raises(ModelFileError, match=r"tiny.tflite does not match its model card .*tiny.json \(sha256 "):
+        Predictor(folder / "tiny.keras")  # new card, old export: refused
+    if crash_before == "tiny.keras":
+        with pytest.raises(ModelFileError, match=r"tiny.keras does not match its model card"):
+            load_model(folder / "tiny.keras")
+    else:  # the new .keras is in place and matches the new card
+        assert load_model(folder / "tiny.keras")[1]["name"] == "tiny-retrained"
 
 
 def test_existing_model_is_not_overwritten(trained_model, separable_data):

@@ -14,6 +14,7 @@ import sys
 
 from .. import __version__
 from ..errors import ExpressivenessError
+from ..quiet import VERBOSE_ENV, set_native_log_levels
 from . import data, training, video
 
 GROUPS = (data, training, video)
@@ -47,8 +48,10 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         parser.print_help()
         return 1
     args.prog = prog or f"expressiveness {args.command}"
-    if not args.verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
+    if args.verbose:
+        os.environ[VERBOSE_ENV] = "1"  # spawned workers inherit it
+    else:
+        set_native_log_levels()
     try:
         return args.run(args)
     except (ExpressivenessError, OSError) as error:

@@ -107,8 +107,6 @@ def add_model(parser) -> None:
 def add_analysis(parser) -> None:
     """The options of every command that analyses frames with a trained model."""
     add_model(parser)
-    parser.add_argument("--backend", choices=("tflite", "tf.function"), default="tflite",
-                        help="inference engine (default: tflite, the fastest per frame)")
     add_detector(parser)
     add_min_confidence(parser)
     add_face(parser)
@@ -118,4 +116,4 @@ def analysis_options(args, smoothing):
     from ..frames import AnalysisOptions
 
     return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing, detector_model=args.detector,
-                           min_confidence=args.min_confidence, face_selection=args.face, backend=args.backend)
+                           min_confidence=args.min_confidence, face_selection=args.face)

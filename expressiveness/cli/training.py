@@ -71,6 +71,14 @@ def register(commands, common) -> None:
     parser.add_argument("--out", help="report JSON (default: beside the model, NAME_evaluation.json)")
     parser.set_defaults(run=run_evaluate)
 
+    parser = commands.add_parser(
+        "convert", parents=[common], help="write the LiteRT export (.tflite) of a model trained before exports existed",
+        description="Export MODEL.keras to MODEL.tflite beside it (float32; needs TensorFlow) and record its "
+                    "sha256 in the model card, so that analysis can run it without TensorFlow.")
+    parser.add_argument("model", metavar="MODEL", help="the .keras model, with its card beside it")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing .tflite")
+    parser.set_defaults(run=run_convert)
+
 
 def run_extract(args) -> int:
     from ..batch import extract_dataset
@@ -116,4 +124,11 @@ def run_evaluate(args) -> int:
                                                 "Confusion matrix, frames of test participants"))
     print(evaluation.text())
     print(evaluation.report["note"])
+    return 0
+
+
+def run_convert(args) -> int:
+    from ..model import export_tflite
+
+    print(f"Wrote {export_tflite(args.model, overwrite=args.overwrite)} and recorded its sha256 in the card.")
     return 0

@@ -1,0 +1,118 @@
+"""Keep native library chatter off the console unless the user asks for it (`--verbose`).
+
+TensorFlow, LiteRT and MediaPipe log from C++ straight to file descriptor 2: CUDA probes
+("cuInit", "Could not find cuda drivers"), "All log messages before absl::InitializeLog() is
+called are written to STDERR", "Created TensorFlow Lite XNNPACK delegate for CPU",
+inference_feedback_manager warnings. Python's `sys.stderr` cannot catch them. `quiet_native()`
+raises the native log levels and points descriptor 2 at /dev/null while an engine starts;
+Python's own `sys.stderr` keeps writing to the real console meanwhile, so warnings and errors
+of the toolkit still reach the user, and exceptions propagate after descriptor 2 is restored.
+
+MediaPipe prints some lines at a graph's first `process()` call, not at construction: wrap the
+first call too (or warm the graph up inside the block).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from contextlib import contextmanager
+
+VERBOSE_ENV = "EXPRESSIVENESS_VERBOSE"  # "1": show native logs (inherited by spawned workers)
+LOG_LEVELS = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",  # TensorFlow and its XLA/TSL C++ logging: errors hidden too
+    "GLOG_minloglevel": "3",  # glog-based builds of MediaPipe
+}
+
+
+def verbose_requested() -> bool:
+    """True when the environment asks for native logs (EXPRESSIVENESS_VERBOSE=1)."""
+    return os.environ.get(VERBOSE_ENV, "") not in ("", "0")
+
+
+def set_native_log_levels() -> dict:
+    """Raise TensorFlow, glog and absl (Python) log thresholds for engines loaded from now on.
+
+    A command-line entry point calls this once when not verbose (spawned workers inherit the
+    environment). Returns what it replaced, for `restore_log_levels`.
+    """
+    previous = {name: os.environ.get(name) for name in LOG_LEVELS}
+    os.environ.update(LOG_LEVELS)
+    if "absl.logging" in sys.modules or _importable("absl"):
+        from absl import logging as absl_logging
+
+        previous["absl"] = absl_logging.get_verbosity()
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    return previous
+
+
+def restore_log_levels(previous: dict) -> None:
+    for name in LOG_LEVELS:
+        if previous.get(name) is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous[name]
+    if "absl" in previous:
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(previous["absl"])
+
+
+def _importable(name: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _python_stderr_on_fd2() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # replaced by a capture without a descriptor
+        return False
+
+
+@contextmanager
+def quiet_native(verbose: bool | None = None):
+    """Hide C++ log output of engines created (and first run) inside the block.
+
+    verbose: True shows everything (does nothing); False hides; None (default) hides unless the
+    environment variable EXPRESSIVENESS_VERBOSE is set to 1, which the CLI's --verbose sets so
+    that worker processes follow it. Descriptor 2 is restored when the block ends, also on error.
+    The log levels it sets are put back too. Nested blocks are fine. Not for long stretches:
+    any C++ error printed meanwhile is lost too.
+    """
+    if verbose is None:
+        verbose = verbose_requested()
+    if verbose:
+        yield
+        return
+    previous_levels = set_native_log_levels()
+    swap_python_stderr = _python_stderr_on_fd2()
+    if swap_python_stderr:
+        sys.stderr.flush()
+    saved = os.dup(2)
+    python_stderr = sys.stderr
+    console = None
+    try:
+        if swap_python_stderr:
+            # Python-level messages written meanwhile still go to the real console.
+            console = io.TextIOWrapper(os.fdopen(os.dup(saved), "wb", buffering=0), encoding=python_stderr.encoding,
+                                       errors="backslashreplace", line_buffering=True, write_through=True)
+            sys.stderr = console
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        if console is not None:
+            sys.stderr = python_stderr
+            console.close()
+        restore_log_levels(previous_levels)

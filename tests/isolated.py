@@ -1,0 +1,39 @@
+"""Run code in a fresh Python process: for what a test process cannot show (which modules an
+entry point imports, what reaches file descriptor 2)."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+TENSORFLOW_PACKAGES = ("tensorflow", "keras", "tf_keras")
+
+
+def run_python(code: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `code` with this checkout first on the path; stdout and stderr captured as text."""
+    environment = {**os.environ, **(env or {})}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_DIR), environment.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment,
+                          timeout=timeout)
+
+
+def tensorflow_modules_imported_by(code: str, env: dict | None = None) -> list[str]:
+    """The TensorFlow / Keras modules left in sys.modules after `code` ran in a fresh process.
+
+    Recorded at interpreter exit, so `code` may end with `sys.exit(main([...]))`. Raises
+    AssertionError with the process's stderr when it exits with a code other than 0.
+    Example: tensorflow_modules_imported_by("from expressiveness.cli import main; "
+    "main(['analyze', 'clip.mp4', '--out', 'out'])") == [].
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        record = Path(folder) / "modules.json"
+        prologue = (f"import atexit, json, sys\n"
+                    f"atexit.register(lambda: open({str(record)!r}, 'w').write(json.dumps(sorted("
+                    f"name for name in sys.modules if name.split('.')[0] in {TENSORFLOW_PACKAGES!r}))))\n")
+        result = run_python(prologue + code, env)
+        assert result.returncode == 0 and record.is_file(), \
+            f"the process ended with code {result.returncode}:\n{result.stderr[-3000:]}"
+        return json.loads(record.read_text())
