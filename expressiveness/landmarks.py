@@ -16,6 +16,9 @@ from .faces import FaceBox, _import_mediapipe, _to_rgb
 
 LANDMARK_COUNT = 468
 MIN_SUBJECT_IOU = 0.3  # a mesh and the subject's detector box overlap by ~0.8 when they are one face
+# In tracking mode a newly found face's mesh moves by up to ~6 px over its next 5 frames while the
+# tracker settles (a still face would show a burst of motion): its first frame is run 5 more times.
+SETTLE_PASSES = 5
 
 # Landmark indices per region, the vertices of mediapipe.solutions.face_mesh_connections'
 # FACEMESH_RIGHT_EYEBROW + FACEMESH_LEFT_EYEBROW, FACEMESH_RIGHT_EYE + FACEMESH_LEFT_EYE and
@@ -66,8 +69,11 @@ class FaceMesh:
     """468 face landmarks per face with MediaPipe Face Mesh.
 
     static_image_mode: False (the default) tracks faces from frame to frame, for video; True
-    detects afresh in every frame, for unrelated images. max_faces: meshes per frame, >= 1 (with
-    2, MediaPipe also runs its face detector on every frame, about half the speed of 1).
+    detects afresh in every frame, for unrelated images. In tracking mode, the frame where a face
+    is (re)found is processed SETTLE_PASSES more times, so that its landmarks are already settled
+    and do not jump on the next frames. max_faces: meshes per frame, >= 1;
+    with more than 1, MediaPipe runs its face detector on every frame, at about 0.6x the speed;
+    with 1, it tracks the first face it found, which may not be the `subject` of a crowded frame.
     min_detection_confidence, min_tracking_confidence: thresholds in [0.0, 1.0].
     color_order: "bgr" (OpenCV frames, the default) or "rgb". Use as a context manager, or call
     close() when done.
@@ -87,6 +93,7 @@ class FaceMesh:
         self.max_faces = max_faces
         self.color_order = color_order
         mediapipe = _import_mediapipe()
+        self._faces_before = 0
         self._engine = mediapipe.solutions.face_mesh.FaceMesh(
             static_image_mode=self.static_image_mode, max_num_faces=max_faces, refine_landmarks=False,
             min_detection_confidence=float(min_detection_confidence),
@@ -100,6 +107,10 @@ class FaceMesh:
         rgb = _to_rgb(frame, self.color_order)
         height, width = rgb.shape[:2]
         result = self._engine.process(rgb)
+        if not self.static_image_mode and len(result.multi_face_landmarks or ()) > self._faces_before:
+            for _ in range(SETTLE_PASSES):
+                result = self._engine.process(rgb)
+        self._faces_before = len(result.multi_face_landmarks or ())
         meshes = []
         for face in result.multi_face_landmarks or ():
             points = np.array([(point.x, point.y, point.z) for point in face.landmark[:LANDMARK_COUNT]],

@@ -69,9 +69,10 @@ def test_measure_columns_are_the_contract():
 def test_a_still_face_has_no_expressivity_and_no_motion(still):
     assert still[list(MEASURE_COLUMNS)].iloc[1:].notna().all().all()
     assert still["expressivity"].iloc[0] == pytest.approx(0.0, abs=1e-9)  # the first face is its own reference
-    assert still["expressivity"].median() < 0.1  # percent of the inter-ocular distance
-    assert still["facial_motion"].median() < 2.0  # percent of the inter-ocular distance per second
-    assert still["head_motion_deg_s"].median() < 2.0
+    # Every frame, the first tracked ones included: FaceMesh settles a newly found face.
+    assert still["expressivity"].max() < 0.1  # percent of the inter-ocular distance
+    assert still["facial_motion"].max() < 3.0  # percent of the inter-ocular distance per second
+    assert still["head_motion_deg_s"].max() < 3.0
 
 
 def test_a_real_talking_face_is_expressive_and_moves(talking, still):
@@ -101,6 +102,7 @@ def test_a_face_lost_and_found_again_restarts_motion(face_frame):
     assert math.isnan(found["facial_motion"]) and math.isnan(found["head_motion_deg_s"])
     assert np.isfinite(found[["head_yaw_deg", "expressivity", "eyes_open", "mouth_open"]].astype(float)).all()
     assert table.loc[7:, ["facial_motion", "head_motion_deg_s"]].notna().all().all()
+    assert table.loc[7:, "facial_motion"].max() < 3.0  # the re-found face does not jump
 
 
 def test_motion_uses_real_timestamps(face_frame):
