@@ -1,0 +1,252 @@
+"""Facial measures from face landmarks over time, per frame and per video (numpy and pandas only).
+
+Per frame (`MeasureTracker.update`), in MEASURE_COLUMNS order:
+- head_yaw_deg, head_pitch_deg, head_roll_deg: head pose, signs as in `landmarks.head_pose`;
+- head_motion_deg_s: angular speed of the head since the previous frame (deg/s);
+- expressivity (and _brows, _eyes, _mouth): how far the face is from the person's typical face
+  once head movement is taken out: the landmarks are aligned to the reference face by a 3D
+  similarity transform (translation, rotation, uniform scale; fitted on MediaPipe's Procrustes
+  basis, points that barely move with expressions), then the mean distance of all 468 aligned
+  landmarks (or of one region's, see `landmarks.REGIONS`) from the reference, in percent of the
+  reference's inter-ocular distance (IOD). Head and camera movement is taken out down to the
+  mesh's own noise: a still face held before a moving camera scores ~0.9 (MediaPipe's mesh
+  varies a little with the face's place in the image), 20 s of real talking ~4;
+- facial_motion: mean speed of the aligned landmarks since the previous frame (% IOD per
+  second). At 30 frames/s it is dominated by that mesh noise whenever the face moves in the
+  image: a moving camera scores as high as talking. Prefer expressivity;
+- eyes_open: eye aspect ratio, mean of both eyes: (|p2-p6| + |p3-p5|) / (2 |p1-p4|) with the
+  points EYE_OPENNESS_POINTS (p1, p4 the corners); about 0.25-0.35 open, lower when closing;
+- mouth_open: inner-lip gap over mouth width, |13-14| / |61-291|; ~0 closed, ~0.5 wide open.
+All are NaN in a frame without landmarks. Motion uses the frames' real timestamps, so frames may
+be sampled every k-th; the first frame, and the first frame after a frame without a face, have
+NaN motion.
+
+The reference face is the element-wise median of a bounded reservoir of the person's aligned
+faces (Vitter's algorithm R, `reference_frames` shapes): while it fills, the reference is the
+median of the faces so far (the first frame's expressivity is 0); afterwards each new face
+replaces a random stored one with probability reference_frames / faces seen, so the reference
+settles toward the median of a uniform sample of the whole video and memory stays flat. The
+median is recomputed after 1, 2, 4, 8 and 16 faces, then every REFERENCE_REFRESH faces.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .landmarks import (BASIS_INDICES, BASIS_WEIGHTS, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, _similarity,
+                        check_landmarks, inter_ocular_distance, rotation_angles)
+
+MEASURE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg", "head_motion_deg_s", "expressivity",
+                   "expressivity_brows", "expressivity_eyes", "expressivity_mouth", "facial_motion", "eyes_open",
+                   "mouth_open")
+EXPRESSIVITY_COLUMNS = ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth")
+# (p1 outer corner, p2, p3 upper lid, p4 inner corner, p5, p6 lower lid), right eye then left eye.
+EYE_OPENNESS_POINTS = ((33, 160, 158, 133, 153, 144), (263, 387, 385, 362, 380, 373))
+MOUTH_OPENNESS_POINTS = (13, 14, 61, 291)  # inner upper lip, inner lower lip, mouth corners
+# MediaPipe's mesh never quite closes the eyes: a blink lowers eyes_open to only ~0.6-0.75 x its level.
+BLINK_WINDOW_S = 1.0  # the local level of eyes_open is its median over 1 s around each frame
+BLINK_CLOSE_RATIO = 0.8  # a blink starts below 0.8 x the local level
+BLINK_OPEN_RATIO = 0.9  # and ends above 0.9 x the local level
+BLINK_MAX_INTERVAL_S = 0.1  # blinks are counted only from frames sampled at >= 10 per second
+REFERENCE_REFRESH = 32  # faces between two recomputations of the reference face
+
+_BASIS = np.array(BASIS_INDICES)
+_REGIONS = {region: np.array(indices) for region, indices in REGIONS.items()}
+
+
+def eye_openness(landmarks: np.ndarray) -> float:
+    """Eye aspect ratio of FaceMesh landmarks (468, 3), mean of both eyes (see module docstring)."""
+    return _eye_openness(check_landmarks(landmarks))
+
+
+def mouth_openness(landmarks: np.ndarray) -> float:
+    """Inner-lip gap over mouth width of FaceMesh landmarks (468, 3); 0 when the lips touch."""
+    return _mouth_openness(check_landmarks(landmarks))
+
+
+def _distances(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    return np.sqrt(((first - second) ** 2).sum(axis=-1))
+
+
+_EYE = np.array(EYE_OPENNESS_POINTS).T  # row k: point p(k+1) of both eyes
+
+
+def _eye_openness(points: np.ndarray) -> float:
+    lids = _distances(points[_EYE[1]], points[_EYE[5]]) + _distances(points[_EYE[2]], points[_EYE[4]])
+    return float(np.mean(lids / (2 * _distances(points[_EYE[0]], points[_EYE[3]]))))
+
+
+def _mouth_openness(points: np.ndarray) -> float:
+    upper, lower, right, left = MOUTH_OPENNESS_POINTS
+    return float(_distances(points[upper], points[lower]) / _distances(points[right], points[left]))
+
+
+def rotation_angle_deg(rotation: np.ndarray) -> float:
+    """Angle in degrees, in [0, 180], of a 3x3 rotation (the turn between two head poses)."""
+    sine = np.linalg.norm([rotation[2, 1] - rotation[1, 2], rotation[0, 2] - rotation[2, 0],
+                           rotation[1, 0] - rotation[0, 1]]) / 2
+    return math.degrees(math.atan2(sine, (np.trace(rotation) - 1) / 2))
+
+
+class MeasureTracker:
+    """Per-frame facial measures of one person through one video, frame after frame.
+
+    reference_frames: size (>= 1) of the reservoir of faces whose median is the person's
+    reference face (module docstring); memory is reference_frames x 468 x 3 floats.
+    seed: of the reservoir's random replacements, so reruns give the same numbers.
+    Call update() for every analysed frame in time order (None when the person's face is not
+    found), reset() before another person or video.
+    """
+
+    def __init__(self, reference_frames: int = 100, seed: int = 0):
+        if isinstance(reference_frames, bool) or not isinstance(reference_frames, int) or reference_frames < 1:
+            raise ValueError(f"reference_frames is {reference_frames!r}; expected a whole number >= 1.")
+        self.reference_frames = reference_frames
+        self.seed = seed
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the reference face and the previous frame."""
+        self._random = np.random.default_rng(self.seed)
+        self._reservoir = np.zeros((self.reference_frames, LANDMARK_COUNT, 3))
+        self._stored = 0
+        self._faces_seen = 0
+        self._reservoir_changed = False
+        self.reference: np.ndarray | None = None  # (468, 3), MediaPipe's canonical frame and size
+        self._reference_iod = math.nan
+        self._previous = None  # (timestamp_s, shape in the canonical frame, head rotation)
+        self._last_timestamp_s = -math.inf
+
+    def update(self, landmarks: np.ndarray | None, timestamp_s: float) -> dict[str, float]:
+        """Measures of one frame: {column: float} for MEASURE_COLUMNS, all NaN when landmarks is
+        None. landmarks: (468, 3) as FaceMesh.landmarks returns; timestamp_s: seconds, greater
+        than the previous frame's."""
+        if isinstance(timestamp_s, bool) or not isinstance(timestamp_s, (int, float, np.number)) \
+                or not math.isfinite(timestamp_s):
+            raise ValueError(f"timestamp_s is {timestamp_s!r}; expected a finite number of seconds.")
+        if timestamp_s <= self._last_timestamp_s:
+            raise ValueError(f"timestamp_s is {timestamp_s!r}, not after the previous frame's "
+                             f"{self._last_timestamp_s!r}; expected frames in time order.")
+        self._last_timestamp_s = float(timestamp_s)
+        row = dict.fromkeys(MEASURE_COLUMNS, math.nan)
+        if landmarks is None:
+            self._previous = None  # motion restarts after a gap; the reference persists
+            return row
+        points = check_landmarks(landmarks)
+        scale, rotation, translation = _similarity(CANONICAL_BASIS, points[_BASIS], BASIS_WEIGHTS)
+        row["head_yaw_deg"], row["head_pitch_deg"], row["head_roll_deg"] = rotation_angles(rotation)
+        shape = (points - translation) @ rotation / scale  # head pose and size taken out
+        self._remember(shape)
+
+        reference, per_iod = self.reference, 100 / self._reference_iod
+        scale, turn, shift = _similarity(shape[_BASIS], reference[_BASIS], BASIS_WEIGHTS)
+        distances = _distances(scale * shape @ turn.T + shift, reference) * per_iod
+        row["expressivity"] = float(distances.mean())
+        for region, indices in _REGIONS.items():
+            row[f"expressivity_{region}"] = float(distances[indices].mean())
+
+        if self._previous is not None:
+            previous_timestamp_s, previous_shape, previous_rotation = self._previous
+            elapsed_s = timestamp_s - previous_timestamp_s
+            row["facial_motion"] = float(_distances(shape, previous_shape).mean() * per_iod / elapsed_s)
+            row["head_motion_deg_s"] = rotation_angle_deg(rotation @ previous_rotation.T) / elapsed_s
+        row["eyes_open"] = _eye_openness(points)
+        row["mouth_open"] = _mouth_openness(points)
+        self._previous = (float(timestamp_s), shape, rotation)
+        return row
+
+    def _remember(self, shape: np.ndarray) -> None:
+        """Reservoir sampling of aligned faces; the reference is their element-wise median."""
+        self._faces_seen += 1
+        if self._stored < self.reference_frames:
+            slot = self._stored
+            self._stored += 1
+        else:
+            slot = int(self._random.integers(self._faces_seen))
+        if slot < self.reference_frames:
+            self._reservoir[slot] = shape
+            self._reservoir_changed = True
+        # A median of the reservoir costs ~5 ms: recompute it after 1, 2, 4, ... faces, then every
+        # REFERENCE_REFRESH faces when the reservoir has changed.
+        seen = self._faces_seen
+        if self._reservoir_changed and ((seen & (seen - 1)) == 0 if seen < REFERENCE_REFRESH
+                                        else seen % REFERENCE_REFRESH == 0):
+            self.reference = np.median(self._reservoir[:self._stored], axis=0)
+            self._reference_iod = inter_ocular_distance(self.reference)
+            self._reservoir_changed = False
+
+
+def count_blinks(eyes_open, timestamp_s) -> int:
+    """Blinks in a series of eye openness values (NaN where no face) at `timestamp_s` seconds.
+
+    A blink is a dip below BLINK_CLOSE_RATIO x the local baseline (the median over
+    BLINK_WINDOW_S around each frame), ending when the value is back above BLINK_OPEN_RATIO x
+    baseline. The local baseline lets a blink count while the eyes are narrowed (smiling,
+    looking down) and keeps narrowing from counting. Needs frames at least every
+    BLINK_MAX_INTERVAL_S: a blink lasts 0.1-0.4 s.
+    """
+    values = np.asarray(eyes_open, dtype="float64")
+    times = np.asarray(timestamp_s, dtype="float64")
+    if values.shape != times.shape or values.ndim != 1:
+        raise ValueError(f"eyes_open has shape {values.shape} and timestamp_s {times.shape}; expected two "
+                         f"1-D series of the same length.")
+    keep = np.isfinite(values)
+    values, times = values[keep], times[keep]
+    if values.size == 0:
+        return 0
+    order = np.argsort(times, kind="stable")
+    series = pd.Series(values[order], index=pd.to_timedelta(times[order], unit="s"))
+    baseline = series.rolling(pd.Timedelta(seconds=BLINK_WINDOW_S), center=True).median().to_numpy()
+    blinks, closed = 0, False
+    for value, level in zip(series.to_numpy(), baseline):
+        if not closed and value < BLINK_CLOSE_RATIO * level:
+            blinks, closed = blinks + 1, True
+        elif closed and value > BLINK_OPEN_RATIO * level:
+            closed = False
+    return blinks
+
+
+def _nan_stat(values: np.ndarray, function) -> float:
+    values = values[np.isfinite(values)]
+    return float(function(values)) if values.size else math.nan
+
+
+def summarize_measures(table: pd.DataFrame, duration_s: float) -> dict[str, float]:
+    """One video's facial measures from its per-frame table (column `timestamp` in seconds plus
+    MEASURE_COLUMNS; one row per analysed frame, NaN where no face). duration_s: the video's length.
+
+    Returns floats (NaN where no frame has a value): {column}_mean and {column}_p90 for each
+    expressivity column; facial_motion_mean, head_motion_deg_s_mean; head_yaw_range_deg,
+    head_pitch_range_deg, head_roll_range_deg (5th to 95th percentile); blinks_per_minute
+    (count_blinks per minute of video with the face in view, duration_s x landmarks_share; NaN
+    when rows are further apart than BLINK_MAX_INTERVAL_S, median, as blinks then go unseen);
+    landmarks_share (share of rows with landmarks, in [0, 1]). Percentiles are numpy's (linear).
+    """
+    missing = [column for column in ("timestamp", *MEASURE_COLUMNS) if column not in table.columns]
+    if missing:
+        raise ValueError(f"the per-frame table has no column {', '.join(missing)}; expected timestamp and "
+                         f"{', '.join(MEASURE_COLUMNS)}.")
+    if isinstance(duration_s, bool) or not isinstance(duration_s, (int, float, np.number)) or not duration_s > 0:
+        raise ValueError(f"duration_s is {duration_s!r}; expected the video's length in seconds, > 0.")
+    table = table.sort_values("timestamp", kind="stable")
+    column = {name: table[name].to_numpy(dtype="float64") for name in MEASURE_COLUMNS}
+    summary = {}
+    for name in EXPRESSIVITY_COLUMNS:
+        summary[f"{name}_mean"] = _nan_stat(column[name], np.mean)
+        summary[f"{name}_p90"] = _nan_stat(column[name], lambda values: np.percentile(values, 90))
+    summary["facial_motion_mean"] = _nan_stat(column["facial_motion"], np.mean)
+    summary["head_motion_deg_s_mean"] = _nan_stat(column["head_motion_deg_s"], np.mean)
+    for axis in ("yaw", "pitch", "roll"):
+        summary[f"head_{axis}_range_deg"] = _nan_stat(
+            column[f"head_{axis}_deg"], lambda values: np.percentile(values, 95) - np.percentile(values, 5))
+    share = float(np.isfinite(column["head_yaw_deg"]).mean()) if len(table) else 0.0
+    timestamps = table["timestamp"].to_numpy(dtype="float64")
+    sampled_densely = len(timestamps) > 1 and np.median(np.diff(timestamps)) <= BLINK_MAX_INTERVAL_S + 1e-9
+    face_minutes = duration_s * share / 60
+    summary["blinks_per_minute"] = (count_blinks(column["eyes_open"], timestamps) / face_minutes
+                                    if sampled_densely and face_minutes > 0 else math.nan)
+    summary["landmarks_share"] = share
+    return summary
