@@ -237,9 +237,17 @@ def figure_data_uri(figure, dpi: int = 110) -> str:
     import base64
 
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)  # report figures use constrained layout: one draw
+    figure.savefig(buffer, format="png", dpi=dpi)
     plt.close(figure)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _report_margins(figure) -> None:
+    """The same margins (in inches) for every report figure, so that their time axes line up
+    on the page, with room on the right for the legend."""
+    width, height = figure.get_size_inches()
+    figure.subplots_adjust(left=0.75 / width, right=1 - 1.6 / width, bottom=0.5 / height, top=1 - 0.3 / height,
+                           hspace=0.25)
 
 
 def _frame_spans(time_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,10 +275,10 @@ def _level_runs(levels, starts, widths, labels=LABELS):
 def plot_level_timeline(table: pd.DataFrame, labels=LABELS):
     """Level probabilities over time (gaps where no face), and below them a band coloured by
     each frame's level, light grey where no face was found."""
-    time_s = table["timestamp"].to_numpy(dtype="float64")
-    starts, widths = _frame_spans(time_s)
-    figure, (top, band) = plt.subplots(2, 1, figsize=(10, 3.6), sharex=True, layout="constrained",
-                                       gridspec_kw={"height_ratios": [4, 1]})
+    starts, widths = _frame_spans(table["timestamp"].to_numpy(dtype="float64"))
+    time_s = starts + widths / 2  # the middle of each frame's slice of the band below
+    figure, (top, band) = plt.subplots(2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw={"height_ratios": [4, 1]})
+    _report_margins(figure)
     marker = "o" if len(table) < 3 else None  # a single frame would draw no line
     for column, label, color in zip(("prob_reserved", "prob_balanced", "prob_expressive"), labels, LEVEL_COLORS):
         top.plot(time_s, table[column].to_numpy(dtype="float64", na_value=np.nan), label=label, color=color,
@@ -294,9 +302,10 @@ def plot_measure_lines(table: pd.DataFrame, columns, ylabel: str, title: str, re
     """Measure columns over the whole video's time (as plot_level_timeline), the first one
     bold, gaps where a value is missing; dashed horizontal reference lines (e.g. +-45 degrees
     of head turn). names: legend entries (default: the column names)."""
-    time_s = table["timestamp"].to_numpy(dtype="float64")
-    starts, widths = _frame_spans(time_s)
-    figure, axis = plt.subplots(figsize=(10, 2.8), layout="constrained")
+    starts, widths = _frame_spans(table["timestamp"].to_numpy(dtype="float64"))
+    time_s = starts + widths / 2
+    figure, axis = plt.subplots(figsize=(10, 2.8))
+    _report_margins(figure)
     marker = "o" if len(table) < 3 else None
     palette = ("#222222", "#4C72B0", "#55A868", "#C44E52", "#8172B2")
     for position, (column, name) in enumerate(zip(columns, names or columns)):

@@ -121,7 +121,7 @@ def describe(summary: dict, faced_frames: int | None = None) -> list[str]:
     expected = summary.get("expected_level")
     scale = f", an expected level of {expected:.2f} on a scale from 0 (Reserved) to 2 (Expressive)" \
         if expected is not None else ""
-    sentences.append(f"Averaged over those frames, the most likely level is {summary['dominant_level']}{scale}; "
+    sentences.append(f"Averaging the probabilities over those frames, the most likely level is {summary['dominant_level']}{scale}; "
                      f"the frame-by-frame level changed {changes} time{'s' if changes != 1 else ''}.")
     mean, p90 = summary.get("expressivity_mean"), summary.get("expressivity_p90")
     if isinstance(mean, (int, float)) and math.isfinite(mean):
