@@ -28,8 +28,6 @@ from .video import UnreadableVideoError, iter_frames, probe_video
 TABLE_COLUMNS = ("frame", "timestamp", "success", "prob_reserved", "prob_balanced", "prob_expressive", "level")
 EXPRESSIVITY_COLUMNS = ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth")
 HEAD_POSE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg")
-MEASURE_COLUMNS = EXPRESSIVITY_COLUMNS + HEAD_POSE_COLUMNS + ("head_motion_deg_s", "facial_motion", "eyes_open",
-                                                             "mouth_open")
 REGION_NAMES = {"expressivity": "whole face", "expressivity_brows": "brows", "expressivity_eyes": "eyes",
                 "expressivity_mouth": "mouth", "head_yaw_deg": "yaw (turn)", "head_pitch_deg": "pitch (nod)",
                 "head_roll_deg": "roll (tilt)"}
@@ -42,12 +40,6 @@ MEASURE_SINGLE_LABELS = (("head_yaw_range_deg", "Head turn left-right, 5th-95th 
                          ("head_roll_range_deg", "Head tilt, 5th-95th percentile range (degrees)"),
                          ("blinks_per_minute", "Blinks per minute"),
                          ("landmarks_share", "Frames with face landmarks"))
-LEVEL_CAPTION = ("Top: the model's probability of each level, frame by frame (gaps: no face). Bottom: the level "
-                 "with the highest probability in each frame.")
-MEASURES_CAPTION = ("How far the face (or one region of it) is from this person's typical face in the video, with "
-                    "head movement taken out: 0 is the typical face; higher means a more changed face.")
-POSE_CAPTION = ("Head yaw (turn left-right), pitch (nod) and roll (tilt); 0 degrees faces the camera. Beyond about "
-                "45 degrees (dashed) the facial measures are unreliable.")
 MOMENTS = 3  # thumbnails of the highest and of the lowest moments
 THUMBNAIL_PX = 112
 
@@ -121,8 +113,9 @@ def describe(summary: dict, faced_frames: int | None = None) -> list[str]:
     expected = summary.get("expected_level")
     scale = f", an expected level of {expected:.2f} on a scale from 0 (Reserved) to 2 (Expressive)" \
         if expected is not None else ""
-    sentences.append(f"Averaging the probabilities over those frames, the most likely level is {summary['dominant_level']}{scale}; "
-                     f"the frame-by-frame level changed {changes} time{'s' if changes != 1 else ''}.")
+    sentences.append(f"Averaging the probabilities over those frames, the most likely level is "
+                     f"{summary['dominant_level']}{scale}; the frame-by-frame level changed {changes} "
+                     f"time{'s' if changes != 1 else ''}.")
     mean, p90 = summary.get("expressivity_mean"), summary.get("expressivity_p90")
     if isinstance(mean, (int, float)) and math.isfinite(mean):
         sentences.append(f"Mean expressivity was {mean:.2f}" + (
@@ -143,10 +136,11 @@ def human_rating(summary: dict, record: dict | None) -> dict | None:
 
 
 def find_moments(table: pd.DataFrame, count: int = MOMENTS) -> dict:
-    """The frames with a face scoring highest and lowest, at least a few seconds' fraction
-    apart: by `expressivity` when that column has values, else by the expected level
-    (prob_balanced + 2 prob_expressive). Returns {"measure", "highest", "lowest"}; lists of
-    table rows (dicts), highest first / lowest first."""
+    """The `count` frames with a face scoring highest, and the `count` lowest, spread out (no
+    two closer than 1/(2 count + 1) of the time between the first and last face): scored by
+    `expressivity` when that column has values, else by the expected level (prob_balanced +
+    2 prob_expressive, in [0, 2]). Returns {"measure": name, "highest": rows, "lowest": rows},
+    rows being table rows as dicts plus "moment_score", best first / lowest first."""
     faced = table[(table["success"] == 1) & table[["face_x", "face_y", "face_width", "face_height"]].notna()
                   .all(axis=1)] if "face_x" in table else table.iloc[:0]
     if _columns_with_values(faced, ("expressivity",)):
@@ -203,8 +197,9 @@ def face_thumbnails(video_path: str | Path, rows: list[dict], size_px: int = THU
 
 def _facts(summary: dict, video_path: Path, info) -> list[tuple[str, str]]:
     thresholds = summary.get("thresholds") or THRESHOLDS
-    options = [f"{key} {'none' if summary[key] is None else summary[key]}" for key in ("every", "smoothing", "backend", "detector_model", "detector",
-                                                   "min_confidence", "face_selection") if key in summary]
+    options = [f"{key} {'none' if summary[key] is None else summary[key]}" for key in (
+        "every", "smoothing", "backend", "detector_model", "detector", "min_confidence", "face_selection")
+        if key in summary]
     facts = [("File", video_path.name), ("Path", str(video_path)),
              ("Duration", f"{summary.get('duration_s', 0):.2f} s"),
              ("Frames", f"{summary.get('frames_analyzed', 0)} analysed of {summary.get('frames_total', '?')}"
@@ -273,20 +268,16 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
     has_face = bool(summary.get("dominant_level")) and (faced is None or len(faced) > 0)
     charts, moments, thumbnails = [], None, {}
     if table is not None and has_face:
-        charts.append({"title": "Level over time", "uri": plots.figure_data_uri(plots.plot_level_timeline(table)),
-                       "alt": "level probabilities and level over time", "caption": LEVEL_CAPTION})
-        regions = _columns_with_values(table, EXPRESSIVITY_COLUMNS)
-        if regions:
-            charts.append({"title": "Facial measures", "alt": "expressivity over time", "caption": MEASURES_CAPTION,
-                           "uri": plots.figure_data_uri(plots.plot_measure_lines(
-                               table, regions, "expressivity", "Expressivity: whole face and regions", (),
-                               [REGION_NAMES[column] for column in regions]))})
-        pose = _columns_with_values(table, HEAD_POSE_COLUMNS)
-        if pose:
-            charts.append({"title": "Head pose", "alt": "head yaw, pitch and roll over time", "caption": POSE_CAPTION,
-                           "uri": plots.figure_data_uri(plots.plot_measure_lines(
-                               table, pose, "degrees", "Head pose (dashed: 45 degrees)", (-45, 45),
-                               [REGION_NAMES[column] for column in pose]))})
+        charts.append({"kind": "levels", "title": "Level over time", "alt": "level probabilities and level over time",
+                       "uri": plots.figure_data_uri(plots.plot_level_timeline(table))})
+        for kind, title, alt, columns, unit, guides in (
+                ("measures", "Facial measures", "expressivity over time", EXPRESSIVITY_COLUMNS, "expressivity", ()),
+                ("pose", "Head pose", "head yaw, pitch and roll over time", HEAD_POSE_COLUMNS, "degrees", (-45, 45))):
+            columns = _columns_with_values(table, columns)
+            if columns:
+                figure = plots.plot_measure_lines(table, columns, unit, alt.capitalize(), guides,
+                                                  [REGION_NAMES[column] for column in columns])
+                charts.append({"kind": kind, "title": title, "alt": alt, "uri": plots.figure_data_uri(figure)})
         moments = find_moments(table)
         if info is not None:
             thumbnails = face_thumbnails(video_path, moments["highest"] + moments["lowest"])
