@@ -319,7 +319,7 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
                      "summary": summary, "record": records.get(name),
                      "human": human_rating(summary, records.get(name)), "expressivity": expressivity,
                      "shares": [summary.get(key) or 0.0 for key in SHARE_KEYS.values()],
-                     "sparkline": plots.level_sparkline_svg(table) if table is not None and has_face else None})
+                     "sparkline": plots.level_sparkline_svg(table, width=120) if table is not None and has_face else None})
     html = _environment().get_template("index.html").render(
         rows=rows, labels=LABELS, colors=plots.LEVEL_COLORS, with_records=bool(records),
         with_expressivity=any(row["expressivity"] is not None for row in rows), failures=failures or [],

@@ -168,7 +168,7 @@ def test_names_and_metadata_text_are_escaped(analysed):
     assert [unquote(href) for href in csv_link] == [f"{ODD}_frames.csv"]
     html, index = read(out, "index.html")
     assert len(index.scripts) == 1 and "alert" not in index.scripts[0]
-    assert ODD in index.text
+    assert ODD in index.text and ODD_QUESTION in index.text
 
 
 def test_index_has_one_linked_row_per_video(analysed):
@@ -179,7 +179,7 @@ def test_index_has_one_linked_row_per_video(analysed):
     assert len(page.all("tr")) == len(summaries) + 1  # and the heading row
     assert html.count("<svg") == len(summaries) - 1  # a sparkline per video with a face
     assert re.findall(r"<th[^>]*>([^<]*)</th>", html) == [
-        "Video", "Clip id", "Participant", "Human rating", "Seconds", "Face", "Dominant", "Reserved", "Balanced",
+        "Video", "Clip id", "Participant", "Question", "Human rating", "Seconds", "Face", "Dominant", "Reserved", "Balanced",
         "Expressive", "Timeline"]  # no expressivity column without measures
 
 
