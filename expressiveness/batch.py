@@ -170,21 +170,23 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
     videos, failures = find_videos(paths)
     report = RunReport(out_dir, failures=failures)
     names = output_names(videos)
-    if videos and not Path(model_path).exists():
+    if videos and model_path is not None and not Path(model_path).exists():
         raise FileNotFoundError(f"{model_path}: model file not found; train one with `expressiveness train` "
                                 f"or `make demo`.")
+    model_key = (str(model_path), model_modified(model_path)) if model_path is not None else (None, None)
     todo = []
     for video in videos:
         done = out_dir / f"{names[video]}_summary.json"
         finished = json.loads(done.read_text(encoding="utf-8")) if done.exists() else None
-        # A summary made with another model, or before the model was retrained, is redone.
-        if finished and finished.get("model_path") == str(model_path) \
-                and finished.get("model_modified") == model_modified(Path(model_path)):
+        # A summary made with another model, before the model was retrained, or with the
+        # measures switched otherwise, is redone.
+        if finished and (finished.get("model_path"), finished.get("model_modified")) == model_key \
+                and finished.get("measures", False) == options.measures:
             report.analyzed.append(finished)
             report.skipped += 1
         else:
-            todo.append((str(video), names[video], str(out_dir), str(model_path), options, annotate, figure,
-                         progress and workers == 1))
+            todo.append((str(video), names[video], str(out_dir), None if model_path is None else str(model_path),
+                         options, annotate, figure, progress and workers == 1))
     workers = max(1, min(workers, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="Analysing videos", unit="video", disable=not progress)
     try:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .config import LABELS
 from .faces import FACE_SELECTIONS, MODELS, FaceBox, FaceDetector, select_face
-from .scorers import LEVEL_COLUMNS, LevelScorer, Scorer
+from .scorers import LEVEL_COLUMNS, LevelScorer, MeasureScorer, Scorer
 from .video import Frame, decode_ahead
 
 BASE_COLUMNS = ("frame", "timestamp", "success", "confidence", "faces", "face_x", "face_y", "face_width",
@@ -38,14 +38,15 @@ class AnalysisOptions:
     """How videos are analysed. every: analyse every k-th frame (>= 1). smoothing: EMA weight
     of the newest frame in (0, 1], or None for raw per-frame probabilities (the default for
     tables). detector_model: "short" or "full"; min_confidence in [0, 1]; face_selection: the
-    interviewee among several faces. Crop margin and alignment come from the model card."""
+    interviewee among several faces; measures: also the facial measures (MeasureScorer).
+    Crop margin and alignment come from the model card."""
 
     every: int = 1
     smoothing: float | None = None
     detector_model: str = "short"
     min_confidence: float = 0.5
     face_selection: str = "largest"
-    backend: str = "tflite"
+    measures: bool = True
 
     def __post_init__(self):
         if not (isinstance(self.every, int) and self.every >= 1):
@@ -91,6 +92,8 @@ class FrameAnalyzer:
 
     def close(self) -> None:
         self.detector.close()
+        for scorer in self.scorers:
+            scorer.close()
 
     def detect(self, frame: Frame) -> list[FaceBox]:
         return self.detector.detect(frame.image)
@@ -99,7 +102,7 @@ class FrameAnalyzer:
         row = {"frame": frame.index, "timestamp": round(frame.timestamp_s, 4), "faces": len(faces)}
         if not faces:
             for scorer in self.scorers:
-                scorer.reset()
+                scorer.no_face(frame)
             row.update({"success": 0, "confidence": 0.0})
             return FrameResult(frame, [], None, row)
         subject = faces.index(select_face(faces, frame.image.shape, self.options.face_selection))
@@ -123,11 +126,13 @@ class FrameAnalyzer:
             table["level"] = table["level"].fillna("")
         return table
 
-    def summarize(self, table: pd.DataFrame) -> dict:
+    def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
+        """Per-video figures: frames analysed, share with a face, then each scorer's part.
+        duration_s: the length of the video, in seconds."""
         summary = {"frames_analyzed": int(len(table)),
                    "face_share": round(float(table["success"].mean()), 4) if len(table) else 0.0}
         for scorer in self.scorers:
-            summary.update(scorer.summarize(table))
+            summary.update(scorer.summarize(table, duration_s))
         return summary
 
     def provenance(self) -> dict:
@@ -154,14 +159,21 @@ def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer) -> Iterator[
             yield pending.result()
 
 
-def build_analyzer(model_path: str | Path, options: AnalysisOptions | None = None) -> FrameAnalyzer:
-    """A FrameAnalyzer with MediaPipe's detector and the CNN's levels from a trained model."""
-    from .predict import Predictor
-
+def build_analyzer(model_path: str | Path | None, options: AnalysisOptions | None = None) -> FrameAnalyzer:
+    """A FrameAnalyzer with MediaPipe's detector, the CNN's levels from a trained model (none
+    when model_path is None) and, when options.measures, the facial measures."""
     options = options or AnalysisOptions()
-    predictor = Predictor(model_path, options.backend)
+    scorers: list[Scorer] = []
+    if model_path is not None:
+        from .predict import Predictor
+
+        scorers.append(LevelScorer(Predictor(model_path), options.smoothing))
+    if options.measures:
+        scorers.append(MeasureScorer())
+    if not scorers:
+        raise ValueError("nothing to analyse: give a model for levels or turn the facial measures on.")
     detector = FaceDetector(options.detector_model, options.min_confidence)
-    return FrameAnalyzer(detector, [LevelScorer(predictor, options.smoothing)], options)
+    return FrameAnalyzer(detector, scorers, options)
 
 
 @dataclass
@@ -183,14 +195,14 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
     """
     from tqdm.auto import tqdm
 
-    from .video import AnnotatedVideoWriter, iter_frames, probe_video, sample_indices
+    from .video import VideoWriter, iter_frames, probe_video, sample_indices
 
     info = probe_video(path)
     analyzer.reset()
     every = analyzer.options.every
     indices = None if every == 1 else sample_indices(info.frame_count, every=every)
     labels = next((scorer.labels for scorer in analyzer.scorers if isinstance(scorer, LevelScorer)), LABELS)
-    writer = AnnotatedVideoWriter(annotated_path, info.fps / every) if annotated_path is not None else None
+    writer = VideoWriter(annotated_path, info.fps / every) if annotated_path is not None else None
     rows = []
     started = time.perf_counter()
     bar = tqdm(total=info.frame_count if indices is None else len(indices), desc=Path(path).name, unit="frame",
@@ -202,15 +214,15 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
                 writer.write(annotate(result, labels))
             bar.update()
         if writer is not None:
-            writer.finish()
+            writer.close()
     finally:
         bar.close()
         if writer is not None:
-            writer.discard()
+            writer.abort()  # after close() it has nothing left to remove
     seconds = time.perf_counter() - started
     table = analyzer.table(rows)
     summary = {"video": str(path), "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),
-               "frames_total": info.frame_count, **analyzer.summarize(table), **analyzer.provenance(),
+               "frames_total": info.frame_count, **analyzer.summarize(table, info.duration_s), **analyzer.provenance(),
                "seconds": round(seconds, 2),
                "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None}
     return VideoAnalysis(table, summary)
@@ -253,9 +265,9 @@ def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[F
     annotated video at `output`, the per-frame table at `csv_path`) is written on any exit:
     the end of the source, 'q', Ctrl-C, or a camera that fails mid-session.
     """
-    from .video import AnnotatedVideoWriter
+    from .video import VideoWriter
 
-    writer = AnnotatedVideoWriter(output, frame_rate) if output else None
+    writer = VideoWriter(output, frame_rate) if output else None
     rows, fps, interrupted = [], None, False
     started = time.perf_counter()
     try:
@@ -278,7 +290,7 @@ def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[F
         interrupted = True
     finally:
         if writer is not None:
-            writer.finish()
+            writer.close()  # what was recorded is kept, whatever ended the session
         if csv_path:
             write_table(analyzer.table(rows), csv_path)
     return LiveSession(analyzer.table(rows), time.perf_counter() - started, interrupted)

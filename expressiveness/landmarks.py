@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .faces import FaceBox, _import_mediapipe, _to_rgb
+from .quiet import quiet_native
 
 LANDMARK_COUNT = 468
 MIN_SUBJECT_IOU = 0.3  # a mesh and the subject's detector box overlap by ~0.8 when they are one face
@@ -94,10 +95,24 @@ class FaceMesh:
         self.color_order = color_order
         mediapipe = _import_mediapipe()
         self._faces_before = 0
-        self._engine = mediapipe.solutions.face_mesh.FaceMesh(
-            static_image_mode=self.static_image_mode, max_num_faces=max_faces, refine_landmarks=False,
-            min_detection_confidence=float(min_detection_confidence),
-            min_tracking_confidence=float(min_tracking_confidence))
+        # MediaPipe logs from C++ at the graph's first process() (XNNPACK, feedback manager) and
+        # at the first frame with a face (landmark projection): both are hidden unless verbose
+        # (quiet.py), the first by a warm-up on a blank frame, the second until a face was seen.
+        self._quiet_until_face = True
+        with quiet_native():
+            self._engine = mediapipe.solutions.face_mesh.FaceMesh(
+                static_image_mode=self.static_image_mode, max_num_faces=max_faces, refine_landmarks=False,
+                min_detection_confidence=float(min_detection_confidence),
+                min_tracking_confidence=float(min_tracking_confidence))
+            self._engine.process(np.zeros((64, 64, 3), np.uint8))
+
+    def _process(self, rgb: np.ndarray):
+        if not self._quiet_until_face:
+            return self._engine.process(rgb)
+        with quiet_native():
+            result = self._engine.process(rgb)
+        self._quiet_until_face = not result.multi_face_landmarks
+        return result
 
     def detect(self, frame: np.ndarray) -> list[np.ndarray]:
         """Landmarks of every face in one uint8 frame (H, W, 3) in `color_order`, (H, W, 4) or
@@ -106,7 +121,7 @@ class FaceMesh:
             raise ValueError("this FaceMesh is closed; create a new one.")
         rgb = _to_rgb(frame, self.color_order)
         height, width = rgb.shape[:2]
-        result = self._engine.process(rgb)
+        result = self._process(rgb)
         if not self.static_image_mode and len(result.multi_face_landmarks or ()) > self._faces_before:
             for _ in range(SETTLE_PASSES):
                 result = self._engine.process(rgb)

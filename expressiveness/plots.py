@@ -96,20 +96,48 @@ def plot_confusion_matrix(matrix, path=None, title="Confusion matrix (test parti
 
 
 def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
-    """The three level probabilities over time, with the face-present track below."""
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(11, 4.8), sharex=True,
-                                         gridspec_kw={"height_ratios": [4, 1]})
+    """Over time, one panel each when present: the three level probabilities, facial
+    expressivity (overall and by region, % of the inter-ocular distance) and head pose
+    (degrees); the face-present track at the bottom."""
     time_s = table["timestamp"].to_numpy(dtype="float64")
-    for column, label, color in zip(("prob_reserved", "prob_balanced", "prob_expressive"), LABELS, LEVEL_COLORS):
-        top.plot(time_s, table[column].to_numpy(dtype="float64", na_value=np.nan), label=label, color=color)
-    top.set(ylabel="probability", ylim=(-0.02, 1.02))
+
+    def has(columns):
+        return all(column in table for column in columns) and \
+            table[list(columns)].astype("float64").notna().to_numpy().any()
+
+    levels = ("prob_reserved", "prob_balanced", "prob_expressive")
+    expressivity = ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth")
+    pose = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg")
+    panels = [name for name, columns in (("levels", levels), ("expressivity", expressivity), ("pose", pose))
+              if has(columns)] or ["levels"]
+    figure, axes = plt.subplots(len(panels) + 1, 1, figsize=(11, 1.2 + 2.6 * len(panels)), sharex=True,
+                                gridspec_kw={"height_ratios": [4] * len(panels) + [1]})
+    for axis, panel in zip(axes, panels):
+        if panel == "levels":
+            for column, label, color in zip(levels, LABELS, LEVEL_COLORS):
+                values = table[column].to_numpy(dtype="float64", na_value=np.nan) if column in table else time_s * np.nan
+                axis.plot(time_s, values, label=label, color=color)
+            axis.set(ylabel="probability", ylim=(-0.02, 1.02))
+        else:
+            columns = expressivity if panel == "expressivity" else pose
+            for column in columns:
+                name = column.replace("expressivity_", "").replace("head_", "").replace("_deg", "")
+                axis.plot(time_s, table[column].to_numpy(dtype="float64", na_value=np.nan),
+                          label="overall" if column == "expressivity" else name,
+                          linewidth=2.0 if column == "expressivity" else 1.0)
+            axis.set(ylabel="% inter-ocular distance" if panel == "expressivity" else "head pose (deg)")
+        axis.legend(loc="upper right", fontsize=8, ncol=4)
+        axis.grid(alpha=0.3)
     title = "Expressiveness over time"
     if summary:
-        title = (f"{Path(summary.get('video', '')).name}: dominant {summary.get('dominant_level') or 'none'}, "
-                 f"face in {summary.get('face_share', 0):.0%} of frames")
-    top.set_title(title)
-    top.legend(loc="upper right", fontsize=9)
-    top.grid(alpha=0.3)
+        parts = [f"face in {summary.get('face_share', 0):.0%} of frames"]
+        if "dominant_level" in summary:
+            parts.insert(0, f"dominant level {summary['dominant_level'] or 'none'}")
+        if summary.get("expressivity_mean") is not None:
+            parts.append(f"mean expressivity {summary['expressivity_mean']:.1f}%")
+        title = f"{Path(summary.get('video', '')).name}: {', '.join(parts)}"
+    axes[0].set_title(title)
+    bottom = axes[-1]
     bottom.fill_between(time_s, table["success"].to_numpy(dtype="float64"), step="mid", color="#55A868")
     bottom.set(xlabel="time (s)", ylabel="face", ylim=(0, 1.05), yticks=[0, 1])
     figure.tight_layout()
@@ -147,8 +175,21 @@ def annotate_frame(image: np.ndarray, faces, probabilities, labels=LABELS, info:
 
 
 def draw_result(result, labels=LABELS, fps: float | None = None) -> np.ndarray:
-    """annotate_frame for a frames.FrameResult: its frame with every face's box and level."""
-    return annotate_frame(result.frame.image, result.faces, result.probabilities, labels, fps=fps)
+    """A frames.FrameResult drawn: every face's box and level (annotate_frame), and the
+    interviewee's facial expressivity when the measures ran."""
+    import cv2
+
+    canvas = annotate_frame(result.frame.image, result.faces, result.probabilities, labels, fps=fps)
+    expressivity = result.row.get("expressivity")
+    if result.subject is not None and expressivity is not None:
+        face = result.faces[result.subject]
+        if not len(result.probabilities):  # measures only: the box is not drawn by annotate_frame
+            cv2.rectangle(canvas, (face.x, face.y), (face.x + face.width, face.y + face.height), (255, 255, 255), 2)
+        text = f"expressivity {expressivity:.1f}%"
+        below = min(canvas.shape[0] - 8, face.y + face.height + 22)
+        cv2.putText(canvas, text, (face.x, below), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 4, cv2.LINE_AA)
+        cv2.putText(canvas, text, (face.x, below), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
+    return canvas
 
 
 def show_frame(image: np.ndarray, title: str = "Expressiveness (q or Esc quits)") -> bool:
@@ -244,3 +285,135 @@ def plot_level_balance(balances: dict[str, dict], path=None):
     axis.legend(fontsize=9)
     figure.tight_layout()
     return save_figure(figure, path)
+
+
+# Figures of the HTML reports (report.py): inline images, a level band, a sparkline.
+
+NO_FACE_COLOR = "#E6E6E6"
+
+
+def figure_data_uri(figure, dpi: int = 110) -> str:
+    """A figure as a "data:image/png;base64,..." URI (for a self-contained HTML page); closes it."""
+    import base64
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _report_margins(figure) -> None:
+    """The same margins (in inches) for every report figure, so that their time axes line up
+    on the page, with room on the right for the legend."""
+    width, height = figure.get_size_inches()
+    figure.subplots_adjust(left=0.75 / width, right=1 - 1.6 / width, bottom=0.5 / height, top=1 - 0.3 / height,
+                           hspace=0.25)
+
+
+def _frame_spans(time_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and width (s) of each row's slice of time: up to the next row; the last row gets
+    the typical step (or 1/30 s for a single row)."""
+    steps = np.diff(time_s)
+    step = float(np.median(steps)) if len(steps) else 1 / 30
+    return time_s, np.append(steps, step if step > 0 else 1 / 30)
+
+
+def _level_runs(levels, starts, widths, labels=LABELS):
+    """{label or "": [(start, width), ...]} merging consecutive rows of the same level."""
+    runs: dict[str, list] = {}
+    index = 0
+    while index < len(levels):
+        end = index
+        while end + 1 < len(levels) and levels[end + 1] == levels[index]:
+            end += 1
+        label = levels[index] if levels[index] in labels else ""
+        runs.setdefault(label, []).append((starts[index], starts[end] + widths[end] - starts[index]))
+        index = end + 1
+    return runs
+
+
+def plot_level_timeline(table: pd.DataFrame, labels=LABELS):
+    """Level probabilities over time (gaps where no face), and below them a band coloured by
+    each frame's level, light grey where no face was found."""
+    starts, widths = _frame_spans(table["timestamp"].to_numpy(dtype="float64"))
+    time_s = starts + widths / 2  # the middle of each frame's slice of the band below
+    figure, (top, band) = plt.subplots(2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw={"height_ratios": [4, 1]})
+    _report_margins(figure)
+    marker = "o" if len(table) < 3 else None  # a single frame would draw no line
+    for column, label, color in zip(("prob_reserved", "prob_balanced", "prob_expressive"), labels, LEVEL_COLORS):
+        top.plot(time_s, table[column].to_numpy(dtype="float64", na_value=np.nan), label=label, color=color,
+                 marker=marker, linewidth=1.4)
+    top.set(ylabel="probability", ylim=(-0.02, 1.02), title="Level probabilities over time")
+    top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    top.grid(alpha=0.3)
+    levels = table["level"].fillna("").astype(str).to_numpy()
+    colors = dict(zip(labels, LEVEL_COLORS), **{"": NO_FACE_COLOR})
+    for label, runs in _level_runs(levels, starts, widths, labels).items():
+        band.broken_barh(runs, (0, 1), color=colors[label], label=label or "no face")
+    band.set(xlabel="time (s)", yticks=[], ylim=(0, 1), xlim=(starts[0], starts[-1] + widths[-1]))
+    band.set_ylabel("level", rotation=0, ha="right", va="center")
+    if "" in levels:
+        band.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=NO_FACE_COLOR)], labels=["no face"], fontsize=8,
+                    loc="upper left", bbox_to_anchor=(1.0, 1.2), frameon=False)
+    return figure
+
+
+def plot_measure_lines(table: pd.DataFrame, columns, ylabel: str, title: str, reference_lines=(), names=None):
+    """Measure columns over the whole video's time (as plot_level_timeline), the first one
+    bold, gaps where a value is missing; dashed horizontal reference lines (e.g. +-45 degrees
+    of head turn). names: legend entries (default: the column names)."""
+    starts, widths = _frame_spans(table["timestamp"].to_numpy(dtype="float64"))
+    time_s = starts + widths / 2
+    figure, axis = plt.subplots(figsize=(10, 2.8))
+    _report_margins(figure)
+    marker = "o" if len(table) < 3 else None
+    palette = ("#222222", "#4C72B0", "#55A868", "#C44E52", "#8172B2")
+    for position, (column, name) in enumerate(zip(columns, names or columns)):
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64")
+        axis.plot(time_s, values, label=name, color=palette[position % len(palette)], marker=marker,
+                  linewidth=2.0 if position == 0 else 1.1)
+    for value in reference_lines:
+        axis.axhline(value, color="#999999", linestyle="--", linewidth=0.8)
+    axis.set(xlabel="time (s)", ylabel=ylabel, title=title, xlim=(starts[0], starts[-1] + widths[-1]))
+    axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    axis.grid(alpha=0.3)
+    return figure
+
+
+def level_sparkline_svg(table: pd.DataFrame, width: int = 160, height: int = 28, bins: int = 80,
+                        labels=LABELS) -> str:
+    """A small inline SVG of a video: a strip coloured by the most frequent level in each of
+    `bins` slices of time (none where no face), under a line of the expected level (0 Reserved
+    .. 2 Expressive, probability-weighted). Returns SVG markup (numbers and colours only)."""
+    probabilities = table[["prob_reserved", "prob_balanced", "prob_expressive"]].to_numpy(dtype="float64",
+                                                                                          na_value=np.nan)
+    levels = table["level"].fillna("").astype(str).to_numpy()
+    slices = np.array_split(np.arange(len(table)), min(bins, max(1, len(table))))
+    strip, line_height = 6, height - 8
+    bin_width = width / len(slices)
+    parts, points = [], []
+    strip_labels = []
+    for position, rows in enumerate(slices):
+        x = position * bin_width
+        faced = [level for level in levels[rows] if level in labels]
+        strip_labels.append(max(labels, key=faced.count) if faced else "")
+        expected = probabilities[rows] @ np.arange(3.0)
+        expected = expected[np.isfinite(expected)]
+        if len(expected):
+            points.append(f"{x + bin_width / 2:.1f},{1 + (1 - expected.mean() / 2) * (line_height - 2):.1f}")
+        elif len(points) > 0 and points[-1] != "|":
+            points.append("|")  # a gap: no face in this slice
+    for label, runs in _level_runs(strip_labels, np.arange(len(slices)) * bin_width,
+                                   np.full(len(slices), bin_width), labels).items():
+        parts += [f'<rect x="{start:.1f}" y="{height - strip}" width="{width_px:.1f}" height="{strip}" '
+                  f'fill="{LEVEL_COLORS[labels.index(label)]}"/>' for start, width_px in runs if label]
+    for run in " ".join(points).split("|"):
+        run = run.split()
+        if len(run) == 1:
+            x, y = run[0].split(",")
+            parts.append(f'<circle cx="{x}" cy="{y}" r="1.3" fill="#333333"/>')
+        elif run:
+            parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="#333333" stroke-width="1.2"/>')
+    parts.insert(0, f'<rect x="0" y="0" width="{width}" height="{line_height}" fill="#F7F7F7"/>')
+    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} '
+            f'{height}" role="img" aria-label="level timeline">{"".join(parts)}</svg>')

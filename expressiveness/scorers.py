@@ -1,12 +1,14 @@
 """Scorers: the kinds of per-frame answer the frame engine (frames.py) runs on each face.
 
 A scorer owns a group of columns of the per-frame table and its part of the per-video summary,
-so a new kind of answer (the facial measures, say) is a new scorer, not a change to the others.
-`LevelScorer` is the CNN's: level probabilities per face, optionally smoothed per tracked face.
+so a new kind of answer is a new scorer, not a change to the others. `LevelScorer` is the CNN's:
+level probabilities per face, optionally smoothed per tracked face. `MeasureScorer` gives the
+facial measures of the interviewee from the face mesh.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pandas as pd
 
 from .config import LABELS
 from .faces import FaceBox, crop_face
+from .measures import MEASURE_COLUMNS, MeasureTracker, summarize_measures
 from .metadata import expected_level
 from .video import Frame
 
@@ -65,22 +68,29 @@ class TemporalSmoother:
 class Scorer:
     """One kind of per-frame answer. A scorer owns `columns` of the per-frame table; score()
     returns their values for the interviewee (it may also leave drawing data in `overlay`),
-    reset() is called on frames without a face, summarize() gives its part of the per-video
-    summary, and provenance() what a rerun must match to reuse a result."""
+    no_face() is called on frames without a face, reset() between videos, summarize() gives
+    its part of the per-video summary, and provenance() what a rerun must match to reuse a
+    result. Frames come in time order."""
 
     columns: tuple[str, ...] = ()
 
     def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
         raise NotImplementedError
 
+    def no_face(self, frame: Frame) -> None:
+        self.reset()
+
     def reset(self) -> None:
         pass
 
-    def summarize(self, table: pd.DataFrame) -> dict:
+    def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
         return {}
 
     def provenance(self) -> dict:
         return {}
+
+    def close(self) -> None:
+        pass
 
 
 class LevelScorer(Scorer):
@@ -111,7 +121,7 @@ class LevelScorer(Scorer):
         if self.smoother:
             self.smoother.reset()
 
-    def summarize(self, table: pd.DataFrame) -> dict:
+    def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
         return summarize_levels(table, self.labels)
 
     def provenance(self) -> dict:
@@ -124,6 +134,44 @@ class LevelScorer(Scorer):
 def model_modified(path: str | Path) -> str:
     """A model file's modification time, to tell a retrained model from the one a summary used."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(Path(path).stat().st_mtime))
+
+
+class MeasureScorer(Scorer):
+    """Facial measures from MediaPipe's face mesh (measures.py): head pose and motion, and how
+    far the face itself deforms once head movement is taken out. Needs no trained model.
+    overlay["landmarks"] is the interviewee's (468, 3) mesh in pixels, or None."""
+
+    columns = MEASURE_COLUMNS
+
+    def __init__(self, reference_frames: int = 100):
+        from .landmarks import FaceMesh
+
+        # One tracked face: with more, MediaPipe runs its own detector on every frame (0.6x the
+        # speed); a mesh that is not the detector's interviewee is dropped by FaceMesh.landmarks.
+        self.mesh = FaceMesh(max_faces=1)
+        self.tracker = MeasureTracker(reference_frames)
+
+    def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
+        landmarks = self.mesh.landmarks(frame.image, faces[subject])
+        overlay["landmarks"] = landmarks
+        return {column: round(value, 4) if math.isfinite(value) else None
+                for column, value in self.tracker.update(landmarks, frame.timestamp_s).items()}
+
+    def no_face(self, frame: Frame) -> None:
+        self.tracker.update(None, frame.timestamp_s)  # motion restarts after the gap
+
+    def reset(self) -> None:
+        self.tracker.reset()
+
+    def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
+        summary = summarize_measures(table, duration_s) if duration_s > 0 else {}
+        return {key: round(value, 4) if math.isfinite(value) else None for key, value in summary.items()}
+
+    def provenance(self) -> dict:
+        return {"measures": True, "measures_reference_frames": self.tracker.reference_frames}
+
+    def close(self) -> None:
+        self.mesh.close()
 
 
 def summarize_levels(table: pd.DataFrame, labels=LABELS) -> dict:

@@ -100,13 +100,14 @@ def add_face(parser, default: str = "largest") -> None:
                         help="which face is the interviewee (default: largest)")
 
 
-def add_model(parser) -> None:
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"trained model (default: {DEFAULT_MODEL})")
-
-
 def add_analysis(parser) -> None:
-    """The options of every command that analyses frames with a trained model."""
-    add_model(parser)
+    """The options of every command that analyses frames (levels and facial measures)."""
+    parser.add_argument("--model", default=None,
+                        help=f"trained model for the levels (default: {DEFAULT_MODEL}; without it, and without "
+                             f"--model, only the facial measures are computed)")
+    parser.add_argument("--measures", action=argparse.BooleanOptionalAction, default=True,
+                        help="facial measures from MediaPipe's face mesh: head pose and motion, expressivity "
+                             "(default: on; --no-measures for levels only, faster)")
     add_detector(parser)
     add_min_confidence(parser)
     add_face(parser)
@@ -116,4 +117,25 @@ def analysis_options(args, smoothing):
     from ..frames import AnalysisOptions
 
     return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing, detector_model=args.detector,
-                           min_confidence=args.min_confidence, face_selection=args.face)
+                           min_confidence=args.min_confidence, face_selection=args.face, measures=args.measures)
+
+
+def analysis_model(args) -> str | None:
+    """The model the levels come from: --model (which must exist), else the default model if it
+    exists; None (facial measures only, said on stderr) when there is none and measures are on."""
+    import sys
+    from pathlib import Path
+
+    if args.model is not None:
+        if not Path(args.model).is_file():
+            raise FileNotFoundError(f"--model {args.model}: model file not found; train one with `expressiveness "
+                                    f"train` or `make demo`.")
+        return args.model
+    if DEFAULT_MODEL.is_file():
+        return str(DEFAULT_MODEL)
+    if not args.measures:
+        raise FileNotFoundError(f"no model at {DEFAULT_MODEL} and --no-measures: nothing to analyse; train a model "
+                                f"(`make demo` or `expressiveness train`), pass --model PATH, or drop --no-measures.")
+    print(f"No model at {DEFAULT_MODEL}: facial measures only (train one with `make demo` or `expressiveness "
+          f"train` for the levels).", file=sys.stderr)
+    return None

@@ -28,6 +28,11 @@ def register(commands, common) -> None:
     parser.add_argument("--workers", type=options.positive_int, default=1,
                         help="worker processes, one video each (default: 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--html", action="store_true",
+                        help="also write NAME_report.html per video and index.html (self-contained pages)")
+    parser.add_argument("--metadata", default=None,
+                        help="a metadata.jsonl whose records the HTML reports join to the videos (id, participant, "
+                             "question, the human facial_expression score); implies --html")
     options.add_analysis(parser)
     parser.set_defaults(run=run_analyze)
 
@@ -65,12 +70,18 @@ def run_analyze(args) -> int:
     from .. import plots
     from ..batch import analyze_paths
 
-    report = analyze_paths(args.paths, args.model, args.out, options.analysis_options(args, args.smoothing),
+    model = options.analysis_model(args)
+    report = analyze_paths(args.paths, model, args.out, options.analysis_options(args, args.smoothing),
                            args.workers, annotate=plots.draw_result if args.annotate else None,
                            figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress)
     for failure in report.failures:
         print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
     print(report.text())
+    if (args.html or args.metadata) and report.analyzed:
+        from ..report import write_reports
+
+        written = write_reports(args.out, args.metadata)
+        print(f"HTML: {written[-1]} and {len(written) - 1} report(s).")
     return 0 if report.analyzed else 1
 
 
@@ -87,9 +98,7 @@ def run_live(args) -> int:
     from ..video import iter_camera, iter_frames, probe_video
 
     # Model, outputs, source and camera are checked before the engines load, so a mistake fails in a second.
-    if not Path(args.model).exists():
-        raise FileNotFoundError(f"no model at {args.model}; train one with `make demo` (demo data) or "
-                                f"`expressiveness train`, or pass --model PATH.")
+    model = options.analysis_model(args)
     _check_output_folder(args.output, "--output")
     _check_output_folder(args.csv, "--csv")
     if args.source:
@@ -110,10 +119,10 @@ def run_live(args) -> int:
         print("No display found (DISPLAY is not set): running without a window.", file=sys.stderr)
         display = False
     smoothing = None if args.smoothing >= 1 else args.smoothing
-    analyzer = build_analyzer(args.model, options.analysis_options(args, smoothing))
-    labels = analyzer.scorers[0].labels
+    analyzer = build_analyzer(model, options.analysis_options(args, smoothing))
+    labels = next((scorer.labels for scorer in analyzer.scorers if hasattr(scorer, "labels")), None)
     try:
-        session = run_loop(frames, analyzer, lambda result, fps: plots.draw_result(result, labels, fps),
+        session = run_loop(frames, analyzer, lambda result, fps: plots.draw_result(result, labels or (), fps),
                            show=plots.show_frame if display else None, output=args.output, csv_path=args.csv,
                            frame_rate=frame_rate, pace=display and bool(args.source) and not args.fast,
                            max_frames=args.max_frames)

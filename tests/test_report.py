@@ -1,0 +1,287 @@
+"""HTML reports from real `expressiveness analyze` outputs on the demo footage.
+
+The session fixture analyses five videos with a really trained model through the CLI: a clip
+with a face throughout, one where the face leaves the picture, one without a face, a one-frame
+video, and a copy whose name holds quotes and "<script>"; then writes the reports with the
+metadata records (one question carries markup too).
+"""
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import make_record, write_jsonl
+from expressiveness.report import find_moments, percent, write_index, write_reports, write_video_report
+from expressiveness.video import VideoWriter, iter_frames
+
+ODD = "it's \"odd\" <script>alert(1)"
+ODD_QUESTION = "Why </script><script>alert(2)</script> & <b>you</b>?"
+
+
+class Page(HTMLParser):
+    """Every start tag with its attributes, the text of each <script>, and the visible text."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.scripts, self.text, self._in_script = [], [], [], False
+        self.feed(html)
+        self.text = " ".join(" ".join(self.text).split())
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+        if tag == "script":
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        self._in_script = self._in_script and tag != "script"
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts[-1] += data
+        else:
+            self.text.append(data)
+
+    def all(self, tag):
+        return [attrs for name, attrs in self.tags if name == tag]
+
+
+@pytest.fixture(scope="session")
+def analysed(demo_dir, trained_model, tmp_path_factory):
+    """(out folder, {name: summary}, {name: table}) after analyze + write_reports."""
+    root = tmp_path_factory.mktemp("report")
+    videos = root / "videos"
+    videos.mkdir()
+    for number in (1, 17, 19):
+        shutil.copy(demo_dir / "videos" / f"vid_{number:04d}.mp4", videos)
+    shutil.copy(demo_dir / "videos" / "vid_0002.mp4", videos / f"{ODD}.mp4")
+    with VideoWriter(videos / "one_frame.mp4", fps=30) as writer:
+        writer.write(next(iter(iter_frames(demo_dir / "videos" / "vid_0001.mp4", [10]))).image)
+    demo_records = {json.loads(line)["id"]: json.loads(line)
+                    for line in (demo_dir / "metadata.jsonl").read_text().splitlines()}
+    records = [demo_records[f"{number:04d}"] for number in (1, 17, 19)]
+    records.append(make_record(40, file_name=f"videos/{ODD}.mp4", question=ODD_QUESTION, facial_expression=-0.5,
+                               transcript="I said <i>hello</i>."))
+    metadata = write_jsonl(root / "metadata.jsonl", records)
+    out = root / "out"
+    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "analyze", str(videos), "--out", str(out),
+                             "--model", str(trained_model.model_path), "--no-progress"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summaries = {path.name[:-len("_summary.json")]: json.loads(path.read_text())
+                 for path in out.glob("*_summary.json")}
+    tables = {name: pd.read_csv(out / f"{name}_frames.csv") for name in summaries}
+    write_reports(out, metadata)
+    return out, summaries, tables
+
+
+def read(out: Path, name: str) -> tuple[str, Page]:
+    html = (out / name).read_text(encoding="utf-8")
+    return html, Page(html)
+
+
+def test_every_page_is_self_contained(analysed):
+    out, summaries, _ = analysed
+    pages = sorted(out.glob("*.html"))
+    assert len(pages) == len(summaries) + 1 == 6
+    for path in pages:
+        html, page = read(out, path.name)
+        assert "http://" not in html and "https://" not in html
+        assert not page.all("link") and not page.all("iframe")
+        assert all(attrs["src"].startswith(("data:image/png;base64,", "data:image/jpeg;base64,"))
+                   for attrs in page.all("img"))
+        assert all("src" not in attrs for attrs in page.all("script"))
+        for attrs in page.all("a"):
+            target = unquote(attrs["href"])
+            assert not target.startswith(("/", "http", "//")) and ":" not in target
+            if path.name == "index.html":
+                assert target.endswith("_report.html") and (out / target).exists()
+            else:
+                assert target == "index.html" or target == path.name.replace("_report.html", "_frames.csv")
+                assert (out / target).exists()
+        assert len(page.scripts) == (1 if path.name == "index.html" else 0)
+
+
+def test_words_and_numbers_equal_the_summary(analysed):
+    out, summaries, tables = analysed
+    summary, table = summaries["vid_0017"], tables["vid_0017"]
+    faced = int(table["success"].sum())
+    assert 0 < faced < len(table)  # the face leaves the picture in this clip
+    _, page = read(out, "vid_0017_report.html")
+    share = round(100 * faced / len(table))
+    assert f"A face was visible in {share}% of the analysed frames ({faced} of {len(table)})" in page.text
+    assert percent(summary["face_share"]) == f"{share}%"
+    for label, key in (("Reserved Expression", "share_reserved"), ("Balanced Expression", "share_balanced"),
+                       ("Expressive", "share_expressive")):
+        expected = round(100 * (table.loc[table["success"] == 1, "level"] == label).mean())
+        assert f"{label}: {expected}%" in page.text and round(100 * summary[key]) == expected
+    assert f"the most likely level is {summary['dominant_level']}, an expected level of " \
+           f"{summary['expected_level']:.2f}" in page.text
+    assert "Human rating (facial_expression) +0.95 → Expressive" in page.text  # vid_0017's demo score
+    assert "Participant 7" in page.text and "640 x 480 px" in page.text
+    assert len(page.all("img")) >= 1 + 2  # level chart and at least two face thumbnails
+
+
+def test_no_face_video_has_no_chart(analysed):
+    out, summaries, _ = analysed
+    assert summaries["vid_0019"]["face_share"] == 0
+    _, page = read(out, "vid_0019_report.html")
+    assert page.all("img") == []
+    assert "No face was found in any of the 80 analysed frames" in page.text
+    assert "Level over time" not in page.text and "Moments" not in page.text
+    _, index = read(out, "index.html")
+    row = next(tr for tr in index.text.split("vid_0019")[1:2])
+    assert "no face" in row
+
+
+def test_one_frame_video(analysed):
+    out, summaries, _ = analysed
+    assert summaries["one_frame"]["frames_analyzed"] == 1
+    _, page = read(out, "one_frame_report.html")
+    assert "A face was visible in 100% of the analysed frames (1 of 1)" in page.text
+    assert "Too few frames with a face to show the lowest moments separately." in page.text
+    images = [attrs["src"] for attrs in page.all("img")]
+    assert len(images) == 2 and images[1].startswith("data:image/jpeg")  # level chart, the one face
+
+
+def test_names_and_metadata_text_are_escaped(analysed):
+    out, summaries, _ = analysed
+    assert ODD in summaries
+    html, page = read(out, f"{ODD}_report.html")
+    assert page.scripts == [] and page.all("i") == []  # the markup stayed text
+    assert len(page.all("b")) == len(read(out, "vid_0001_report.html")[1].all("b"))
+    assert f"Expressiveness report: {ODD}" in page.text
+    assert f"Question {ODD_QUESTION}" in page.text and "I said <i>hello</i>." in page.text
+    assert "Human rating (facial_expression) -0.50 → Reserved Expression" in page.text
+    csv_link = [attrs["href"] for attrs in page.all("a") if attrs["href"] != "index.html"]
+    assert [unquote(href) for href in csv_link] == [f"{ODD}_frames.csv"]
+    html, index = read(out, "index.html")
+    assert len(index.scripts) == 1 and "alert" not in index.scripts[0]
+    assert ODD in index.text and ODD_QUESTION in index.text
+
+
+def test_index_has_one_linked_row_per_video(analysed):
+    out, summaries, _ = analysed
+    html, page = read(out, "index.html")
+    links = sorted(unquote(attrs["href"]) for attrs in page.all("a"))
+    assert links == sorted(f"{name}_report.html" for name in summaries)
+    assert len(page.all("tr")) == len(summaries) + 1  # and the heading row
+    assert html.count("<svg") == len(summaries) - 1  # a sparkline per video with a face
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", html) == [
+        "Video", "Clip id", "Participant", "Question", "Human rating", "Seconds", "Face", "Dominant", "Reserved", "Balanced",
+        "Expressive", "Timeline"]  # no expressivity column without measures
+
+
+def test_moment_thumbnails_show_the_face(analysed, demo_dir):
+    from expressiveness.faces import FaceDetector
+
+    out, _, tables = analysed
+    _, page = read(out, "vid_0001_report.html")
+    thumbnails = [attrs["src"] for attrs in page.all("img") if attrs["src"].startswith("data:image/jpeg")]
+    assert len(thumbnails) == 6  # three highest, three lowest
+    with FaceDetector() as detector:
+        for uri in thumbnails:
+            image = cv2.imdecode(np.frombuffer(base64.b64decode(uri.split(",", 1)[1]), "uint8"), cv2.IMREAD_COLOR)
+            assert image.shape == (112, 112, 3)
+            faces = detector.detect(cv2.copyMakeBorder(image, 56, 56, 56, 56, cv2.BORDER_CONSTANT))
+            assert len(faces) == 1
+
+
+def test_measure_columns_add_charts_and_rank_the_moments(analysed, tmp_path):
+    """A real table with facial-measure columns added (the values are made up, the columns are
+    those of the measures issue): the report draws expressivity and head pose and picks the
+    moments by expressivity. All-NaN measure columns add nothing."""
+    out, summaries, tables = analysed
+    table = tables["vid_0001"].copy()
+    rng = np.random.default_rng(0)
+    for column in ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth"):
+        table[column] = rng.uniform(0, 5, len(table)).round(3)
+    for column in ("head_yaw_deg", "head_pitch_deg", "head_roll_deg"):
+        table[column] = rng.uniform(-20, 20, len(table)).round(2)
+    summary = dict(summaries["vid_0001"], expressivity_mean=round(float(table["expressivity"].mean()), 4),
+                   expressivity_p90=1.5, blinks_per_minute=float("nan"), head_yaw_range_deg=12.5)
+    path = write_video_report(summary, table, tmp_path, video_path=Path(summary["video"]))
+    assert path.name == "vid_0001_report.html"
+    _, page = read(tmp_path, path.name)
+    assert [attrs["alt"] for attrs in page.all("img")][:3] == [
+        "level probabilities and level over time", "expressivity over time", "head yaw, pitch and roll over time"]
+    assert f"Mean expressivity was {summary['expressivity_mean']:.2f} (90th percentile 1.50)." in page.text
+    assert "Head turn left-right, 5th-95th percentile range (degrees) 12.5" in page.text
+    assert "Blinks per minute" not in page.text  # NaN: not shown
+    best = int(table.loc[table["expressivity"].idxmax(), "frame"])
+    moments = find_moments(table)
+    assert moments["measure"] == "expressivity" and int(moments["highest"][0]["frame"]) == best
+    assert f"frame {best} expressivity {table['expressivity'].max():.2f}" in page.text
+    assert "not found beside this report" in page.text  # no CSV in tmp_path: no link
+
+    for column in ("expressivity", "head_yaw_deg", "head_pitch_deg", "head_roll_deg"):
+        table[column] = np.nan
+    table = table.drop(columns=["expressivity_brows", "expressivity_eyes", "expressivity_mouth"])
+    _, page = read(tmp_path, write_video_report(summaries["vid_0001"], table, tmp_path / "plain.html").name)
+    assert [attrs["alt"] for attrs in page.all("img")][0] == "level probabilities and level over time"
+    assert "expressivity over time" not in [attrs["alt"] for attrs in page.all("img")]
+    assert "Highest expected level" in page.text
+
+
+def test_a_missing_table_gives_a_report_that_says_so(analysed, tmp_path):
+    out, summaries, _ = analysed
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in ("vid_0001", "vid_0017"):
+        shutil.copy(out / f"{name}_summary.json", folder)
+    shutil.copy(out / "vid_0017_frames.csv", folder)
+    written = write_reports(folder)
+    assert [path.name for path in written] == ["vid_0001_report.html", "vid_0017_report.html", "index.html"]
+    _, page = read(folder, "vid_0001_report.html")
+    assert "The per-frame table (vid_0001_frames.csv) is missing" in page.text
+    assert page.all("img") == [] and "vid_0001_frames.csv: not found beside this report" in page.text
+    assert "A face was visible in 100% of the analysed frames (40 of 40)" in page.text
+    html, index = read(folder, "index.html")
+    assert html.count("<svg") == 1  # no table, no sparkline for vid_0001
+
+
+def test_bad_input_is_one_clear_sentence(analysed, tmp_path):
+    out, summaries, tables = analysed
+    with pytest.raises(ValueError, match=r"^the per-frame table of vid_0001 has no column level; expected the "
+                                         r"NAME_frames.csv written by `expressiveness analyze`.$"):
+        write_video_report(summaries["vid_0001"], tables["vid_0001"].drop(columns="level"), tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"no NAME_summary.json in this folder; run `expressiveness "
+                                                r"analyze VIDEOS --out .*` first.$"):
+        write_reports(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"gone: folder not found; expected the --out folder"):
+        write_reports(tmp_path / "gone")
+    with pytest.raises(ValueError, match=r'the summary has neither "name" nor "video"'):
+        write_index([{"face_share": 1.0}], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("share, text", [(0.4286, "43%"), (0.001, "<1%"), (0.999, ">99%"), (1.0, "100%"),
+                                         (0.0, "0%"), (None, "n/a")])
+def test_percent_never_rounds_to_all_or_nothing(share, text):
+    assert percent(share) == text
+
+
+def test_sparkline_colours_runs_of_levels_and_leaves_gaps():
+    from expressiveness.plots import LEVEL_COLORS, level_sparkline_svg
+
+    levels = ["Reserved Expression"] * 2 + [""] + ["Expressive"]
+    probabilities = [[1, 0, 0], [1, 0, 0], [np.nan] * 3, [0, 0, 1]]
+    table = pd.DataFrame(probabilities, columns=["prob_reserved", "prob_balanced", "prob_expressive"])
+    table["level"] = levels
+    svg = level_sparkline_svg(table, width=40, height=28, bins=4)
+    page = Page(svg)
+    rects = [(attrs["x"], attrs["width"], attrs["fill"]) for attrs in page.all("rect")][1:]  # after the background
+    assert rects == [("0.0", "20.0", LEVEL_COLORS[0]), ("30.0", "10.0", LEVEL_COLORS[2])]
+    assert [attrs["points"] for attrs in page.all("polyline")] == ["5.0,19.0 15.0,19.0"]  # expected level 0
+    assert [(attrs["cx"], attrs["cy"]) for attrs in page.all("circle")] == [("35.0", "1.0")]  # level 2, alone
