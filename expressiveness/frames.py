@@ -138,7 +138,8 @@ class FrameAnalyzer:
     def provenance(self) -> dict:
         options = self.options
         described = {"every": options.every, "detector": options.detector_model,
-                     "min_confidence": options.min_confidence, "face_selection": options.face_selection}
+                     "min_confidence": options.min_confidence, "face_selection": options.face_selection,
+                     "measures": options.measures}
         for scorer in self.scorers:
             described.update(scorer.provenance())
         return described

@@ -168,7 +168,7 @@ class MeasureScorer(Scorer):
         return {key: round(value, 4) if math.isfinite(value) else None for key, value in summary.items()}
 
     def provenance(self) -> dict:
-        return {"measures": True, "measures_reference_frames": self.tracker.reference_frames}
+        return {"measures_reference_frames": self.tracker.reference_frames}
 
     def close(self) -> None:
         self.mesh.close()

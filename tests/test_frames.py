@@ -7,7 +7,8 @@ import pytest
 
 from expressiveness import plots
 from expressiveness.faces import FaceBox, FaceDetector
-from expressiveness.frames import FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer, analyze_video, build_analyzer
+from expressiveness.frames import BASE_COLUMNS, FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer, analyze_video, build_analyzer
+from expressiveness.measures import MEASURE_COLUMNS
 from expressiveness.predict import Predictor
 from expressiveness.scorers import LevelScorer, TemporalSmoother, summarize_levels
 from expressiveness.video import Frame, count_decodable_frames
@@ -24,7 +25,7 @@ def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, trained_model):
     analysis = analyze_video(clip, analyzer)
     analyzer.close()
     table = analysis.table
-    assert list(table.columns) == list(FRAME_COLUMNS)
+    assert list(table.columns) == list(FRAME_COLUMNS + MEASURE_COLUMNS)  # levels, then the facial measures
     assert list(table["frame"]) == list(range(count_decodable_frames(clip)))
     with_face, without = table[table["success"] == 1], table[table["success"] == 0]
     assert len(with_face) > 10 and len(without) > 10
@@ -35,7 +36,42 @@ def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, trained_model):
     assert summary["face_share"] == pytest.approx(len(with_face) / len(table), abs=1e-4)
     assert sum(summary[f"share_{k}"] for k in ("reserved", "balanced", "expressive")) == pytest.approx(1, abs=1e-3)
     assert summary["model"] == "tiny" and summary["thresholds"] == [-0.303, 0.294]
+    # The measures: present exactly where the mesh found the interviewee, empty without a face.
+    assert without[list(MEASURE_COLUMNS)].isna().all().all()
+    assert with_face["expressivity"].notna().mean() > 0.9
+    assert summary["landmarks_share"] == pytest.approx(with_face["expressivity"].notna().sum() / len(table), abs=1e-4)
+    assert summary["expressivity_mean"] == pytest.approx(table["expressivity"].mean(), abs=1e-3)
+    assert summary["measures"] is True
 
+
+def test_measures_without_a_model_and_levels_without_measures(demo_dir, trained_model):
+    clip = demo_dir / "videos" / "vid_0001.mp4"
+    measures_only = build_analyzer(None)
+    table = analyze_video(clip, measures_only).table
+    measures_only.close()
+    assert list(table.columns) == list(BASE_COLUMNS + MEASURE_COLUMNS)
+    assert table["success"].all() and table["expressivity"].notna().all()
+    assert table["head_motion_deg_s"].isna().tolist() == [True] + [False] * (len(table) - 1)  # no motion at frame 0
+    levels_only = build_analyzer(trained_model.model_path, AnalysisOptions(measures=False))
+    analysis = analyze_video(clip, levels_only)
+    levels_only.close()
+    assert list(analysis.table.columns) == list(FRAME_COLUMNS)
+    assert "expressivity_mean" not in analysis.summary and analysis.summary["measures"] is False
+    with pytest.raises(ValueError, match="nothing to analyse"):
+        build_analyzer(None, AnalysisOptions(measures=False))
+
+
+def test_a_face_lost_and_found_restarts_motion_but_not_the_reference(face_frame):
+    blank = np.zeros_like(face_frame)
+    analyzer = build_analyzer(None)
+    rows = [analyzer.analyze(Frame(index, index / 30, image)).row
+            for index, image in enumerate([face_frame, face_frame, blank, face_frame, face_frame])]
+    analyzer.close()
+    assert [row["success"] for row in rows] == [1, 1, 0, 1, 1]
+    assert rows[2].get("expressivity") is None
+    assert rows[1]["facial_motion"] is not None and rows[4]["facial_motion"] is not None
+    assert rows[3]["facial_motion"] is None and rows[3]["head_motion_deg_s"] is None  # first frame after the gap
+    assert rows[3]["expressivity"] < 0.5  # the same still face: the reference persisted
 
 def test_every_kth_frame(demo_dir, predictor):
     with FaceDetector() as detector:
@@ -97,6 +133,7 @@ def test_inference_crops_like_the_training_cache(trained_model, face_frame, tmp_
 
     model = tmp_path / "aligned.keras"
     shutil.copy(trained_model.model_path, model)
+    shutil.copy(trained_model.model_path.with_suffix(".tflite"), tmp_path / "aligned.tflite")
     card = json.loads(trained_model.card_path.read_text())
     card["crop"].update({"margin": 0.3, "align": True})
     (tmp_path / "aligned.json").write_text(json.dumps(card))

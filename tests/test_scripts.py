@@ -36,11 +36,23 @@ def test_demo_on_a_file_headless(demo_dir, trained_model, tmp_path):
     assert result.stdout.startswith("56 frames, a face in")
 
 
-def test_demo_without_a_model(tmp_path):
-    result = run_script("real_time_demo.py", "--no-display", cwd=tmp_path)
+def test_demo_without_a_model_shows_the_facial_measures(demo_dir, tmp_path):
+    clip = demo_dir / "videos" / "vid_0001.mp4"
+    result = run_script("real_time_demo.py", "--source", clip, "--no-display", "--csv", tmp_path / "out.csv",
+                        "--max-frames", 12, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ("No model at models/expressiveness_cnn.keras: facial measures only (train one "
+                                     "with `make demo` or `expressiveness train` for the levels).")
+    table = pd.read_csv(tmp_path / "out.csv")
+    assert len(table) == 12 and "level" not in table and table["expressivity"].notna().all()
+
+
+def test_demo_without_a_model_or_measures(tmp_path):
+    result = run_script("real_time_demo.py", "--no-display", "--no-measures", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr.strip() == ("real_time_demo.py: error: no model at models/expressiveness_cnn.keras; train "
-                                     "one with `make demo` (demo data) or `expressiveness train`, or pass --model PATH.")
+    assert result.stderr.strip() == (
+        "real_time_demo.py: error: no model at models/expressiveness_cnn.keras and --no-measures: nothing to analyse; "
+        "train a model (`make demo` or `expressiveness train`), pass --model PATH, or drop --no-measures.")
 
 
 def test_demo_with_a_missing_source(trained_model, tmp_path):
