@@ -225,6 +225,11 @@ class DemoResult:
                 f"pseudo-participants (synthetic labels; see {self.folder / 'README.md'}).")
 
 
+def is_demo_dataset(folder: str | Path) -> bool:
+    """True when `folder` holds the demo data set exactly as the builder wrote it."""
+    return (Path(folder) / MARKER_FILE).is_file() and _marker_ok(Path(folder))
+
+
 def _marker_ok(folder: Path) -> bool:
     """True if the folder's metadata.jsonl and videos are exactly what the builder wrote."""
     try:

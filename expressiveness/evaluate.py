@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from ._io import atomic_write
@@ -21,6 +20,7 @@ from .config import LABELS, SEED, TARGET_SCORE
 from .cache import load_cached_crops
 from .errors import DatasetError
 from .metadata import expected_level, level_index, load_metadata
+from .validation import spearman
 from .model import load_model
 
 LEAKAGE_NOTE = ("Splits are by participant: no person in the test set was seen in training. A random split "
@@ -46,14 +46,6 @@ def classification_metrics(true_labels, probabilities) -> dict:
                       for index in classes},
         "confusion_matrix": confusion_matrix(true_labels, predicted, labels=classes).tolist(),
     }
-
-
-def spearman(values, scores) -> float | None:
-    """Spearman rank correlation, or None when it is undefined (constant input, < 3 clips)."""
-    values, scores = np.asarray(values, dtype="float64"), np.asarray(scores, dtype="float64")
-    if len(values) < 3 or np.all(values == values[0]) or np.all(scores == scores[0]):
-        return None
-    return float(spearmanr(values, scores).statistic)
 
 
 def score_predictions(frames: pd.DataFrame, clips: pd.DataFrame) -> dict:

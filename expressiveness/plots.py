@@ -417,3 +417,27 @@ def level_sparkline_svg(table: pd.DataFrame, width: int = 160, height: int = 28,
     parts.insert(0, f'<rect x="0" y="0" width="{width}" height="{line_height}" fill="#F7F7F7"/>')
     return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} '
             f'{height}" role="img" aria-label="level timeline">{"".join(parts)}</svg>')
+
+
+def plot_validation(clips: pd.DataFrame, rows: list[dict], path=None, target: str = "facial_expression"):
+    """One scatter per validated answer: the answer per clip against the human score, with its
+    Spearman correlation (clips, and participant means) in the title."""
+    columns = min(3, len(rows))
+    lines = int(np.ceil(len(rows) / columns))
+    figure, axes = plt.subplots(lines, columns, figsize=(4.6 * columns, 3.6 * lines), squeeze=False)
+    for axis, row in zip(axes.flat, rows):
+        answer = row["answer"]
+        axis.scatter(clips[answer].astype("float64"), clips[target], s=18, alpha=0.7)
+        rho = "n/a" if row["clip_spearman"] is None else f"{row['clip_spearman']:+.2f}"
+        person = "n/a" if row["participant_spearman"] is None else f"{row['participant_spearman']:+.2f}"
+        axis.set_title(f"{answer}\nrho {rho} (clips), {person} (participants)", fontsize=9)
+        axis.set(xlabel=answer, ylabel=target)
+        axis.grid(alpha=0.3)
+    for axis in list(axes.flat)[len(rows):]:
+        axis.set_visible(False)
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def save_validation(clips: pd.DataFrame, rows: list[dict], path) -> None:
+    plt.close(plot_validation(clips, rows, path))

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..config import DATA_DIR, DEFAULT_MODEL, REPORTS_DIR
+from ..errors import ExpressivenessError
 from . import _options as options
 
 
@@ -54,6 +55,25 @@ def register(commands, common) -> None:
     parser.add_argument("--max-frames", type=options.positive_int, default=None, help="stop after this many frames")
     options.add_analysis(parser)
     parser.set_defaults(run=run_live)
+
+    parser = commands.add_parser(
+        "validate", parents=[common], help="check the facial measures (and a model) against facial_expression ratings",
+        description="Analyse every clip of a RecruitView-format data set (parallel, resumable) and report the "
+                    "Spearman correlation of each video-level facial measure (and, with a model, the CNN's expected "
+                    "level) with facial_expression, per clip with a 95%% interval that resamples participants, and "
+                    "per participant. Writes validation.json, validation.md, clips.csv and validation.png.")
+    options.add_metadata(parser)
+    parser.add_argument("--out", default=str(REPORTS_DIR / "validation"),
+                        help=f"output folder (default: {REPORTS_DIR / 'validation'})")
+    parser.add_argument("--every", type=options.positive_int, default=1,
+                        help="analyse every K-th frame (default: 1; blinks need >= 10 frames/s)")
+    parser.add_argument("--workers", type=options.positive_int, default=1,
+                        help="worker processes, one video each (default: 1)")
+    parser.add_argument("--bootstrap", type=options.whole_number(100), default=1000,
+                        help="bootstrap resamples of participants (default: 1000)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    options.add_analysis(parser)
+    parser.set_defaults(run=run_validate, smoothing=None)
 
     parser = commands.add_parser(
         "check", parents=[common], help="check the installation: packages, MediaPipe, camera, model, speed",
@@ -137,6 +157,23 @@ def run_live(args) -> int:
           + (f" Table: {args.csv}." if args.csv else "")
           + (" Interrupted; what was recorded is kept." if session.interrupted else ""))
     return 0
+
+
+def run_validate(args) -> int:
+    from .. import plots
+    from ..validation import validate_dataset
+
+    if not args.measures and args.model is None:
+        raise ExpressivenessError("validate --no-measures needs --model: there would be nothing to check.")
+    model = options.analysis_model(args) if args.model else None  # the CNN only when asked for
+    validation = validate_dataset(args.metadata, args.out, model, options.analysis_options(args, None),
+                                  args.workers, progress=not args.no_progress, figure=plots.save_validation,
+                                  samples=args.bootstrap)
+    for failure in validation.failures:
+        print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
+    print(validation.text())
+    print(f"Table: {Path(args.out) / 'validation.md'}")
+    return 0 if len(validation.clips) else 1
 
 
 def run_check(args) -> int:
