@@ -1,10 +1,19 @@
 """Video analysis speed and memory, as ratios against baselines run in the same process.
 
-On a 640x480, 30 fps clip (a demo clip looped to --seconds):
-  (a) naive loop of the original design: read frame, detect, crop, `model.predict()` per face
-  (b) decode plus detection alone: the practical ceiling of a sequential loop
-  (c) our `analyze_video` (decoding in a background thread, faces of a frame batched, TFLite)
-Then the peak RSS of (c) for the clip and for the clip made 10x longer, each in a fresh process.
+On a 640x480, 30 fps clip (a demo clip looped to --seconds), every variant gets the same
+warm-up (one pass over a short clip), its engines are built outside the timer, and the
+variants run --repeats times, interleaved; medians are reported:
+  ceiling-detect   decode every frame, detect faces on every frame, one thread (the sequential
+                   ceiling of the levels path)
+  levels-2stage    analyze_video, levels only, decoding in the caller's thread (the previous design)
+  levels-3stage    analyze_video, levels only, decoding in its own thread (ours)
+  ceiling-mesh     decode every frame + FaceMesh (tracking) on every frame, one thread (the
+                   ceiling of the measures path)
+  measures         analyze_video, facial measures only (no model)
+  levels+measures  analyze_video, both (the default when a model exists)
+Then the naive loop of the original design (model.predict() per face; needs TensorFlow), once,
+and the peak RSS of analyze_video for the clip and for the clip made 10x longer, each in a
+fresh process.
 
 Run: .venv/bin/python benchmarks/bench_analyze.py [--model models/expressiveness_cnn.keras]
 Needs a trained model (`make demo` makes one).
@@ -14,50 +23,42 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_extract import baseline, loop_clip  # noqa: E402
+from bench_extract import loop_clip  # noqa: E402
 from expressiveness.config import DATA_DIR, DEFAULT_MODEL  # noqa: E402
 from expressiveness.faces import FaceDetector, crop_face  # noqa: E402
-from expressiveness.model import load_model  # noqa: E402
-from expressiveness.predict import Predictor  # noqa: E402
-from expressiveness.frames import FrameAnalyzer, analyze_video  # noqa: E402
-from expressiveness.scorers import LevelScorer  # noqa: E402
+from expressiveness.frames import AnalysisOptions, analyze_video, build_analyzer, iter_analysis  # noqa: E402
+from expressiveness.landmarks import FaceMesh  # noqa: E402
+from expressiveness.video import iter_frames  # noqa: E402
 
 
-def naive(path: Path, model) -> float:
-    """The original design's loop: `model.predict()` on each face crop."""
-    def classify(image, face):
-        model.predict(crop_face(image, face)[None, :, :, None].astype("float32"), verbose=0)
-
-    frames, seconds = baseline([path], classify)
-    return frames / seconds
-
-
-def decode_and_detect(path: Path) -> float:
-    frames, seconds = baseline([path])
-    return frames / seconds
+def ceiling(path: Path, engine) -> int:
+    frames = 0
+    for frame in iter_frames(path):
+        engine(frame.image)
+        frames += 1
+    return frames
 
 
-def ours(path: Path, predictor: Predictor) -> float:
-    with FaceDetector() as detector:
-        analyzer = FrameAnalyzer(detector, [LevelScorer(predictor)])
-        analyze_video(path, analyzer)  # warm-up: first calls allocate
-        started = time.perf_counter()
-        analysis = analyze_video(path, analyzer)
-    return len(analysis.table) / (time.perf_counter() - started)
+def analysis(path: Path, analyzer, decode_depth: int | None = None) -> int:
+    if decode_depth is None:
+        return len(analyze_video(path, analyzer).table)
+    analyzer.reset()
+    return sum(1 for _ in iter_analysis(iter_frames(path), analyzer, decode_depth))
 
 
 PEAK_SCRIPT = """
-import os, resource, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import resource, sys
 from expressiveness.frames import analyze_video, build_analyzer
 table = analyze_video(sys.argv[1], build_analyzer(sys.argv[2])).table
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(table))
@@ -70,34 +71,72 @@ def peak_rss_mb(path: Path, model: str) -> tuple[float, int]:
     return int(output[-2]) / 1024, int(output[-1])
 
 
+def naive_rate(path: Path, model_path: str) -> float:
+    from expressiveness.model import load_model
+
+    model, _ = load_model(model_path)
+    with FaceDetector() as detector:
+        frames, started = 0, time.perf_counter()
+        for frame in iter_frames(path):
+            for face in detector.detect(frame.image):
+                model.predict(crop_face(frame.image, face)[None, :, :, None].astype("float32"), verbose=0)
+            frames += 1
+    return frames / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
     parser.add_argument("--data", default=str(DATA_DIR))
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-naive", action="store_true", help="skip the slow model.predict() loop")
     args = parser.parse_args()
     if not Path(args.model).exists():
         sys.exit(f"no model at {args.model}; run `make demo` first or pass --model.")
     source = Path(args.data) / "videos" / "vid_0001.mp4"
     with tempfile.TemporaryDirectory() as scratch:
-        clip, long_clip = Path(scratch) / "clip.mp4", Path(scratch) / "long.mp4"
+        clip, long_clip, warm = Path(scratch) / "clip.mp4", Path(scratch) / "long.mp4", Path(scratch) / "warm.mp4"
         frames = loop_clip(source, clip, args.seconds, fps=30.0)
         loop_clip(source, long_clip, args.seconds * 10, fps=30.0)
-        print(f"Clip: {frames} frames, 640x480 at 30 fps, one face per frame; {os.cpu_count()} CPU cores")
-        model, _ = load_model(args.model)
-        predictor = Predictor(args.model)
-        rate_a = naive(clip, model)
-        rate_b = decode_and_detect(clip)
-        rate_c = ours(clip, predictor)
-        print(f"(a) naive loop, model.predict() per face: {rate_a:6.0f} frames/s")
-        print(f"(b) decode + detection alone:             {rate_b:6.0f} frames/s")
-        print(f"(c) analyze_video (ours):                  {rate_c:6.0f} frames/s")
-        print(f"ratios: (c)/(b) = {rate_c / rate_b:.2f} (target >= 0.80), (c)/(a) = {rate_c / rate_a:.1f}x "
-              f"(target >= 5), (c) = {rate_c / 30:.1f}x real time")
+        loop_clip(source, warm, 1.0, fps=30.0)
+        print(f"Clip: {frames} frames, 640x480 at 30 fps, one face per frame; {os.cpu_count()} CPU cores; "
+              f"{args.repeats} interleaved repeats, medians")
+        detector, mesh = FaceDetector(), FaceMesh(max_faces=1)
+        levels = build_analyzer(args.model, AnalysisOptions(measures=False))
+        measures = build_analyzer(None)
+        both = build_analyzer(args.model)
+        variants = {
+            "ceiling-detect": lambda path: ceiling(path, detector.detect),
+            "levels-2stage": lambda path: analysis(path, levels, decode_depth=0),
+            "levels-3stage": lambda path: analysis(path, levels),
+            "ceiling-mesh": lambda path: ceiling(path, mesh.detect),
+            "measures": lambda path: analysis(path, measures),
+            "levels+measures": lambda path: analysis(path, both),
+        }
+        for run in variants.values():
+            run(warm)
+        rates = {name: [] for name in variants}
+        for _ in range(args.repeats):
+            for name, run in variants.items():
+                started = time.perf_counter()
+                count = run(clip)
+                rates[name].append(count / (time.perf_counter() - started))
+        rate = {name: statistics.median(values) for name, values in rates.items()}
+        for name, value in rate.items():
+            print(f"  {name:<16} {value:6.0f} frames/s   (runs: {', '.join(f'{v:.0f}' for v in rates[name])})")
+        print(f"levels-3stage / ceiling-detect = {rate['levels-3stage'] / rate['ceiling-detect']:.2f} (target >= 1.1); "
+              f"levels-3stage / levels-2stage = {rate['levels-3stage'] / rate['levels-2stage']:.2f}")
+        print(f"measures / ceiling-mesh = {rate['measures'] / rate['ceiling-mesh']:.2f} (target >= 0.8); "
+              f"levels+measures / ceiling-mesh = {rate['levels+measures'] / rate['ceiling-mesh']:.2f}; "
+              f"levels+measures = {rate['levels+measures']:.0f} frames/s (measures on by default if >= 100)")
+        if not args.no_naive:
+            naive = naive_rate(clip, args.model)
+            print(f"naive model.predict() loop: {naive:.0f} frames/s; levels-3stage is {rate['levels-3stage'] / naive:.1f}x")
         rss_short, rows_short = peak_rss_mb(clip, args.model)
         rss_long, rows_long = peak_rss_mb(long_clip, args.model)
-        print(f"peak RSS: {rows_short} frames {rss_short:.0f} MB, {rows_long} frames {rss_long:.0f} MB; "
-              f"ratio {rss_long / rss_short:.2f}")
+        print(f"peak RSS (levels+measures): {rows_short} frames {rss_short:.0f} MB, {rows_long} frames "
+              f"{rss_long:.0f} MB; ratio {rss_long / rss_short:.2f}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import pandas as pd
 from .config import LABELS
 from .faces import FACE_SELECTIONS, MODELS, FaceBox, FaceDetector, select_face
 from .scorers import LEVEL_COLUMNS, LevelScorer, MeasureScorer, Scorer
-from .video import Frame, decode_ahead
+from .video import DECODE_AHEAD, Frame, decode_ahead
 
 BASE_COLUMNS = ("frame", "timestamp", "success", "confidence", "faces", "face_x", "face_y", "face_width",
                 "face_height")
@@ -145,12 +145,14 @@ class FrameAnalyzer:
         return described
 
 
-def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer) -> Iterator[FrameResult]:
-    """Analyse frames in order, three stages deep: a thread decodes ahead, the caller's thread
-    detects faces in frame n+1 while another thread runs the scorers on frame n."""
+def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer, decode_depth: int = DECODE_AHEAD
+                  ) -> Iterator[FrameResult]:
+    """Analyse frames in order, three stages deep: a thread decodes up to decode_depth frames
+    ahead (0: decoding in the caller's thread, two stages), the caller's thread detects faces
+    in frame n+1 while another thread runs the scorers on frame n."""
     with ThreadPoolExecutor(1, thread_name_prefix="score") as scoring:
         pending = None
-        for frame in decode_ahead(frames):
+        for frame in (decode_ahead(frames, decode_depth) if decode_depth else frames):
             faces = analyzer.detect(frame)
             submitted = scoring.submit(analyzer.score, frame, faces)
             if pending is not None:
