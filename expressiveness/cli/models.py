@@ -1,0 +1,171 @@
+"""The measures model on the command line: `train --kind measures`, `compare`, and
+`analyze --measures-model`.
+
+training.py's train parser takes add_train_measures_options(parser), and its run_train hands
+`--kind measures` to run_train_measures; register(commands, common) adds `compare`; the analyze
+parser takes add_measures_model_option(parser), and run_analyze calls prepare_measures_model
+before the analysis and add_measures_predictions after it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..config import DEFAULT_MODEL_NAME, REPORTS_DIR, SEED
+from ..errors import ExpressivenessError
+from . import _options as options
+
+KINDS = ("cnn", "measures")
+
+
+def add_train_measures_options(parser) -> None:
+    """--kind, and the options of `train --kind measures` (the shared ones, --metadata, --models,
+    --name, --thresholds, --seed, --overwrite and --quiet, are the train parser's)."""
+    from ..measures_model import CV_FOLDS, ESTIMATORS
+    from ..measures_train import ANALYSIS_DIR
+
+    parser.add_argument("--kind", choices=KINDS, default="cnn",
+                        help="cnn: the CNN on face crops (default); measures: a video-level model on the facial "
+                             "measures of each clip (scikit-learn)")
+    group = parser.add_argument_group(
+        "measures model (--kind measures)",
+        "Per clip, the video-level facial measures (and, with --cnn-model, the CNN's mean level probabilities) "
+        "predict the facial_expression score and its level; hyperparameters by cross-validation grouped by "
+        "participant inside the training split. Writes MODELS/NAME.json (card) and NAME.linear.json or NAME.skops.")
+    group.add_argument("--estimator", choices=ESTIMATORS, default="linear",
+                       help="linear: ridge and logistic regression, saved as JSON (default); boosting: gradient "
+                            "boosting, saved with skops")
+    group.add_argument("--split-from", metavar="CARD",
+                       help="reuse the participant split of this model card (e.g. models/expressiveness_cnn.json), "
+                            "and its cut points unless --thresholds is given, so that both models are tested on the "
+                            "same people (default: a new participant split of all clips)")
+    group.add_argument("--analysis", default=str(ANALYSIS_DIR),
+                       help=f"folder of the clip analyses, ANALYSIS/clips (resumable; `validate` writes the same; "
+                            f"default: {ANALYSIS_DIR})")
+    group.add_argument("--cnn-model", metavar="MODEL",
+                       help="also use this CNN's mean level probabilities per clip as features (analyze then needs "
+                            "the same CNN)")
+    group.add_argument("--every", type=options.positive_int, default=1,
+                       help="analyse every K-th frame (default: 1; blinks need >= 10 frames/s)")
+    group.add_argument("--workers", type=options.positive_int, default=1,
+                       help="worker processes, one clip each (default: 1)")
+    group.add_argument("--cv-folds", type=options.whole_number(2), default=CV_FOLDS,
+                       help=f"cross-validation folds, at most one per training participant (default: {CV_FOLDS})")
+    group.add_argument("--no-progress", action="store_true", help="no progress bars")
+    options.add_detector(group)
+    options.add_min_confidence(group)
+    options.add_face(group)
+
+
+def run_train_measures(args) -> int:
+    from ..frames import AnalysisOptions
+    from ..measures_model import DEFAULT_MEASURES_MODEL_NAME
+    from ..measures_train import MeasuresConfig, train_measures_model
+    from ..validation import DEMO_NOTE
+    from ..demo_data import is_demo_dataset
+
+    if args.cnn_model is not None and not Path(args.cnn_model).is_file():
+        raise FileNotFoundError(f"--cnn-model {args.cnn_model}: model file not found; train one with `expressiveness "
+                                f"train`.")
+    name = args.name if args.name not in (None, DEFAULT_MODEL_NAME) else DEFAULT_MEASURES_MODEL_NAME
+    config = MeasuresConfig(name=name, estimator=args.estimator, thresholds=args.thresholds, seed=args.seed,
+                            cv_folds=args.cv_folds)
+    analysis = AnalysisOptions(every=args.every, detector_model=args.detector, min_confidence=args.min_confidence,
+                               face_selection=args.face)
+    result = train_measures_model(args.metadata, args.models, config, args.analysis, args.cnn_model, args.split_from,
+                                  analysis, args.workers, progress=not (args.no_progress or args.quiet),
+                                  overwrite=args.overwrite)
+    print(result.text())
+    if is_demo_dataset(Path(args.metadata).parent):
+        print(DEMO_NOTE)
+    return 0
+
+
+def register(commands, common) -> None:
+    register_compare(commands, common)
+
+
+def register_compare(commands, common) -> None:
+    from ..validation import BOOTSTRAP_SAMPLES
+
+    parser = commands.add_parser(
+        "compare", parents=[common], help="evaluate several models side by side on the same held-out participants",
+        description="Evaluate CNNs (.keras) and measures models (their .json card) on the test participants their "
+                    "cards share, beside majority and stratified-random baselines: video-level accuracy, macro-F1, "
+                    "per-class recall, and Spearman of each answer with facial_expression per clip (95%% interval "
+                    "resampling participants) and per participant. Writes comparison.json, comparison.md and "
+                    "comparison_clips.csv.")
+    parser.add_argument("models", nargs="+", metavar="MODEL", help="a CNN (.keras) or a measures model (.json card)")
+    options.add_metadata(parser)
+    parser.add_argument("--cache", default=None, help="face-crop cache for the CNNs (default: the one in each card)")
+    parser.add_argument("--analysis", default=None,
+                        help="folder of clip analyses for the measures models (default: the one in each card)")
+    parser.add_argument("--out", default=str(REPORTS_DIR / "comparison"),
+                        help=f"output folder (default: {REPORTS_DIR / 'comparison'})")
+    parser.add_argument("--bootstrap", type=options.whole_number(100), default=BOOTSTRAP_SAMPLES,
+                        help=f"bootstrap resamples of participants (default: {BOOTSTRAP_SAMPLES})")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"of the random baseline and the bootstrap (default: {SEED})")
+    parser.add_argument("--workers", type=options.positive_int, default=1,
+                        help="worker processes for clips not analysed yet (default: 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(run=run_compare)
+
+
+def run_compare(args) -> int:
+    from ..compare import compare_models
+
+    comparison = compare_models(args.models, args.metadata, args.out, args.cache, args.analysis, args.bootstrap,
+                                args.seed, args.workers, progress=not args.no_progress)
+    print(comparison.text())
+    return 0
+
+
+# ---------------------------------------------------------------- analyze --measures-model
+
+def add_measures_model_option(parser) -> None:
+    parser.add_argument("--measures-model", metavar="CARD", default=None,
+                        help="a measures model (its .json card): adds its predicted facial_expression score and "
+                             "level to each video's summary")
+
+
+def prepare_measures_model(model_path: str | Path, measures: bool, cnn_model: str | Path | None):
+    """The measures model, loaded and checked against the analysis before any video is read:
+    the facial measures must be on, and a model on CNN features needs that CNN."""
+    from ..card import read_card
+    from ..measures_model import load_measures_model
+
+    model = load_measures_model(model_path)
+    if not measures:
+        raise ExpressivenessError(f"--measures-model {model_path} needs the facial measures; drop --no-measures.")
+    cnn = model.card.get("cnn_model")
+    if cnn and (cnn_model is None or read_card(cnn_model).get("name", Path(cnn_model).stem) != cnn["name"]):
+        raise ExpressivenessError(f"--measures-model {model_path} uses the mean probabilities of CNN {cnn['name']!r}; "
+                                  f"analyse with --model {cnn['path']}.")
+    return model
+
+
+def measures_prediction(summary: dict, model_path) -> dict:
+    """The measures model's video-level answer for one video summary: measures_model,
+    measures_model_sha256, predicted_score, predicted_level, predicted_prob_* (None and "" when
+    the video has no face landmarks). model_path: a measures model's card, or a loaded model."""
+    from ..measures_model import MeasuresModel, load_measures_model, predict_summary
+
+    model = model_path if isinstance(model_path, MeasuresModel) else load_measures_model(model_path)
+    return predict_summary(model, summary, f"{summary.get('video', 'the video')}'s summary")
+
+
+def add_measures_predictions(report, model) -> int:
+    """Add the measures model's answer to every summary of an analyze_paths RunReport: in memory,
+    in OUT/NAME_summary.json and in OUT/summary.csv. Returns the number of summaries."""
+    import pandas as pd
+
+    from .._io import atomic_write
+
+    for summary in report.analyzed:
+        summary.update(measures_prediction(summary, model))
+        atomic_write(report.out_dir / f"{summary['name']}_summary.json", json.dumps(summary, indent=2))
+    rows = pd.DataFrame([{key: value for key, value in summary.items() if key != "thresholds"}
+                         for summary in report.analyzed])
+    atomic_write(report.out_dir / "summary.csv", rows.to_csv(index=False))
+    return len(report.analyzed)
