@@ -25,7 +25,8 @@ from ._io import atomic_write
 from .card import keras_path_for, read_card
 from .config import LABELS, SEED, TARGET_SCORE
 from .errors import DatasetError, ModelFileError
-from .measures_model import CARD_KIND, level_metrics, load_measures_model
+from .measures_model import CARD_KIND, load_measures_model
+from .measures_train import level_metrics
 from .metadata import expected_level, level_index, load_metadata
 from .validation import BOOTSTRAP_SAMPLES, DEMO_NOTE, correlate
 
@@ -177,6 +178,9 @@ def compare_models(model_paths, metadata_path: str | Path, out_dir: str | Path, 
             model["name"] = f"{model['name']} ({Path(model['path']).name})"
         if model["kind"] == "cnn":
             cache = cache_dir or model["card"].get("data", {}).get("cache_dir")
+            if cache is None:
+                raise DatasetError(f"{model['path']}: its card names no crop cache; give the one it was trained on "
+                                   f"(--cache).")
             predicted = cnn_predictions(model["path"], list(test["id"]), cache)
         else:
             predicted = measures_predictions(model["model"], test, analysis_dir, workers, progress)

@@ -27,14 +27,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from ._io import atomic_write
 from .card import card_path_for, sha256_file
 from .config import LABELS, SEED, TARGET_SCORE
 from .errors import DatasetError, ModelFileError
 from .metadata import level_index
-from .validation import spearman
 
 MEASURE_FEATURES = ("expressivity_mean", "expressivity_p90", "expressivity_brows_mean", "expressivity_brows_p90",
                     "expressivity_eyes_mean", "expressivity_eyes_p90", "expressivity_mouth_mean",
@@ -181,35 +179,6 @@ class MeasuresModel:
             result[f"p{index}"] = probabilities[:, index]
         result["predicted_level"] = probabilities.argmax(axis=1)
         return result
-
-
-def level_metrics(true_labels, probabilities) -> dict:
-    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix (rows:
-    true level, columns: predicted, LABELS order) of class probabilities (N, 3); the same
-    figures as evaluate.classification_metrics, without TensorFlow."""
-    true_labels = np.asarray(true_labels, dtype="int64")
-    predicted = np.asarray(probabilities).argmax(axis=1)
-    classes = list(range(len(LABELS)))
-    precision, recall, f1, support = precision_recall_fscore_support(true_labels, predicted, labels=classes,
-                                                                     zero_division=0)
-    return {"count": int(len(true_labels)), "accuracy": float(accuracy_score(true_labels, predicted)),
-            "macro_f1": float(f1_score(true_labels, predicted, labels=classes, average="macro", zero_division=0)),
-            "per_class": {LABELS[index]: {"precision": float(precision[index]), "recall": float(recall[index]),
-                                          "f1": float(f1[index]), "support": int(support[index])} for index in classes},
-            "confusion_matrix": confusion_matrix(true_labels, predicted, labels=classes).tolist()}
-
-
-def split_metrics(model: MeasuresModel, table: pd.DataFrame) -> dict | None:
-    """Level metrics and score agreement (Spearman, mean absolute error) on the rows of table."""
-    if not len(table):
-        return None
-    predicted = model.predict(table)
-    scores = table[TARGET_SCORE].to_numpy(dtype="float64")
-    rho = spearman(predicted["predicted_score"], scores)
-    return {"participants": int(table["user_no"].nunique()),
-            "level": level_metrics(level_index(scores, model.thresholds), predicted[["p0", "p1", "p2"]].to_numpy()),
-            "score_spearman": None if rho is None else round(rho, 4),
-            "score_mae": round(float(np.mean(np.abs(predicted["predicted_score"] - scores))), 4)}
 
 
 # ---------------------------------------------------------------- files

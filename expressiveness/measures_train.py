@@ -15,14 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from .card import card_path_for, keras_path_for
 from .config import LABELS, MODELS_DIR, REPORTS_DIR, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
 from .errors import DatasetError, ModelFileError
 from .measures_model import (CARD_KIND, CARD_VERSION, CNN_FEATURES, CV_FOLDS, DEFAULT_MEASURES_MODEL_NAME,
                              ESTIMATORS, MEASURE_FEATURES, MeasuresModel, fit_estimators,
-                             package_versions, save_measures_model, split_metrics)
+                             package_versions, save_measures_model)
 from .metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
+from .validation import spearman
 
 ANALYSIS_DIR = REPORTS_DIR / "validation"  # clip analyses in ANALYSIS_DIR/clips, shared with `validate`
 OPTION_KEYS = {"every": "every", "detector": "detector_model", "min_confidence": "min_confidence",
@@ -75,6 +77,35 @@ class MeasuresTrainResult:
             lines.append(f"  Left out (no value in the training split): {', '.join(card['dropped_features'])}.")
         lines.append(f"Saved {self.model_path} and {self.card_path} in {self.seconds:.0f} s.")
         return "\n".join(lines)
+
+
+def level_metrics(true_labels, probabilities) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix (rows:
+    true level, columns: predicted, LABELS order) of class probabilities (N, 3); the same
+    figures as evaluate.classification_metrics, without TensorFlow."""
+    true_labels = np.asarray(true_labels, dtype="int64")
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    classes = list(range(len(LABELS)))
+    precision, recall, f1, support = precision_recall_fscore_support(true_labels, predicted, labels=classes,
+                                                                     zero_division=0)
+    return {"count": int(len(true_labels)), "accuracy": float(accuracy_score(true_labels, predicted)),
+            "macro_f1": float(f1_score(true_labels, predicted, labels=classes, average="macro", zero_division=0)),
+            "per_class": {LABELS[index]: {"precision": float(precision[index]), "recall": float(recall[index]),
+                                          "f1": float(f1[index]), "support": int(support[index])} for index in classes},
+            "confusion_matrix": confusion_matrix(true_labels, predicted, labels=classes).tolist()}
+
+
+def split_metrics(model: MeasuresModel, table: pd.DataFrame) -> dict | None:
+    """Level metrics and score agreement (Spearman, mean absolute error) on the rows of table."""
+    if not len(table):
+        return None
+    predicted = model.predict(table)
+    scores = table[TARGET_SCORE].to_numpy(dtype="float64")
+    rho = spearman(predicted["predicted_score"], scores)
+    return {"participants": int(table["user_no"].nunique()),
+            "level": level_metrics(level_index(scores, model.thresholds), predicted[["p0", "p1", "p2"]].to_numpy()),
+            "score_spearman": None if rho is None else round(rho, 4),
+            "score_mae": round(float(np.mean(np.abs(predicted["predicted_score"] - scores))), 4)}
 
 
 def clip_features(records: pd.DataFrame, analysis_dir: str | Path, cnn_model: str | Path | None = None,
