@@ -130,9 +130,10 @@ class Comparison:
         test = self.report["test_set"]
         lines = [f"Test set: {test['participants']} participants, {test['clips']} clips answered by every model "
                  f"(of {test['clips_of_test_participants']})."]
+        width = max(len(row["name"]) for row in self.report["models"])
         for row in self.report["models"]:
             rho = row["clip_spearman"]
-            lines.append(f"  {row['name']:<28} video acc {row['video']['accuracy']:.3f}  macro-F1 "
+            lines.append(f"  {row['name']:<{width}}  video acc {row['video']['accuracy']:.3f}  macro-F1 "
                          f"{row['video']['macro_f1']:.3f} | Spearman {'n/a' if rho is None else f'{rho:+.3f}'}")
         return "\n".join(lines + ([self.report["note"]] if self.report["note"] else [])
                          + [f"Table: {self.out_dir / 'comparison.md'}"])
