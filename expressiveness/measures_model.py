@@ -314,8 +314,9 @@ def predict_summary(model: MeasuresModel, summary: dict, source: str = "the vide
     predicted_level and its probabilities; None / "" when the video has no face landmarks."""
     result = {"measures_model": model.name, "measures_model_sha256": model.card["sha256"]["model"]}
     cnn = model.card.get("cnn_model")
-    if cnn and summary.get("model") != cnn["name"]:
-        raise DatasetError(f"{source} was analysed with CNN {summary.get('model')!r}; the measures model "
+    analysed_with = summary.get("provenance", summary).get("model")  # nested in newer summaries
+    if cnn and analysed_with != cnn["name"]:
+        raise DatasetError(f"{source} was analysed with CNN {analysed_with!r}; the measures model "
                            f"{model.name} uses the mean probabilities of CNN {cnn['name']!r} (--model {cnn['path']}).")
     row = features_from_summary(summary, model.features, source)
     share = summary.get("landmarks_share")

@@ -39,7 +39,8 @@ class MeasuresConfig:
     estimator: str = "linear"  # "linear" (ridge + logistic regression, JSON) or "boosting" (skops)
     thresholds: object = None  # None: the split card's cut points with split_from, else "default"; "tertiles"; (low, high)
     split_fractions: tuple = SPLIT_FRACTIONS
-    seed: int = SEED
+    split_seed: int = SEED  # the participant split, as the CNN's TrainConfig.split_seed
+    seed: int = SEED  # gradient boosting's subsampling
     cv_folds: int = CV_FOLDS
     grids: dict | None = None  # None: measures_model.GRIDS[estimator]
 
@@ -108,52 +109,62 @@ def split_metrics(model: MeasuresModel, table: pd.DataFrame) -> dict | None:
             "score_mae": round(float(np.mean(np.abs(predicted["predicted_score"] - scores))), 4)}
 
 
+def clips_folder(analysis_dir: str | Path, cnn_model: str | Path | None = None) -> Path:
+    """Where the clip analyses of one configuration live: ANALYSIS_DIR/clips for the facial
+    measures alone (as `validate` writes them), ANALYSIS_DIR/clips_<CNN name> with a CNN's
+    levels, so that models with and without CNN features do not redo each other's analyses."""
+    return Path(analysis_dir) / ("clips" if cnn_model is None else f"clips_{Path(cnn_model).stem}")
+
+
+def resolved_options(options, cnn_model: str | Path | None = None):
+    """The analysis options with every detector setting filled in (a setting left None takes
+    the CNN card's crop setting, or the extraction default)."""
+    if not hasattr(options, "with_card"):  # options whose detector settings are always given
+        return options
+    from .card import read_card
+
+    return options.with_card(read_card(cnn_model) if cnn_model is not None else {})
+
+
+def recorded_provenance(summary: dict) -> dict:
+    """What a video summary records about how it was made (nested under "provenance" in newer
+    summaries, top-level keys in older ones)."""
+    return summary.get("provenance", summary)
+
+
 def clip_features(records: pd.DataFrame, analysis_dir: str | Path, cnn_model: str | Path | None = None,
                   options=None, workers: int = 1, progress: bool = True) -> tuple[pd.DataFrame, list[dict]]:
-    """Analyse the clips of `records` (load_metadata rows) into analysis_dir/clips and return
-    (table, failures): one row per analysed clip with id, user_no, facial_expression and the
-    features (MEASURE_FEATURES, plus CNN_FEATURES with cnn_model) as float64, NaN where the
-    summary has none. A clip's earlier summary is reused when it has the facial measures and,
-    with cnn_model, that model's levels (so one folder serves models with and without CNN
-    features); one made with other analysis options is refused."""
-    from .batch import analyze_paths, output_names
+    """Analyse the clips of `records` (load_metadata rows) into clips_folder(analysis_dir,
+    cnn_model) (resumable) and return (table, failures): one row per analysed clip with id,
+    user_no, facial_expression and the features (MEASURE_FEATURES, plus CNN_FEATURES with
+    cnn_model) as float64, NaN where the summary has none. A summary made with other analysis
+    options than asked is refused."""
+    from .batch import analyze_paths
     from .frames import AnalysisOptions
-    from .scorers import model_modified
 
     options = options or AnalysisOptions()
     if not options.measures:
         raise ValueError("the measures model needs the facial measures; analysis options have measures=False.")
-    clips_dir = Path(analysis_dir) / "clips"
-    wanted = None if cnn_model is None else (str(cnn_model), model_modified(cnn_model))
-    videos = [Path(path) for path in records["video_path"]]
-    names = output_names([video for video in videos if video.exists()])
-    by_video, todo, failures = {}, [], []
-    for video in videos:
-        done = clips_dir / f"{names[video]}_summary.json" if video in names else None
-        summary = json.loads(done.read_text(encoding="utf-8")) if done is not None and done.is_file() else None
-        if summary and summary.get("measures") and (
-                wanted is None or (summary.get("model_path"), summary.get("model_modified")) == wanted):
-            by_video[str(video.resolve())] = summary
-        else:
-            todo.append(video)
-    if todo:
-        report = analyze_paths(todo, cnn_model, clips_dir, options, workers, progress=progress)
-        by_video.update({str(Path(summary["video"]).resolve()): summary for summary in report.analyzed})
-        failures = report.failures
+    clips_dir = clips_folder(analysis_dir, cnn_model)
+    report = analyze_paths(list(records["video_path"]), cnn_model, clips_dir, options, workers, progress=progress)
+    summaries = getattr(report, "summaries", report.analyzed)  # newer RunReports list reused ones apart
+    by_video = {str(Path(summary["video"]).resolve()): summary for summary in summaries}
+    asked = resolved_options(options, cnn_model)
     features = MEASURE_FEATURES + (CNN_FEATURES if cnn_model is not None else ())
     rows = []
     for record in records.itertuples(index=False):
         summary = by_video.get(str(Path(record.video_path).resolve()))
         if summary is None:
             continue
+        recorded = recorded_provenance(summary)
         for key, field in OPTION_KEYS.items():
-            if summary.get(key) != getattr(options, field):
+            if recorded.get(key) != getattr(asked, field):
                 raise DatasetError(f"{clips_dir / (summary.get('name', '?') + '_summary.json')} was analysed with "
-                                   f"{key} {summary.get(key)!r}, not {getattr(options, field)!r} as asked; use another "
+                                   f"{key} {recorded.get(key)!r}, not {getattr(asked, field)!r} as asked; use another "
                                    f"analysis folder or the same options.")
         rows.append({"id": record.id, "user_no": record.user_no, TARGET_SCORE: getattr(record, TARGET_SCORE),
                      **{name: np.nan if summary.get(name) is None else float(summary[name]) for name in features}})
-    return pd.DataFrame(rows, columns=["id", "user_no", TARGET_SCORE, *features]), failures
+    return pd.DataFrame(rows, columns=["id", "user_no", TARGET_SCORE, *features]), report.failures
 
 
 def split_participants(records: pd.DataFrame, split_from: str | Path | None = None,
@@ -218,7 +229,8 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
         raise FileExistsError(f"{card_path} exists; pass --overwrite to replace it, or choose another name (--name).")
     started = time.perf_counter()
     records = load_metadata(metadata_path)
-    split, split_source, split_card = split_participants(records, split_from, config.split_fractions, config.seed)
+    split, split_source, split_card = split_participants(records, split_from, config.split_fractions,
+                                                             config.split_seed)
     records = records.assign(split=split.to_numpy())
     table, failures = clip_features(records, analysis_dir, cnn_model, options, workers, progress)
     table = table.merge(records[["id", "split"]], on="id", how="left")
@@ -226,7 +238,7 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
     if usable.empty:
         raise DatasetError(f"{metadata_path}: none of its {len(table)} analysed clips has face landmarks ({len(failures)} "
                            f"could not be read); expected clips where MediaPipe finds the face (see "
-                           f"{Path(analysis_dir) / 'clips'}).")
+                           f"{clips_folder(analysis_dir, cnn_model)}).")
     train = usable[usable["split"] == "train"]
     thresholds, threshold_source = _cut_points(config.thresholds, split_card, train[TARGET_SCORE])
     features = [name for name in table.columns[3:] if name != "split"]
@@ -242,8 +254,8 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
         "imputation": dict(zip(features, regressor.params["imputation"] if config.estimator == "linear"
                                else regressor.named_steps["impute"].statistics_.tolist())),
         "cnn_model": None,
-        "analysis": {**{key: getattr(options, field) for key, field in OPTION_KEYS.items()},
-                     "analysis_dir": str(analysis_dir)},
+        "analysis": {**{key: getattr(resolved_options(options, cnn_model), field) for key, field in OPTION_KEYS.items()},
+                     "analysis_dir": str(analysis_dir), "clips_dir": str(clips_folder(analysis_dir, cnn_model))},
         "data": {"metadata": str(metadata_path), "clips": int(len(records)), "analysed": int(len(table)),
                  "without_landmarks": int(len(table) - len(usable)), "failed": len(failures),
                  "outside_the_split": int(records["split"].isna().sum())},

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..config import DEFAULT_MODEL_NAME, REPORTS_DIR, SEED
+from ..config import DEFAULT_MODEL, REPORTS_DIR, SEED
 from ..errors import ExpressivenessError
 from . import _options as options
 
@@ -22,6 +22,7 @@ KINDS = ("cnn", "measures")
 def add_train_measures_options(parser) -> None:
     """--kind, and the options of `train --kind measures` (the shared ones, --metadata, --models,
     --name, --thresholds, --seed, --overwrite and --quiet, are the train parser's)."""
+    from ..faces import FACE_SELECTIONS, MODELS
     from ..measures_model import CV_FOLDS, ESTIMATORS
     from ..measures_train import ANALYSIS_DIR
 
@@ -53,26 +54,39 @@ def add_train_measures_options(parser) -> None:
     group.add_argument("--cv-folds", type=options.whole_number(2), default=CV_FOLDS,
                        help=f"cross-validation folds, at most one per training participant (default: {CV_FOLDS})")
     group.add_argument("--no-progress", action="store_true", help="no progress bars")
-    options.add_detector(group)
-    options.add_min_confidence(group)
-    options.add_face(group)
+    group.add_argument("--detector", choices=tuple(MODELS), default=None,
+                       help="MediaPipe detector, short or full range (default: the --cnn-model card's, else short)")
+    group.add_argument("--min-confidence", type=options.fraction, default=None,
+                       help="face detection score threshold in [0, 1] (default: the --cnn-model card's, else 0.5)")
+    group.add_argument("--face", choices=FACE_SELECTIONS, default=None,
+                       help="which face is the interviewee (default: the --cnn-model card's, else largest)")
 
 
 def run_train_measures(args) -> int:
+    from ..cache import ExtractSettings
+    from ..card import read_card
+    from ..demo_data import is_demo_dataset
     from ..frames import AnalysisOptions
     from ..measures_model import DEFAULT_MEASURES_MODEL_NAME
     from ..measures_train import MeasuresConfig, train_measures_model
     from ..validation import DEMO_NOTE
-    from ..demo_data import is_demo_dataset
 
     if args.cnn_model is not None and not Path(args.cnn_model).is_file():
         raise FileNotFoundError(f"--cnn-model {args.cnn_model}: model file not found; train one with `expressiveness "
                                 f"train`.")
-    name = args.name if args.name not in (None, DEFAULT_MODEL_NAME) else DEFAULT_MEASURES_MODEL_NAME
-    config = MeasuresConfig(name=name, estimator=args.estimator, thresholds=args.thresholds, seed=args.seed,
-                            cv_folds=args.cv_folds)
-    analysis = AnalysisOptions(every=args.every, detector_model=args.detector, min_confidence=args.min_confidence,
-                               face_selection=args.face)
+    # The train parser's --name defaults to the CNN's name; a measures model gets its own.
+    name = args.name if args.name not in (None, DEFAULT_MODEL.stem) else DEFAULT_MEASURES_MODEL_NAME
+    config = MeasuresConfig(name=name, estimator=args.estimator, thresholds=args.thresholds,
+                            split_seed=getattr(args, "split_seed", args.seed), seed=args.seed, cv_folds=args.cv_folds)
+    # Detector settings not given are the CNN card's crop settings (its features then come from faces
+    # found as its training crops were), else the extraction defaults.
+    crop = (read_card(args.cnn_model).get("crop") or {}) if args.cnn_model else {}
+    defaults = ExtractSettings()
+    analysis = AnalysisOptions(
+        every=args.every, detector_model=args.detector or crop.get("model", defaults.model),
+        min_confidence=args.min_confidence if args.min_confidence is not None
+        else float(crop.get("min_confidence", defaults.min_confidence)),
+        face_selection=args.face or crop.get("face_selection", defaults.face_selection))
     result = train_measures_model(args.metadata, args.models, config, args.analysis, args.cnn_model, args.split_from,
                                   analysis, args.workers, progress=not (args.no_progress or args.quiet),
                                   overwrite=args.overwrite)
@@ -157,15 +171,22 @@ def measures_prediction(summary: dict, model_path) -> dict:
 
 def add_measures_predictions(report, model) -> int:
     """Add the measures model's answer to every summary of an analyze_paths RunReport: in memory,
-    in OUT/NAME_summary.json and in OUT/summary.csv. Returns the number of summaries."""
+    in OUT/NAME_summary.json and as columns of OUT/summary.csv (its other columns kept as
+    written). Returns the number of summaries."""
     import pandas as pd
 
     from .._io import atomic_write
 
-    for summary in report.analyzed:
-        summary.update(measures_prediction(summary, model))
+    summaries = getattr(report, "summaries", report.analyzed)  # newer RunReports list reused ones apart
+    answers = {}
+    for summary in summaries:
+        answers[summary["name"]] = measures_prediction(summary, model)
+        summary.update(answers[summary["name"]])
         atomic_write(report.out_dir / f"{summary['name']}_summary.json", json.dumps(summary, indent=2))
-    rows = pd.DataFrame([{key: value for key, value in summary.items() if key != "thresholds"}
-                         for summary in report.analyzed])
-    atomic_write(report.out_dir / "summary.csv", rows.to_csv(index=False))
-    return len(report.analyzed)
+    table_path = report.out_dir / "summary.csv"
+    if answers and table_path.is_file():
+        table = pd.read_csv(table_path, dtype=str, keep_default_na=False)  # text in, the same text out
+        for key in next(iter(answers.values())):
+            table[key] = [answers.get(name, {}).get(key) for name in table["name"]]
+        atomic_write(table_path, table.to_csv(index=False))
+    return len(summaries)
