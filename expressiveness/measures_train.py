@@ -230,7 +230,7 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
     started = time.perf_counter()
     records = load_metadata(metadata_path)
     split, split_source, split_card = split_participants(records, split_from, config.split_fractions,
-                                                             config.split_seed)
+                                                         config.split_seed)
     records = records.assign(split=split.to_numpy())
     table, failures = clip_features(records, analysis_dir, cnn_model, options, workers, progress)
     table = table.merge(records[["id", "split"]], on="id", how="left")
