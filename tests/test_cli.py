@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from expressiveness import __version__
 
 
@@ -17,10 +19,32 @@ def test_console_script_is_installed_and_reports_its_version():
     assert result.returncode == 0 and result.stdout.strip() == f"expressiveness {__version__}"
 
 
-def test_every_subcommand_has_help():
-    for command in ("demo-data", "extract"):
-        result = run_cli(command, "--help")
-        assert result.returncode == 0 and "usage: expressiveness" in result.stdout
+def _registered_subcommands() -> dict:
+    import argparse
+
+    from expressiveness.cli import build_parser
+
+    parser = build_parser()
+    return next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction)).choices
+
+
+def test_every_registered_subcommand_has_help(capsys):
+    from expressiveness.cli import main
+
+    commands = _registered_subcommands()
+    assert {"demo-data", "extract", "train", "evaluate", "analyze", "live", "check", "stats", "report"} <= set(commands)
+    for command, subparser in commands.items():
+        with pytest.raises(SystemExit) as exited:
+            main([command, "--help"])
+        assert exited.value.code == 0, command
+        shown = capsys.readouterr().out
+        assert shown.startswith(f"usage: expressiveness {command}"), command
+        assert shown == subparser.format_help(), command
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    overview = capsys.readouterr().out
+    assert all(f"    {command}" in overview for command in commands), overview
 
 
 def test_missing_metadata_is_one_line_and_exit_1(tmp_path):
