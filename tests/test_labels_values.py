@@ -53,6 +53,8 @@ def test_level_index_of_many_scores():
     indices = level_index(scores)
     assert indices.tolist() == [0, 0, 1, 1, 1, 2, 2] and indices.dtype == np.int64
     assert level_index(np.array([[-1.0, 0.0], [1.0, 0.5]]), (0.0, 0.5)).tolist() == [[0, 1], [2, 1]]
+    # A column of Python numbers (object dtype, as pandas keeps mixed input) is read as floats.
+    assert level_index(pd.Series([-1, 0.0, 2], dtype=object)).tolist() == [0, 1, 2]
     with pytest.raises(ValueError) as caught:
         level_index([0.0, math.inf, math.nan])
     assert str(caught.value) == "scores contain inf; expected finite numbers."
@@ -64,8 +66,8 @@ def test_levels_series_keeps_the_index_and_the_label_order():
     assert levels.index.tolist() == [10, 20, 30] and levels.name == "level"
     assert levels.tolist() == [EXPRESSIVE, RESERVED, BALANCED]
     assert list(levels.cat.categories) == list(LABELS)
-    from_list = expressiveness_levels([-1.0, 1.0], (-0.5, 0.5))
-    assert from_list.index.tolist() == [0, 1] and from_list.tolist() == [RESERVED, EXPRESSIVE]
+    from_list = expressiveness_levels([-1.0, 0.4, 1.0], (-0.5, 0.5))  # 0.4 is Expressive by default
+    assert from_list.index.tolist() == [0, 1, 2] and from_list.tolist() == [RESERVED, BALANCED, EXPRESSIVE]
 
 
 @pytest.mark.parametrize("thresholds, message", [
