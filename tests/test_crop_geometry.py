@@ -135,6 +135,22 @@ def test_negative_margin_and_a_box_outside_the_frame_are_refused(photo):
                                  "from this frame.")
 
 
+@pytest.mark.parametrize("color_order", ["bgr", "rgb"])
+def test_a_bad_frame_is_refused_naming_the_colour_order(color_order):
+    frame = np.zeros((20, 20, 3), np.float32)
+    with pytest.raises(ValueError) as caught:
+        crop_face(frame, _box(2, 2, 10, 10), color_order=color_order)
+    assert str(caught.value) == (f"frame has shape (20, 20, 3) and dtype float32; expected a uint8 image of shape "
+                                 f"(height, width, 3) {color_order.upper()}, (height, width, 4), or (height, width).")
+
+
+def test_alignment_reads_the_colour_order(photo):
+    box = FaceBox(184, 198, 200, 199, 0.9, ((244.0, 260.0), (324.0, 240.0)) + NO_KEYPOINTS[2:])
+    rgb = cv2.cvtColor(photo, cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(crop_face(rgb, box, align=True, color_order="rgb"),
+                                  crop_face(photo, box, align=True))
+
+
 def _rotate_point(matrix, point):
     return tuple(float(v) for v in matrix @ np.array([point[0], point[1], 1.0]))
 
@@ -176,7 +192,10 @@ def test_select_face_by_each_rule_on_hand_made_boxes():
     # Its top-left corner (315, 235) is 7.1 px from the frame centre, nearer than central's corner
     # (28.3 px), but its centre (345, 265) is 35.4 px away: "central" means the box's centre.
     near_corner = FaceBox(315, 235, 60, 60, 0.60, NO_KEYPOINTS)  # area 3600, listed after wide_low
-    faces = [confident, wide_low, near_corner, central]
+    # Far left and far up at the frame's middle height and width: squared distances 96100 and 52900.
+    far_left = FaceBox(0, 230, 20, 20, 0.5, NO_KEYPOINTS)  # centre (10, 240)
+    far_up = FaceBox(310, 0, 20, 20, 0.5, NO_KEYPOINTS)  # centre (320, 10)
+    faces = [confident, wide_low, near_corner, far_left, far_up, central]
     assert select_face(faces, (480, 640, 3)) is wide_low  # ties on area: the first listed
     assert select_face(faces, (480, 640, 3), "largest") is wide_low
     assert select_face(faces, (480, 640, 3), "most_confident") is confident
@@ -186,6 +205,9 @@ def test_select_face_by_each_rule_on_hand_made_boxes():
     assert select_face(tall_frame_faces, (640, 480, 3), "most_central") is tall_frame_faces[0]
     assert select_face(tall_frame_faces, (480, 640, 3), "most_central") is tall_frame_faces[1]
     assert select_face([], (480, 640, 3), "most_central") is None
+    with pytest.raises(ValueError) as caught:
+        select_face(faces, (480, 640, 3), "tallest")
+    assert str(caught.value) == "face selection is 'tallest'; expected one of largest, most_confident, most_central."
 
 
 def test_facebox_geometry():

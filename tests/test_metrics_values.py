@@ -41,6 +41,7 @@ def test_classification_metrics_by_hand():
     assert type(metrics["per_class"][BALANCED]["support"]) is int
 
 
+@pytest.mark.filterwarnings("error")  # no warning from scikit-learn about undefined scores
 def test_levels_never_seen_count_as_zero_in_the_macro_average():
     metrics = classification_metrics([0, 0], np.array([[0.9, 0.1, 0.0], [0.6, 0.0, 0.4]]))
     assert metrics["accuracy"] == 1.0
@@ -49,6 +50,7 @@ def test_levels_never_seen_count_as_zero_in_the_macro_average():
     assert metrics["confusion_matrix"] == [[2, 0, 0], [0, 0, 0], [0, 0, 0]]
 
 
+@pytest.mark.filterwarnings("error")  # no warning from scikit-learn about undefined scores
 def test_a_level_predicted_but_never_true_has_precision_zero():
     metrics = classification_metrics([0, 1, 1], np.eye(3)[[2, 1, 1]])
     assert metrics["per_class"][EXPRESSIVE] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}

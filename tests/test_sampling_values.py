@@ -71,6 +71,7 @@ def test_count_frames_spread_evenly(frame_count, count, expected):
     (10, 4, 10, [0, 2, 5, 7]),  # step 2.5
     (5, 60, 30, [0, 1, 2, 3, 4]),  # faster than the video: every frame, once
     (30, 1, 29.97, [0, 29]),  # step 29.97: 0, 29.97
+    (10, 0.25, 0.5, [0, 2, 4, 6, 8]),  # a time-lapse below 1 fps: step 2
 ])
 def test_rate_in_frames_per_second(frame_count, rate_fps, fps, expected):
     indices = sample_indices(frame_count, rate_fps=rate_fps, fps=fps)
@@ -167,10 +168,11 @@ def test_a_file_that_opens_but_gives_no_frame(tmp_path, gray_ramp):
         probe_video(cut)
     except UnreadableVideoError:
         pytest.skip("OpenCV refuses this cut file already when opening it")
-    with pytest.raises(UnreadableVideoError) as caught:
-        list(iter_frames(cut))
-    assert str(caught.value) == (f"{cut}: no frame could be decoded; the file is damaged or its codec is not "
-                                 f"supported by OpenCV.")
+    for indices in (None, [3]):  # reading every frame, or skipping to one
+        with pytest.raises(UnreadableVideoError) as caught:
+            list(iter_frames(cut, indices))
+        assert str(caught.value) == (f"{cut}: no frame could be decoded; the file is damaged or its codec is not "
+                                     f"supported by OpenCV.")
 
 
 def test_a_truncated_video_stops_early_without_error(tmp_path, gray_ramp):

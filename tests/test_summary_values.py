@@ -137,6 +137,17 @@ def test_summary_uses_the_given_label_names():
     assert summary["dominant_level"] == "high" and summary["level_changes"] == 1
 
 
+def test_figures_are_rounded_to_four_decimals():
+    rows = [(1, BALANCED, (0.1, 0.7, 0.2)), (0, "", None), (0, "", None)]
+    summary = timeline.summarize(_table(rows))
+    assert summary["face_share"] == 0.3333  # 1 / 3
+    rows = [(1, BALANCED, (0.12345, 0.54321, 0.33334)), (1, BALANCED, (0.1, 0.6, 0.3))]
+    summary = timeline.summarize(_table(rows))
+    # Means 0.111725, 0.571605, 0.31667; expected level 0.571605 + 2 * 0.31667 = 1.204945.
+    assert (summary["mean_prob_reserved"], summary["mean_prob_balanced"], summary["mean_prob_expressive"],
+            summary["expected_level"]) == (0.1117, 0.5716, 0.3167, 1.2049)
+
+
 def test_one_frame_has_no_level_change():
     summary = timeline.summarize(_table([(1, BALANCED, (0.25, 0.5, 0.25))]))
     assert summary["level_changes"] == 0 and summary["expected_level"] == 1.0 and summary["face_share"] == 1.0
