@@ -173,15 +173,14 @@ def test_alignment_undoes_a_known_tilt(photo, tilt_deg):
     aligned = crop_face(tilted, tilted_box, align=True).astype(float)
     unaligned = crop_face(tilted, tilted_box, align=False).astype(float)
     assert np.abs(aligned - upright).mean() < 3.0
-    assert np.abs(unaligned - upright).mean() > 8.0
+    assert np.abs(unaligned - upright).mean() > 20.0
 
 
 def test_alignment_of_level_eyes_keeps_the_window(photo):
-    # Eyes level: no rotation; the window of side 1.3 * 200 = 260 around (284, 297.5) stays the same
-    # (the rotated window is cut from a larger one, so it may move by at most one pixel).
+    # Eyes level: no rotation. The window of side 1.3 * 200 = 260 around (284, 297.5) (x0 = 154,
+    # y0 = round(167.5) = 168), cut from the middle of a window 368 wide, is the one cut without alignment.
     box = FaceBox(184, 198, 200, 199, 0.9, ((244.0, 250.0), (324.0, 250.0)) + NO_KEYPOINTS[2:])
-    aligned = crop_face(photo, box, align=True).astype(int)
-    assert np.abs(aligned - crop_face(photo, box).astype(int)).mean() < 1.5
+    np.testing.assert_array_equal(crop_face(photo, box, align=True), _expected(photo, (168, 428), (154, 414)))
 
 
 def test_select_face_by_each_rule_on_hand_made_boxes():
