@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean-demo
+.PHONY: setup demo test bench clean-demo mutate
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,3 +48,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_analyze.py
 	$(BIN)/python benchmarks/bench_startup.py
+
+# Mutation testing of the pure-logic modules against their fast tests ([tool.mutmut] in
+# pyproject.toml); slow on 2 cores. MODULE=metadata (or video, faces, dataset, evaluate,
+# frames) runs one module's mutants. Work files stay in mutants/ (git-ignored); a rerun
+# resumes. `$(BIN)/mutmut browse` shows each survivor.
+mutate: $(STAMP)
+	test -x $(BIN)/mutmut || $(BIN)/python -m pip install --disable-pip-version-check -q -e ".[test]"
+	$(BIN)/mutmut run --max-children 2 $(if $(MODULE),"expressiveness.$(MODULE).*")
+	$(BIN)/mutmut results
