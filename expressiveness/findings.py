@@ -141,17 +141,22 @@ def _describe_measures(summary: dict, face_share: float) -> list[str]:
              + (f" (90th percentile {p90:.1f}%)" if p90 is not None else "")]
     yaw, pitch = number(summary, "head_yaw_range_deg"), number(summary, "head_pitch_range_deg")
     if yaw is not None and pitch is not None:
-        parts.append(f"the head turned over a range of {yaw:.0f} degrees and nodded over {pitch:.0f} degrees "
-                     f"(5th to 95th percentile)")
+        parts.append(f"the head turned over a range of {_count(yaw, 'degree')} and nodded over "
+                     f"{_count(pitch, 'degree')} (5th to 95th percentile)")
     blinks = number(summary, "blinks_per_minute")
     if blinks is not None:
-        parts.append(f"{blinks:.0f} blinks per minute" if round(blinks) else "no blink was seen")
+        parts.append(f"{_count(blinks, 'blink')} per minute" if blinks else "no blink was seen")
     sentences = ["; ".join(parts) + "."]
     landmarks = number(summary, "landmarks_share")
     if landmarks is not None and percent(landmarks) != percent(face_share):
         sentences.append(f"The facial measures cover the {percent(landmarks)} of the analysed frames where the face "
                          f"mesh found the face's landmarks.")
     return sentences
+
+
+def _count(value: float, unit: str) -> str:
+    """12.4, "degree" -> "12 degrees"; 1.2 -> "1 degree"."""
+    return f"{value:.0f} {unit}{'' if f'{value:.0f}' == '1' else 's'}"
 
 
 def measure_rows(summary: dict) -> list[tuple[str, str]]:

@@ -48,6 +48,8 @@ def test_both_in_words_and_measures_the_mesh_missed():
     assert sentences[3] == ("The facial measures cover the 90% of the analysed frames where the face mesh found "
                             "the face's landmarks.")
     assert describe(dict(summary, blinks_per_minute=0.0))[2].endswith("; no blink was seen.")
+    one = describe(dict(summary, head_yaw_range_deg=0.9, blinks_per_minute=1.2))[2]
+    assert "a range of 1 degree and nodded over 7 degrees" in one and one.endswith("; 1 blink per minute.")
 
 
 @pytest.mark.parametrize("summary, what", [(LEVELS, "level"), (MEASURES, "facial measure"),
