@@ -137,6 +137,11 @@ def _describe_measures(summary: dict, face_share: float) -> list[str]:
     mean, p90 = number(summary, "expressivity_mean"), number(summary, "expressivity_p90")
     if mean is None:
         return ["The face mesh found no face landmarks in the frames with a face, so there are no facial measures."]
+    landmarks = number(summary, "landmarks_share")
+    faces = round(landmarks * (summary.get("frames_analyzed") or 0)) if landmarks is not None else WARMUP_FACES
+    if faces < WARMUP_FACES:
+        return [f"The face mesh found the face's landmarks in only {faces} frame{'s' if faces != 1 else ''}: too few "
+                f"for facial measures, as expressivity compares each face with the person's typical face over many."]
     parts = [f"Mean expressivity was {mean:.1f}% of the inter-ocular distance"
              + (f" (90th percentile {p90:.1f}%)" if p90 is not None else "")]
     yaw, pitch = number(summary, "head_yaw_range_deg"), number(summary, "head_pitch_range_deg")
@@ -147,7 +152,6 @@ def _describe_measures(summary: dict, face_share: float) -> list[str]:
     if blinks is not None:
         parts.append(f"{_count(blinks, 'blink')} per minute" if blinks else "no blink was seen")
     sentences = ["; ".join(parts) + "."]
-    landmarks = number(summary, "landmarks_share")
     if landmarks is not None and percent(landmarks) != percent(face_share):
         sentences.append(f"The facial measures cover the {percent(landmarks)} of the analysed frames where the face "
                          f"mesh found the face's landmarks.")

@@ -52,6 +52,14 @@ def test_both_in_words_and_measures_the_mesh_missed():
     assert "a range of 1 degree and nodded over 7 degrees" in one and one.endswith("; 1 blink per minute.")
 
 
+def test_too_few_faces_for_measures_in_words():
+    summary = dict(MEASURES, face_share=1.0, landmarks_share=1.0, frames_analyzed=WARMUP_FACES - 1)
+    assert describe(summary)[1] == (f"The face mesh found the face's landmarks in only {WARMUP_FACES - 1} frames: too "
+                                    f"few for facial measures, as expressivity compares each face with the person's "
+                                    f"typical face over many.")
+    assert describe(dict(summary, frames_analyzed=WARMUP_FACES))[1].startswith("Mean expressivity was 3.1%")
+
+
 @pytest.mark.parametrize("summary, what", [(LEVELS, "level"), (MEASURES, "facial measure"),
                                            (dict(LEVELS, **MEASURES), "level or facial measure")])
 def test_no_face_in_words(summary, what):

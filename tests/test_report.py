@@ -194,6 +194,7 @@ def test_one_frame_video(analysed):
     # level, expressivity and head pose charts, the one face: ranked by expected level, as the
     # single face's expressivity is 0 by construction (it is its own typical face)
     assert len(images) == 4 and images[3].startswith("data:image/jpeg")
+    assert "The face mesh found the face's landmarks in only 1 frame: too few for facial measures" in page.text
     assert "Highest expected level" in page.text and "expressivity" not in page.text.split("Moments")[1].split(
         "What was analysed")[0]
 
