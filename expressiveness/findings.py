@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .config import LABELS, THRESHOLDS
-from .measures import EXPRESSIVITY_COLUMNS, MEASURE_COLUMNS
+from .measures import MEASURE_COLUMNS
 from .metadata import expressiveness_level
 from .scorers import PROBABILITY_COLUMNS
 
@@ -230,21 +230,24 @@ def find_moments(table: pd.DataFrame, count: int = MOMENTS) -> dict:
     if measure is None:
         return {"measure": None, "highest": [], "lowest": []}
     faced = faced.assign(moment_score=scores).dropna(subset=["moment_score"])
-    time_s = faced["timestamp"].astype("float64")
+    time_s = faced["timestamp"].to_numpy(dtype="float64")
+    score = faced["moment_score"].to_numpy(dtype="float64")
     gap_s = (time_s.max() - time_s.min()) / (4 * count) if len(faced) else 0.0
-    middle = faced["moment_score"].median()  # a highest moment is above the median, a lowest one below
-    queues = [faced[faced["moment_score"] >= middle].sort_values("moment_score", ascending=False, kind="stable"),
-              faced[faced["moment_score"] <= middle].sort_values("moment_score", kind="stable")]
-    queues = [list(queue.to_dict("records")) for queue in queues[:1 + (len(faced) > 1)]]
-    picked: list[list[dict]] = [[], []]
+    middle = np.median(score) if len(faced) else 0.0  # a highest moment is above the median, a lowest one below
+    order = np.argsort(score, kind="stable")
+    queues = [[row for row in order[::-1] if score[row] >= middle], [row for row in order if score[row] <= middle]]
+    queues = queues[:1 + (len(faced) > 1)]
+    cursors, picked, chosen_s = [0, 0], [[], []], []
     # Highest and lowest take turns, so that each side's extreme is shown before the spacing
     # excludes it.
     for turn in range(2 * count):
         side = turn % 2
-        while side < len(queues) and queues[side]:
-            row = queues[side].pop(0)
-            if all(abs(row["timestamp"] - other["timestamp"]) > gap_s for other in picked[0] + picked[1]):
-                picked[side].append(row)
+        while side < len(queues) and cursors[side] < len(queues[side]):
+            row = queues[side][cursors[side]]
+            cursors[side] += 1
+            if all(abs(time_s[row] - other) > gap_s for other in chosen_s):
+                picked[side].append(faced.iloc[row].to_dict())
+                chosen_s.append(time_s[row])
                 break
     highest, lowest = picked
     return {"measure": measure, "highest": highest, "lowest": lowest}
