@@ -26,7 +26,7 @@ demo: $(STAMP)
 	EXPRESSIVENESS_QUICK=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter nbconvert --to notebook --execute \
 		--ExecutePreprocessor.timeout=1800 --output-dir outputs $(NOTEBOOK)
 	clip=$(DEMO_CLIP); test -f $$clip || clip=$$(ls FYP/RecruitView_Data/videos/* | head -n 1); \
-		$(BIN)/expressiveness analyze "$$clip" --out outputs/analysis --annotate
+		$(BIN)/expressiveness analyze "$$clip" --out outputs/analysis --annotate --html
 	$(BIN)/python test_system.py --no-camera
 	@echo ""
 	@echo "Demo finished. Outputs:"
@@ -36,6 +36,7 @@ demo: $(STAMP)
 	@echo "  evaluation      models/expressiveness_cnn_evaluation.json, _confusion.png, _curves.png"
 	@echo "  notebook run    outputs/$(NOTEBOOK)"
 	@echo "  clip analysis   outputs/analysis/vid_0016_frames.csv, _summary.json, _timeline.png, _annotated.mp4"
+	@echo "  clip report     outputs/analysis/vid_0016_report.html (open in a browser), index.html"
 	@echo "Try next:"
 	@echo "  .venv/bin/python real_time_demo.py                        # webcam, 'q' quits"
 	@echo "  .venv/bin/expressiveness analyze your_videos/ --out reports/mine"

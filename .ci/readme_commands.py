@@ -27,6 +27,8 @@ PROMISED = [
     "outputs/analysis/vid_0016_summary.json",
     "outputs/analysis/vid_0016_timeline.png",
     "outputs/analysis/vid_0016_annotated.mp4",
+    "outputs/analysis/vid_0016_report.html",
+    "outputs/analysis/index.html",
 ]
 
 
