@@ -7,13 +7,15 @@ so a new kind of answer (the facial measures, say) is a new scorer, not a change
 
 from __future__ import annotations
 
-import time
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._io import file_sha256
 from .config import LABELS
+from .errors import ModelFileError
 from .faces import FaceBox, crop_face
 from .metadata import expected_level
 from .video import Frame
@@ -94,6 +96,8 @@ class LevelScorer(Scorer):
         self.labels = tuple(predictor.labels)
         self.smoothing = smoothing
         self.smoother = TemporalSmoother(smoothing) if smoothing else None
+        # Hashed once, as the model was loaded: the files on disk may be replaced later.
+        self._provenance = level_provenance(predictor.model_path, predictor.backend, smoothing)
 
     def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
         crops = np.stack([crop_face(frame.image, face, margin=self.predictor.crop_margin,
@@ -115,15 +119,40 @@ class LevelScorer(Scorer):
         return summarize_levels(table, self.labels)
 
     def provenance(self) -> dict:
-        predictor = self.predictor
-        return {"model": predictor.name, "model_path": str(predictor.model_path),
-                "model_modified": model_modified(predictor.model_path), "thresholds": list(predictor.thresholds), "backend": predictor.backend,
-                "smoothing": self.smoothing}
+        return self._provenance
 
 
-def model_modified(path: str | Path) -> str:
-    """A model file's modification time, to tell a retrained model from the one a summary used."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(Path(path).stat().st_mtime))
+def read_card(model_path: str | Path) -> dict:
+    """The model card beside a model (models/x.keras -> models/x.json) as a dict, read as JSON
+    only (no TensorFlow). Raises FileNotFoundError for a missing model or card, ModelFileError
+    for a card that is not JSON."""
+    model_path = Path(model_path)
+    card_path = model_path.with_suffix(".json")
+    if not model_path.is_file():
+        raise FileNotFoundError(f"{model_path}: model file not found; train one with `expressiveness train` "
+                                f"or `make demo`, or pass --model PATH.")
+    if not card_path.is_file():
+        raise FileNotFoundError(f"{card_path}: model card not found; every model needs the .json card that "
+                                f"training writes beside it (labels, cut points, crop settings).")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{card_path}: the model card is not valid JSON ({error}).") from None
+    if not isinstance(card, dict) or "thresholds" not in card:
+        raise ModelFileError(f"{card_path}: the model card lacks thresholds; expected a card written by "
+                             f"expressiveness training.")
+    return card
+
+
+def level_provenance(model_path: str | Path, backend: str, smoothing: float | None) -> dict:
+    """What the levels depend on: the model and card files (resolved path, sha256 of each;
+    name and cut points for reading), the inference backend and the smoothing."""
+    model_path = Path(model_path)
+    card = read_card(model_path)
+    return {"model": card.get("name", model_path.stem), "model_path": str(model_path.resolve()),
+            "model_sha256": file_sha256(model_path), "card_sha256": file_sha256(model_path.with_suffix(".json")),
+            "thresholds": [float(value) for value in card["thresholds"]], "backend": backend,
+            "smoothing": smoothing}
 
 
 def summarize_levels(table: pd.DataFrame, labels=LABELS) -> dict:
