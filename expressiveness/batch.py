@@ -221,6 +221,7 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
 
     options = options or AnalysisOptions()
     out_dir = output_folder(out_dir, "--out")
+    remove_stale_temporaries(out_dir)  # only those of dead runs: another run may be writing here
     started = time.perf_counter()
     videos, failures = find_videos(paths)
     report = RunReport(out_dir, failures=failures)
