@@ -271,7 +271,8 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
 class ExtractSummary:
     cache_dir: Path
     counts: dict = field(default_factory=dict)  # status -> videos
-    skipped: int = 0  # finished in an earlier run
+    skipped: int = 0  # finished in an earlier run, from the same file
+    truncated: int = 0  # decoded, but decoding stopped before the frame count the file declares
     faces_kept: int = 0
     frames_decoded: int = 0
     video_seconds: float = 0.0  # length of the videos processed in this run
@@ -287,7 +288,9 @@ class ExtractSummary:
         if self.wall_seconds > 0 and self.video_seconds > 0:
             speed = (f"; {self.frames_decoded / self.wall_seconds:.0f} frames/s decoded, "
                      f"{self.video_seconds / self.wall_seconds:.1f}x real time")
-        return (f"Videos: {parts} ({self.skipped} already in the cache). Faces kept: {self.faces_kept}. "
+        truncated = (f" {self.truncated} stopped decoding before their declared end (the file may be truncated; "
+                     f"see the manifest's error column)." if self.truncated else "")
+        return (f"Videos: {parts} ({self.skipped} already in the cache).{truncated} Faces kept: {self.faces_kept}. "
                 f"Took {self.wall_seconds:.1f} s{speed}. Manifest: {self.cache_dir / 'manifest.csv'}")
 
 
@@ -374,4 +377,5 @@ def extract_dataset(metadata_path: str | Path, cache_dir: str | Path, settings: 
     for row in rows.values():
         summary.counts[row["status"]] = summary.counts.get(row["status"], 0) + 1
         summary.faces_kept += row["faces_kept"]
+        summary.truncated += row["status"] in ("ok", "no_face") and bool(row["error"])
     return summary

@@ -157,3 +157,16 @@ def test_extract_with_zero_frames_per_clip_leaves_no_settings(demo_dir, tmp_path
                              str(demo_dir / "metadata.jsonl"), "--cache", str(cache), "--frames-per-clip", "0"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and not cache.exists()
+
+
+def test_a_video_that_stops_early_is_flagged_in_the_manifest(demo_dir, tmp_path):
+    from test_batch import truncated_clip
+
+    (tmp_path / "data" / "videos").mkdir(parents=True)
+    truncated_clip(demo_dir / "videos" / "vid_0001.mp4", tmp_path / "data" / "videos" / "cut.mp4")
+    metadata = write_jsonl(tmp_path / "data" / "metadata.jsonl", [make_record(1, file_name="videos/cut.mp4")])
+    summary = extract_dataset(metadata, tmp_path / "cache", FAST, workers=1, progress=False)
+    row = _manifest(tmp_path / "cache")["0001"]
+    assert (row["status"], row["frames_sampled"]) == ("ok", "3")  # of 6: frames 3, 10, 16 decode, 23 does not
+    assert row["error"] == "decoding stopped at frame 17 of 40: the file may be truncated"
+    assert summary.truncated == 1 and " 1 stopped decoding before their declared end" in summary.text()
