@@ -167,6 +167,8 @@ def _analyze_task(video: str, name: str, out_dir: str, model_path: str, options,
         annotated = out_dir / f"{name}_annotated.mp4" if annotate else None
         analysis = analyze_video(video, analyzer, annotate, annotated, progress=progress)
         analysis.summary["name"] = name
+        # An earlier summary (another file or other options) must not sit beside the new table.
+        (out_dir / f"{name}_summary.json").unlink(missing_ok=True)
         write_table(analysis.table, out_dir / f"{name}_frames.csv")
         if figure is not None:
             figure(analysis.table, analysis.summary, out_dir / f"{name}_timeline.png")
@@ -234,7 +236,12 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
         name = names[video]
         outputs = [f"{name}_frames.csv"] + ([f"{name}_annotated.mp4"] if annotate else []) \
             + ([f"{name}_timeline.png"] if figure else [])
-        provenance = {"source": source_info(video), **analysis, "annotate": annotate is not None}
+        try:
+            provenance = {"source": source_info(video), **analysis, "annotate": annotate is not None}
+        except FileNotFoundError:  # gone since it was found
+            report.failures.append({"video": str(video), "name": name, "status": "missing",
+                                    "error": f"{video}: file or folder not found."})
+            continue
         finished = _reusable_summary(out_dir, name, provenance, outputs)
         if finished is not None:
             report.reused.append(finished)
