@@ -45,6 +45,13 @@ WARMUP_FACES = 8
 WARMUP_S = 1.0
 
 
+def flatten(summary: dict) -> dict:
+    """A summary with its provenance's settings (model, thresholds, every, detector, ...) at the
+    top level, where the report reads them; the summary's own keys win."""
+    settings = {key: value for key, value in (summary.get("provenance") or {}).items() if key != "source"}
+    return {**settings, **summary}
+
+
 def video_name(summary: dict) -> str:
     """The name a summary's files and report carry: summary["name"], else the video's stem."""
     if summary.get("name"):

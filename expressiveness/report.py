@@ -26,7 +26,7 @@ from ._io import atomic_write
 from .analysis import analyze_dataset, report_markdown, summary_json
 from .config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
 from .errors import UnreadableVideoError
-from .findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, find_moments, has_levels,
+from .findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, find_moments, flatten, has_levels,
                        has_measures, human_rating, match_records, measure_rows, number, percent, required_columns,
                        video_name)
 from .measures import EXPRESSIVITY_COLUMNS
@@ -143,6 +143,7 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
     NAME_frames.csv, linked only when it exists beside the report); index_name: the index
     page, linked at the top when given.
     """
+    summary = flatten(summary)
     name = video_name(summary)
     out_path = Path(out_path)
     if out_path.is_dir():
@@ -202,6 +203,7 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
     measures; expressivity sparklines share one scale (0 to the 99th percentile of all frames)."""
     out_dir = Path(out_dir)
     records, report_names, tables = records or {}, report_names or {}, dict(tables or {})
+    summaries = [flatten(summary) for summary in summaries]
     names = [video_name(summary) for summary in summaries]
     for name in names:
         if tables.get(name) is None and (out_dir / f"{name}_frames.csv").exists():

@@ -143,7 +143,7 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
     options = options or AnalysisOptions()
     report = analyze_paths(list(records["video_path"]), model_path, out_dir / "clips", options, workers,
                            progress=progress)
-    by_video = {str(Path(summary["video"]).resolve()): summary for summary in report.analyzed}
+    by_video = {str(Path(summary["video"]).resolve()): summary for summary in report.summaries}
     rows = []
     for record in records.itertuples(index=False):
         summary = by_video.get(str(Path(record.video_path).resolve()))

@@ -17,7 +17,8 @@ def register(commands, common) -> None:
     parser = commands.add_parser(
         "extract", parents=[common], help="detect faces in every video of a metadata.jsonl and cache 48x48 crops",
         description="Turn every video listed in metadata.jsonl into 48x48 grayscale face crops (MediaPipe). "
-                    "Resumable: a rerun skips finished videos. Bad videos are recorded in the manifest.")
+                    "Resumable: a rerun reuses a video's crops only when they were made from the same file "
+                    "(name, path, size, modification time). Bad videos are recorded in the manifest.")
     options.add_metadata(parser)
     options.add_cache(parser)
     sampling = parser.add_mutually_exclusive_group()

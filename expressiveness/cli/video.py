@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -16,7 +17,8 @@ def register(commands, common) -> None:
         "analyze", parents=[common], help="analyse interview videos: per-frame table, summary, timeline figure",
         description="Analyse video files and folders (searched recursively). Per video: NAME_frames.csv (one row "
                     "per frame, with or without a face), NAME_summary.json, NAME_timeline.png and optionally "
-                    "NAME_annotated.mp4; plus summary.csv and run_report.json. Reruns skip finished videos.")
+                    "NAME_annotated.mp4; plus summary.csv and run_report.json. A rerun reuses a result only when "
+                    "its source file, model and options are the same; otherwise it analyses the video again.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
     parser.add_argument("--out", default=str(REPORTS_DIR / "analysis"),
                         help=f"output folder (default: {REPORTS_DIR / 'analysis'})")
@@ -35,6 +37,7 @@ def register(commands, common) -> None:
                         help="a metadata.jsonl whose records the HTML reports join to the videos (id, participant, "
                              "question, the human facial_expression score); implies --html")
     options.add_analysis(parser)
+    _crop_settings_from_the_card(parser)
     parser.set_defaults(run=run_analyze)
 
     parser = commands.add_parser(
@@ -54,6 +57,7 @@ def register(commands, common) -> None:
                         help="EMA weight of the newest frame in (0, 1]; 1 turns smoothing off (default: 0.4)")
     parser.add_argument("--max-frames", type=options.positive_int, default=None, help="stop after this many frames")
     options.add_analysis(parser)
+    _crop_settings_from_the_card(parser)
     parser.set_defaults(run=run_live)
 
     parser = commands.add_parser(
@@ -86,6 +90,19 @@ def register(commands, common) -> None:
     parser.set_defaults(run=run_check)
 
 
+CROP_OPTIONS = ("detector", "min_confidence", "face")
+
+
+def _crop_settings_from_the_card(parser) -> None:
+    """--detector, --min-confidence and --face default to None: the model card's crop settings,
+    so that faces are found and chosen as they were for the training crops."""
+    parser.set_defaults(**{name: None for name in CROP_OPTIONS})
+    for action in parser._actions:
+        if action.dest in CROP_OPTIONS:
+            action.help = re.sub(r"\(default: [^)]*\)", "(default: as the model's training crops, from its card)",
+                                 action.help)
+
+
 def run_analyze(args) -> int:
     from .. import plots
     from ..batch import analyze_paths
@@ -96,18 +113,31 @@ def run_analyze(args) -> int:
                            figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress)
     for failure in report.failures:
         print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
+    for summary in report.incomplete:
+        print(f"warning: {summary['video']}: {summary['warning']}", file=sys.stderr)
     print(report.text())
-    if (args.html or args.metadata) and report.analyzed:
+    if (args.html or args.metadata) and report.summaries:
         from ..report import write_reports
 
         written = write_reports(args.out, args.metadata)
         print(f"HTML: {written[-1]} and {len(written) - 1} report(s).")
-    return 0 if report.analyzed else 1
+    return 0 if report.summaries else 1
 
 
-def _check_output_folder(path: str | None, option: str) -> None:
-    if path and not Path(path).resolve().parent.is_dir():
-        raise FileNotFoundError(f"{option} {path}: the folder {Path(path).resolve().parent} does not exist.")
+def _check_output_file(path: str | None, option: str) -> None:
+    """An output file's folder exists and is writable, and the path is not a folder: checked
+    before a session starts, so that nothing recorded is lost at the end."""
+    if not path:
+        return
+    target = Path(path)
+    folder = target.resolve().parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{option} {path}: the folder {folder} does not exist.")
+    if target.is_dir():
+        raise IsADirectoryError(f"{option} {path}: is a folder; expected a file name such as "
+                                f"{'session.mp4' if option == '--output' else 'session.csv'}.")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"{option} {path}: the folder {folder} is not writable.")
 
 
 def run_live(args) -> int:
@@ -119,8 +149,8 @@ def run_live(args) -> int:
 
     # Model, outputs, source and camera are checked before the engines load, so a mistake fails in a second.
     model = options.analysis_model(args)
-    _check_output_folder(args.output, "--output")
-    _check_output_folder(args.csv, "--csv")
+    _check_output_file(args.output, "--output")
+    _check_output_file(args.csv, "--csv")
     if args.source:
         info = probe_video(args.source)
         frames, frame_rate = iter_frames(args.source, info=info), info.fps
@@ -153,9 +183,11 @@ def run_live(args) -> int:
     table = session.table
     face_share = f"{table['success'].mean():.0%}" if len(table) else "0%"
     print(f"{len(table)} frames, a face in {face_share} of them, {len(table) / max(session.seconds, 1e-6):.1f} "
-          f"frames/s overall." + (f" Video: {args.output}." if args.output else "")
-          + (f" Table: {args.csv}." if args.csv else "")
+          f"frames/s overall." + (f" Saved: {', '.join(map(str, session.saved))}." if session.saved else "")
           + (" Interrupted; what was recorded is kept." if session.interrupted else ""))
+    if session.error:
+        print(f"{args.prog}: error: {session.error}", file=sys.stderr)
+        return 1
     return 0
 
 
