@@ -228,29 +228,38 @@ def _probe_folder(folder: str) -> str:
     return ""
 
 
+def start_local_cluster(workers: int):
+    """A distributed.LocalCluster of `workers` processes with one thread each, on 127.0.0.1 only,
+    without a dashboard, whose workers ignore Ctrl-C. A task is retried once after its worker
+    dies, and each worker holds one task at a time, so that a death makes only the task that
+    was running suspect."""
+    import dask
+    from distributed import LocalCluster
+
+    settings = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(settings), interrupts_ignored():
+        # No dashboard; the scheduler's small HTTP server (health, metrics) takes any free loopback port.
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                            silence_logs=logging.CRITICAL, preload=[__name__])
+
+
 @contextmanager
 def dask_client(cluster, workers: int):
     """A distributed.Client for `cluster` (see run_on_dask); a cluster started here, and any
     client opened here, are closed on the way out."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:
         raise ImportError("running on a Dask cluster needs dask.distributed: "
                           "pip install 'dask[distributed]==2026.8.0'") from None
-    import dask
 
     if not isinstance(cluster, (str, Path)):
         yield cluster  # a Client the caller owns
         return
     text = str(cluster)
     if text == "local":
-        # One retry after a worker death, and one task per worker, so that a death makes only
-        # the task that was running suspect.
-        settings = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}
-        with dask.config.set(settings), interrupts_ignored():
-            local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                 dashboard_address=None, silence_logs=logging.CRITICAL,
-                                 preload=[__name__])
+        local = start_local_cluster(workers)
         try:
             with Client(local) as client:
                 yield client
