@@ -14,6 +14,7 @@ Dask is imported only when a cluster is asked for: it is an optional dependency.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -28,8 +29,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .errors import ExpressivenessError
+
 FINISHED_STATUSES = ("ok", "no_face")  # results whose "error" field is not a failure
 CLUSTER_REFRESH_S = 5.0  # how often a Dask run re-reads the cluster's size (adaptive clusters grow)
+
+
+class ClusterError(ExpressivenessError, RuntimeError):
+    """A Dask cluster cannot be used: its scheduler is unreachable or its scheduler file is not one."""
 
 
 def worker_died(video) -> str:
@@ -46,7 +53,8 @@ def ignore_interrupt() -> None:
 def interrupts_ignored():
     """Ignore SIGINT while processes are started: a Python child that starts with SIGINT
     ignored keeps ignoring it, so no worker prints a KeyboardInterrupt traceback, even during
-    its start-up. Only the main thread may change signal handlers; elsewhere this does nothing."""
+    its start-up. A Ctrl-C in that time (a spawn, or a LocalCluster's few seconds of start-up)
+    is lost. Only the main thread may change signal handlers; elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -54,7 +62,7 @@ def interrupts_ignored():
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 # ---------------------------------------------------------------- the local process pool
@@ -266,18 +274,28 @@ def dask_client(cluster, workers: int):
         finally:
             local.close()
         return
-    if "://" in text:
-        try:
-            client = Client(text)
-        except OSError as error:
-            raise OSError(f"cannot reach the Dask scheduler at {text}: {error}") from None
-    else:
-        if not Path(text).is_file():
-            raise FileNotFoundError(f"{text}: Dask scheduler file not found; expected local, an address such as "
-                                    f"tcp://HOST:8786, or the file written by `dask scheduler --scheduler-file`.")
-        client = Client(scheduler_file=text)
+    address = text if "://" in text else _scheduler_address(Path(text))
+    try:
+        client = Client(address)
+    except OSError as error:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {error}") from None
     with client:
         yield client
+
+
+def _scheduler_address(path: Path) -> str:
+    """The address in a scheduler file written by `dask scheduler --scheduler-file PATH`."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: Dask scheduler file not found; expected local, an address such as "
+                                f"tcp://HOST:8786, or the file written by `dask scheduler --scheduler-file`.")
+    try:
+        address = json.loads(path.read_text(encoding="utf-8")).get("address")
+    except (ValueError, AttributeError):
+        address = None
+    if not isinstance(address, str) or "://" not in address:
+        raise ClusterError(f"{path}: not a Dask scheduler file; expected the JSON file written by "
+                           f"`dask scheduler --scheduler-file`, with an \"address\" such as tcp://HOST:8786.")
+    return address
 
 
 def dask_setup(worker) -> None:

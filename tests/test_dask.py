@@ -128,7 +128,9 @@ def test_a_worker_killed_mid_run_costs_one_video_and_the_rerun_completes(demo_di
     assert not (tmp_path / "cache" / "crops" / "0003.npz").exists()
 
     monkeypatch.setattr(batch, "_extract_task", real_extract_task)
-    again = extract_dataset(metadata, tmp_path / "cache", FAST, workers=2, progress=False, dask=cluster)
+    scheduler_file = tmp_path / "scheduler.json"  # as `dask scheduler --scheduler-file` writes it
+    scheduler_file.write_text(json.dumps({"type": "Scheduler", "address": cluster}))
+    again = extract_dataset(metadata, tmp_path / "cache", FAST, workers=2, progress=False, dask=str(scheduler_file))
     assert again.skipped == 5 and again.counts == {"ok": 6}
     assert read_crops(tmp_path / "cache" / "crops" / "0003.npz")["crops"].shape == (4, 48, 48)
 
@@ -148,3 +150,13 @@ def test_a_bad_dask_option_is_refused_before_any_work(value):
     assert result.stderr.splitlines()[-1] == (f"expressiveness extract: error: argument --dask: {value!r} is not local, "
                                               f"a scheduler address such as tcp://HOST:8786, or an existing scheduler "
                                               f"file")
+
+
+def test_a_file_that_is_no_scheduler_file_is_one_line(demo_dir, tmp_path):
+    (tmp_path / "scheduler.json").write_text("{}")
+    result = run_cli("extract", "--metadata", str(demo_dir / "metadata.jsonl"), "--cache", str(tmp_path / "cache"),
+                     "--dask", str(tmp_path / "scheduler.json"), "--no-progress")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"expressiveness extract: error: {tmp_path / 'scheduler.json'}: not a Dask scheduler file; expected the JSON "
+        f"file written by `dask scheduler --scheduler-file`, with an \"address\" such as tcp://HOST:8786.")
