@@ -10,11 +10,9 @@ per-frame tables and summaries) are two batches over one runner. Workers are sta
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import signal
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Hashable, Iterator
@@ -22,6 +20,7 @@ from typing import Callable, Hashable, Iterator
 import pandas as pd
 from tqdm.auto import tqdm
 
+from . import executors
 from ._io import atomic_write, output_folder, remove_stale_temporaries
 from .cache import (STATUSES, ExtractSettings, cache_file_name, crop_source, finished_row, manifest_row,
                     prepare_cache, read_manifest, write_manifest)
@@ -47,49 +46,60 @@ def failure_status(error: Exception, video: str | Path) -> str | None:
 
 # ---------------------------------------------------------------- the runner
 
-_engines: dict = {}
+_local = threading.local()  # engines per thread: a Dask worker may run several tasks at once
 
 
 def worker_engine(key: Hashable, factory: Callable):
-    """The engine (detector, analyzer, ...) this process built for `key`, built on first use."""
-    if key not in _engines:
-        _engines[key] = factory()
-    return _engines[key]
+    """The engine (detector, analyzer, ...) this thread built for `key`, built on first use."""
+    engines = _local.__dict__.setdefault("engines", {})
+    if key not in engines:
+        engines[key] = factory()
+    return engines[key]
 
 
 def close_engines() -> None:
-    while _engines:
-        _, engine = _engines.popitem()
+    """Close the engines this thread built."""
+    engines = _local.__dict__.get("engines", {})
+    while engines:
+        _, engine = engines.popitem()
         close = getattr(engine, "close", None)
         if close is not None:
             close()
 
 
-def _ignore_interrupt() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def run_tasks(task: Callable, jobs: list[tuple], workers: int = 1, executor=None,
+              writable: str | Path | None = None, failed: Callable | None = None) -> Iterator:
+    """Yield task(*job) for every job, in the order they finish; the one seam through which
+    every batch (extraction, analysis, validation) runs its per-video tasks.
 
-
-def run_tasks(task: Callable, jobs: list[tuple], workers: int = 1) -> Iterator:
-    """Yield task(*job) for every job, in the order they finish: in this process when
-    workers == 1, else in `workers` spawned processes. When the consumer stops early or a task
-    raises, the jobs not yet started are cancelled."""
+    executor: None runs them in this process (workers == 1) or in `workers` spawned
+    processes; a Dask cluster ("local", "tcp://HOST:PORT", a scheduler file, or a
+    distributed.Client) runs them there, after checking that every worker can write to the
+    output folder `writable`. A task whose worker dies (killed, out of memory, a crash) is
+    retried once, then yields failed(job) (default: a row with status "failed" naming job[0]).
+    When the consumer stops early or a task raises, the tasks not yet finished are stopped.
+    """
     if not jobs:
         return
-    if workers == 1:
+    failed = failed or _failed_row
+    if executor is not None:
+        yield from executors.run_on_dask(task, jobs, workers, executor, writable, failed)
+    elif workers == 1:
         try:
             for job in jobs:
                 yield task(*job)
         finally:
             close_engines()
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupt) as pool:
-        futures = [pool.submit(task, *job) for job in jobs]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    else:
+        yield from executors.run_in_pool(task, jobs, workers, failed)
+
+
+def _failed_row(job: tuple) -> dict:
+    return {"video": job[0], "status": "failed", "error": executors.worker_died(job[0])}
+
+
+def _failed_extraction(job: tuple) -> dict:  # job: id, file_name, video_path, ...
+    return manifest_row(job[0], job[1], "failed", error=executors.worker_died(job[2]))
 
 
 # ---------------------------------------------------------------- video files and output names
@@ -207,7 +217,7 @@ def _summary_row(summary: dict) -> dict:
 
 def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str | Path, options=None,
                   workers: int = 1, annotate: Callable | None = None, figure: Callable | None = None,
-                  progress: bool = True) -> RunReport:
+                  progress: bool = True, dask=None) -> RunReport:
     """Analyse video files and folders into out_dir: per video NAME_frames.csv (and .parquet),
     NAME_summary.json, NAME_timeline.png (via `figure`) and NAME_annotated.mp4 (via
     `annotate`); plus summary.csv (one row per video, in the order given) and run_report.json.
@@ -249,11 +259,11 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
         else:
             todo.append((str(video), name, str(out_dir), None if model_path is None else str(model_path), options,
                          annotate, figure,
-                         progress and workers == 1))
+                         progress and workers == 1 and dask is None))
     workers = max(1, min(workers, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="Analysing videos", unit="video", disable=not progress)
     try:
-        for result in run_tasks(_analyze_task, todo, workers):
+        for result in run_tasks(_analyze_task, todo, workers, dask, writable=out_dir):
             if result["status"] == "ok":
                 report.analyzed.append(result["summary"])
                 summaries[result["summary"]["name"]] = result["summary"]
@@ -319,7 +329,8 @@ def _extract_task(video_id: str, file_name: str, video_path: str, target: str, s
 
 
 def extract_dataset(metadata_path: str | Path, cache_dir: str | Path, settings: ExtractSettings | None = None,
-                    workers: int | None = None, overwrite: bool = False, progress: bool = True) -> ExtractSummary:
+                    workers: int | None = None, overwrite: bool = False, progress: bool = True,
+                    dask=None) -> ExtractSummary:
     """Turn every video listed in a metadata.jsonl into face crops in `cache_dir`.
 
     A video whose crop file was made, with these settings, from the same file (file_name,
@@ -368,7 +379,7 @@ def extract_dataset(metadata_path: str | Path, cache_dir: str | Path, settings: 
     started = last_save = time.perf_counter()
     bar = tqdm(total=len(todo), desc="Extracting faces", unit="video", disable=not progress)
     try:
-        for row in run_tasks(_extract_task, todo, workers):
+        for row in run_tasks(_extract_task, todo, workers, dask, writable=crops_dir, failed=_failed_extraction):
             rows[row["id"]] = row
             if row["status"] not in ("ok", "no_face"):
                 targets[row["id"]].unlink(missing_ok=True)  # crops of an earlier version of the file

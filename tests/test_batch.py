@@ -167,3 +167,51 @@ def test_a_video_that_stops_early_is_flagged(demo_dir, trained_model, tmp_path):
     assert json.loads((out / "run_report.json").read_text())["incomplete"] == [
         {"video": str(clip), "name": "cut", "warning": warning}]
     assert pd.read_csv(out / "summary.csv")["complete"].tolist() == [False]
+
+
+def test_a_worker_that_dies_costs_one_video_and_the_pool_goes_on(demo_dir, tmp_path, monkeypatch):
+    from expressiveness import batch
+    from expressiveness.batch import extract_dataset
+    from expressiveness.cache import ExtractSettings, read_crops
+    from expressiveness.executors import worker_died
+    from fault_tasks import demo_subset, extract_or_die, real_extract_task
+
+    metadata = demo_subset(demo_dir, tmp_path / "data")
+    settings = ExtractSettings(frames_per_clip=4)
+    monkeypatch.setattr(batch, "_extract_task", extract_or_die)  # 0003 kills its worker every time, 0005 once
+    summary = extract_dataset(metadata, tmp_path / "cache", settings, workers=2, progress=False)
+    manifest = pd.read_csv(tmp_path / "cache" / "manifest.csv", dtype=str, keep_default_na=False)
+    rows = manifest.set_index("id").to_dict("index")
+    assert summary.counts == {"ok": 5, "failed": 1}
+    assert rows["0003"]["status"] == "failed"
+    assert rows["0003"]["error"] == f"worker died while processing {tmp_path}/data/videos/vid_0003.mp4 " \
+                                    f"(killed, out of memory or a crash)" == worker_died(metadata.parent / "videos/vid_0003.mp4")
+    assert rows["0005"]["status"] == "ok"
+
+    monkeypatch.setattr(batch, "_extract_task", real_extract_task)
+    again = extract_dataset(metadata, tmp_path / "cache", settings, workers=2, progress=False)
+    assert again.skipped == 5 and again.counts == {"ok": 6}
+    assert read_crops(tmp_path / "cache" / "crops" / "0003.npz")["crops"].shape == (4, 48, 48)
+
+
+def test_ctrl_c_during_a_parallel_run_prints_one_line_and_keeps_finished_work(demo_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cache = tmp_path / "cache"
+    process = subprocess.Popen([sys.executable, "-m", "expressiveness.cli", "extract", "--metadata",
+                                str(demo_dir / "metadata.jsonl"), "--cache", str(cache), "--frames-per-clip", "4",
+                                "--workers", "2", "--no-progress"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(cache.glob("crops/*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the parent and both workers
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "expressiveness extract: interrupted; finished work is kept, rerun to resume."
+    assert "Traceback" not in stderr
+    assert (cache / "manifest.csv").exists() and list(cache.glob("crops/*.npz"))

@@ -7,7 +7,9 @@ then prints "argument --smoothing: 2 is not in (0, 1]" and exits with code 2, be
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
+from pathlib import Path
 
 from ..config import CACHE_DIR, DEFAULT_MODEL, METADATA_FILE
 from ..faces import FACE_SELECTIONS, MODELS
@@ -74,6 +76,29 @@ def thresholds(text: str):
     if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         raise argparse.ArgumentTypeError(f"{text!r}: expected two finite numbers with LOW <= HIGH")
     return (low, high)
+
+
+def dask_cluster(text: str) -> str:
+    """local, a scheduler address such as tcp://HOST:8786, or an existing scheduler file."""
+    if importlib.util.find_spec("distributed") is None:
+        raise argparse.ArgumentTypeError("Dask is not installed; install it with "
+                                         "pip install 'dask[distributed]==2026.8.0' (the project's dask extra)")
+    scheme, separator, rest = text.partition("://")
+    if text == "local" or (separator and scheme.isalpha() and rest):
+        return text
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not local, a scheduler address such as tcp://HOST:8786, "
+                                         f"or an existing scheduler file")
+    return text
+
+
+def add_parallel(parser, default_workers: int | None, workers_help: str) -> None:
+    """--workers and --dask: where the per-video tasks run."""
+    parser.add_argument("--workers", type=positive_int, default=default_workers, help=workers_help)
+    parser.add_argument("--dask", type=dask_cluster, metavar="CLUSTER", default=None,
+                        help="run the videos on a Dask cluster: local (--workers processes on this machine), "
+                             "tcp://HOST:PORT, or a scheduler file; videos and outputs must be on a file system "
+                             "the workers share")
 
 
 def add_metadata(parser) -> None:

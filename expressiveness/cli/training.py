@@ -26,8 +26,7 @@ def register(commands, common) -> None:
                           help=f"N frames spread evenly over each clip (default: {DEFAULT_FRAMES_PER_CLIP})")
     sampling.add_argument("--every", type=options.positive_int, help="every K-th frame instead")
     sampling.add_argument("--rate", type=options.positive, help="this many frames per second of video instead")
-    parser.add_argument("--workers", type=options.positive_int, default=None,
-                        help="worker processes (default: CPU cores)")
+    options.add_parallel(parser, None, "worker processes (default: CPU cores)")
     options.add_detector(parser, defaults.model)
     options.add_min_confidence(parser, defaults.min_confidence)
     parser.add_argument("--margin", type=options.non_negative, default=defaults.margin,
@@ -89,7 +88,7 @@ def run_extract(args) -> int:
                                model=args.detector, min_confidence=args.min_confidence,
                                margin=args.margin, align=args.align, face_selection=args.face)
     summary = extract_dataset(args.metadata, args.cache, settings, workers=args.workers,
-                              overwrite=args.overwrite, progress=not args.no_progress)
+                              overwrite=args.overwrite, progress=not args.no_progress, dask=args.dask)
     print(summary.text())
     if summary.processed == 0:
         print(f"{args.prog}: error: no video could be processed; see the manifest for why.", file=sys.stderr)

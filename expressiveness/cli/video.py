@@ -28,8 +28,7 @@ def register(commands, common) -> None:
                         help="EMA weight of the newest frame in (0, 1] (default: none, raw per-frame values)")
     parser.add_argument("--annotate", action="store_true", help="also write NAME_annotated.mp4")
     parser.add_argument("--no-figures", action="store_true", help="no timeline PNG")
-    parser.add_argument("--workers", type=options.positive_int, default=1,
-                        help="worker processes, one video each (default: 1)")
+    options.add_parallel(parser, 1, "worker processes, one video each (default: 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--html", action="store_true",
                         help="also write NAME_report.html per video and index.html (self-contained pages)")
@@ -110,7 +109,8 @@ def run_analyze(args) -> int:
     model = options.analysis_model(args)
     report = analyze_paths(args.paths, model, args.out, options.analysis_options(args, args.smoothing),
                            args.workers, annotate=plots.draw_result if args.annotate else None,
-                           figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress)
+                           figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress,
+                           dask=args.dask)
     for failure in report.failures:
         print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
     for summary in report.incomplete:
