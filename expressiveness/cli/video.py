@@ -70,8 +70,7 @@ def register(commands, common) -> None:
                         help=f"output folder (default: {REPORTS_DIR / 'validation'})")
     parser.add_argument("--every", type=options.positive_int, default=1,
                         help="analyse every K-th frame (default: 1; blinks need >= 10 frames/s)")
-    parser.add_argument("--workers", type=options.positive_int, default=1,
-                        help="worker processes, one video each (default: 1)")
+    options.add_parallel(parser, 1, "worker processes, one video each (default: 1)")
     parser.add_argument("--bootstrap", type=options.whole_number(100), default=1000,
                         help="bootstrap resamples of participants (default: 1000)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -200,7 +199,7 @@ def run_validate(args) -> int:
     model = options.analysis_model(args) if args.model else None  # the CNN only when asked for
     validation = validate_dataset(args.metadata, args.out, model, options.analysis_options(args, None),
                                   args.workers, progress=not args.no_progress, figure=plots.save_validation,
-                                  samples=args.bootstrap)
+                                  samples=args.bootstrap, dask=args.dask)
     for failure in validation.failures:
         print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
     print(validation.text())
