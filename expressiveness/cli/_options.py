@@ -110,19 +110,24 @@ def add_cache(parser) -> None:
                         help=f"face-crop cache folder, written by extract (default: {CACHE_DIR})")
 
 
-def add_detector(parser, default: str = "short") -> None:
+def _default_text(default) -> str:
+    return "the model card's crop settings, else the extraction default" if default is None else str(default)
+
+
+def add_detector(parser, default: str | None = "short") -> None:
     parser.add_argument("--detector", choices=tuple(MODELS), default=default,
-                        help="MediaPipe detector: short range (within ~2 m) or full range (default: short)")
+                        help=f"MediaPipe detector: short range (within ~2 m) or full range "
+                             f"(default: {_default_text(default)})")
 
 
-def add_min_confidence(parser, default: float = 0.5) -> None:
+def add_min_confidence(parser, default: float | None = 0.5) -> None:
     parser.add_argument("--min-confidence", type=fraction, default=default,
-                        help=f"face detection score threshold in [0, 1] (default: {default})")
+                        help=f"face detection score threshold in [0, 1] (default: {_default_text(default)})")
 
 
-def add_face(parser, default: str = "largest") -> None:
+def add_face(parser, default: str | None = "largest") -> None:
     parser.add_argument("--face", choices=FACE_SELECTIONS, default=default,
-                        help="which face is the interviewee (default: largest)")
+                        help=f"which face is the interviewee (default: {_default_text(default)})")
 
 
 def add_analysis(parser) -> None:
@@ -133,9 +138,11 @@ def add_analysis(parser) -> None:
     parser.add_argument("--measures", action=argparse.BooleanOptionalAction, default=True,
                         help="facial measures from MediaPipe's face mesh: head pose and motion, expressivity "
                              "(default: on; --no-measures for levels only, faster)")
-    add_detector(parser)
-    add_min_confidence(parser)
-    add_face(parser)
+    # None: as the model's training crops were found and chosen (its card), so that inference crops
+    # like training; an option given overrides the card.
+    add_detector(parser, None)
+    add_min_confidence(parser, None)
+    add_face(parser, None)
 
 
 def analysis_options(args, smoothing):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -36,7 +35,6 @@ def register(commands, common) -> None:
                         help="a metadata.jsonl whose records the HTML reports join to the videos (id, participant, "
                              "question, the human facial_expression score); implies --html")
     options.add_analysis(parser)
-    _crop_settings_from_the_card(parser)
     parser.set_defaults(run=run_analyze)
 
     parser = commands.add_parser(
@@ -56,7 +54,6 @@ def register(commands, common) -> None:
                         help="EMA weight of the newest frame in (0, 1]; 1 turns smoothing off (default: 0.4)")
     parser.add_argument("--max-frames", type=options.positive_int, default=None, help="stop after this many frames")
     options.add_analysis(parser)
-    _crop_settings_from_the_card(parser)
     parser.set_defaults(run=run_live)
 
     parser = commands.add_parser(
@@ -86,19 +83,6 @@ def register(commands, common) -> None:
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model to check (default: {DEFAULT_MODEL})")
     parser.add_argument("--data", default=str(DATA_DIR), help=f"data folder with test footage (default: {DATA_DIR})")
     parser.set_defaults(run=run_check)
-
-
-CROP_OPTIONS = ("detector", "min_confidence", "face")
-
-
-def _crop_settings_from_the_card(parser) -> None:
-    """--detector, --min-confidence and --face default to None: the model card's crop settings,
-    so that faces are found and chosen as they were for the training crops."""
-    parser.set_defaults(**{name: None for name in CROP_OPTIONS})
-    for action in parser._actions:
-        if action.dest in CROP_OPTIONS:
-            action.help = re.sub(r"\(default: [^)]*\)", "(default: as the model's training crops, from its card)",
-                                 action.help)
 
 
 def run_analyze(args) -> int:
