@@ -1,8 +1,6 @@
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 
 import cv2
 import pandas as pd
@@ -14,10 +12,6 @@ from expressiveness.frames import AnalysisOptions
 from expressiveness.video import count_decodable_frames
 
 FAST = AnalysisOptions(every=3)
-
-
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "expressiveness.cli", *args], capture_output=True, text=True)
 
 
 def test_analyze_a_folder_with_bad_videos_and_rerun(demo_dir, trained_model, tmp_path):
@@ -151,19 +145,22 @@ def truncated_clip(source, target, keep=0.5):
     return target
 
 
-def test_a_video_that_stops_early_is_flagged(demo_dir, trained_model, tmp_path):
+def test_a_video_that_stops_early_is_flagged(demo_dir, trained_model, tmp_path, capsys):
+    from expressiveness.cli import main
+
     clip = truncated_clip(demo_dir / "videos" / "vid_0001.mp4", tmp_path / "cut.mp4")
     decodable = count_decodable_frames(clip)
     assert 5 < decodable < 40
     out = tmp_path / "out"
-    result = run_cli("analyze", str(clip), "--out", str(out), "--model", str(trained_model.model_path),
-                     "--no-progress", "--no-figures")
-    assert result.returncode == 0, result.stderr
+    code = main(["analyze", str(clip), "--out", str(out), "--model", str(trained_model.model_path), "--no-progress",
+                 "--no-figures"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
     warning = f"decoding stopped at frame {decodable} of 40: the file may be truncated"
     summary = _summary(out, "cut")
     assert (summary["complete"], summary["warning"], summary["frames_decoded"]) == (False, warning, decodable)
-    assert f"warning: {clip}: {warning}\n" in result.stderr
-    assert "1 incomplete: decoding stopped before the end (see the warnings)." in result.stdout
+    assert printed.err == f"warning: {clip}: {warning}\n"
+    assert "1 incomplete: decoding stopped before the end (see the warnings)." in printed.out
     assert json.loads((out / "run_report.json").read_text())["incomplete"] == [
         {"video": str(clip), "name": "cut", "warning": warning}]
     assert pd.read_csv(out / "summary.csv")["complete"].tolist() == [False]
