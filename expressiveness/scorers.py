@@ -193,6 +193,7 @@ class MeasureScorer(Scorer):
 
     def reset(self) -> None:
         self.tracker.reset()
+        self.mesh.reset()
 
     def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
         summary = summarize_measures(table, duration_s) if duration_s > 0 else {}

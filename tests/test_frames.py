@@ -202,3 +202,17 @@ def test_a_live_session_keeps_what_was_recorded_when_the_camera_fails(demo_dir, 
     assert session.saved == [tmp_path / "live.mp4", tmp_path / "live.csv"]
     assert pd.read_csv(tmp_path / "live.csv")["frame"].tolist() == [0, 3, 6, 9, 12]
     assert count_decodable_frames(tmp_path / "live.mp4") == 5
+
+
+def test_a_video_gives_the_same_measures_whatever_the_analyzer_saw_before(demo_dir):
+    # Workers take videos in any order: an analyzer reused from another video must not carry its
+    # face tracking over (the mesh is reset between videos).
+    first, second = demo_dir / "videos" / "vid_0013.mp4", demo_dir / "videos" / "vid_0001.mp4"
+    fresh = build_analyzer(None, AnalysisOptions(every=3))
+    alone = analyze_video(second, fresh).table
+    fresh.close()
+    reused = build_analyzer(None, AnalysisOptions(every=3))
+    analyze_video(first, reused)
+    after_another = analyze_video(second, reused).table
+    reused.close()
+    pd.testing.assert_frame_equal(alone, after_another)
