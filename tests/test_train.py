@@ -152,3 +152,23 @@ def test_the_train_command_takes_its_defaults_from_train_config_without_tensorfl
                                                   config.learning_rate, config.early_stopping_patience,
                                                   config.seed, config.split_seed, config.thresholds)
     assert tensorflow_modules_imported_by("from expressiveness.cli import build_parser; build_parser()") == []
+
+
+def test_evaluate_defaults_to_the_cache_the_card_names(trained_model, separable_data, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import separable_crops, write_crop_cache
+
+    metadata, cache = separable_data
+    assert trained_model.card["data"]["cache_dir"] == str(cache)
+    # Another cache in the working folder, with other crops of the same clips, is not used.
+    write_crop_cache(tmp_path / "cache", {video_id: separable_crops(0, 3, np.random.default_rng(0))
+                                          for video_id in trained_model.card["splits"]["test"]["clips"]})
+    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "evaluate", "--model",
+                             str(trained_model.model_path), "--metadata", str(metadata), "--out",
+                             str(tmp_path / "evaluation.json")], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "evaluation.json").read_text())
+    assert report["test_set"]["crops"] == trained_model.card["metrics"]["test_frame"]["crops"] == 16 * len(
+        trained_model.card["splits"]["test"]["clips"])
