@@ -38,6 +38,7 @@ DATA_DIR = Path("FYP") / "RecruitView_Data"
 METADATA_FILE = DATA_DIR / "metadata.jsonl"
 MODELS_DIR = Path("models")
 DEFAULT_MODEL = MODELS_DIR / "expressiveness_cnn.keras"  # the model TrainConfig() trains by default
+DEMO_MODEL = MODELS_DIR / "demo_cnn.keras"  # what `make demo` trains (synthetic labels); never a default
 CACHE_DIR = Path("cache")  # face-crop cache written by `expressiveness extract`
 REPORTS_DIR = Path("reports")
 
