@@ -199,7 +199,7 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
     finally:
         bar.close()
         report.seconds = time.perf_counter() - started
-        summary_rows = pd.DataFrame([{k: v for k, v in s.items() if k != "thresholds"} for s in report.analyzed])
+        summary_rows = pd.DataFrame([{k: json.dumps(v) if isinstance(v, list) else v for k, v in s.items()} for s in report.analyzed])
         atomic_write(out_dir / "summary.csv", summary_rows.to_csv(index=False))
         atomic_write(out_dir / "run_report.json", json.dumps(
             {"analyzed": len(report.analyzed), "skipped": report.skipped, "failed": len(report.failures),
