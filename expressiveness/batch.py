@@ -207,9 +207,13 @@ def _reusable_summary(out_dir: Path, name: str, provenance: dict, outputs: list[
 
 def _summary_row(summary: dict) -> dict:
     """One row of summary.csv: the summary's and its provenance's single values."""
-    row = {key: value for key, value in summary.items() if not isinstance(value, (dict, list))}
+    def single(items):  # lists (the cut points) as JSON text, nested dicts left out
+        return {key: json.dumps(value) if isinstance(value, list) else value for key, value in items
+                if not isinstance(value, dict)}
+
+    row = single(summary.items())
     provenance = summary.get("provenance", {})
-    row.update({key: value for key, value in provenance.items() if not isinstance(value, (dict, list))})
+    row.update(single(provenance.items()))
     row["source_size_bytes"] = provenance.get("source", {}).get("size_bytes")
     row["source_modified_ns"] = provenance.get("source", {}).get("modified_ns")
     return row

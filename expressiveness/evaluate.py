@@ -16,8 +16,8 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from ._io import atomic_write
-from .config import LABELS, SEED, TARGET_SCORE
 from .cache import crop_settings, load_cached_crops
+from .config import CACHE_DIR, LABELS, SEED, TARGET_SCORE
 from .errors import CacheError, DatasetError
 from .metadata import expected_level, level_index, load_metadata
 from .model import card_path_for, load_model
@@ -107,14 +107,17 @@ class Evaluation:
                          + ([f"Report: {self.path}"] if self.path else []))
 
 
-def evaluate_model(model_path: str | Path, metadata_path: str | Path, cache_dir: str | Path,
+def evaluate_model(model_path: str | Path, metadata_path: str | Path, cache_dir: str | Path | None = None,
                    out_path: str | Path | None = None, seed: int = SEED) -> Evaluation:
-    """Evaluate a trained model on the test participants recorded in its card.
+    """Evaluate a trained model on the test participants recorded in its card, with the crops
+    of `cache_dir` (default: the cache the card says the model was trained on).
 
     Writes the report as JSON to out_path (default: beside the model, <name>_evaluation.json;
     pass False to skip writing). Returns the report with the model's and the baselines' metrics.
     """
     model, card = load_model(model_path)
+    if cache_dir is None:
+        cache_dir = card.get("data", {}).get("cache_dir") or CACHE_DIR
     test_ids = card.get("splits", {}).get("test", {}).get("clips")
     train_counts = card.get("splits", {}).get("train", {}).get("class_counts")
     if not test_ids or not train_counts:

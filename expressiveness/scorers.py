@@ -207,22 +207,34 @@ class MeasureScorer(Scorer):
 
 
 def summarize_levels(table: pd.DataFrame, labels=LABELS) -> dict:
-    """Per-video level figures from a per-frame table: time share per level, mean probabilities
-    and expected level over frames with a face, dominant level, level changes."""
+    """Per-video level figures from a per-frame table (one row per analysed frame).
+
+    share_<level>: share of the frames with a face that are at that level (the three sum to 1);
+    share_<level>_of_analyzed_frames: share of all analysed frames (a frame without a face is
+    at no level, so the three sum to face_share). Mean probabilities, expected level, dominant
+    level and level changes are over the frames with a face. Without any face frame, every
+    figure over face frames is None (null), the shares of analysed frames are 0.0 and
+    level_changes is 0.
+    """
     with_face = table[table["success"] == 1]
     summary = {}
     keys = ("reserved", "balanced", "expressive")
+    analyzed = len(table)
     if len(with_face):
         shares = with_face["level"].value_counts(normalize=True)
+        counts = with_face["level"].value_counts()
         means = with_face[list(PROBABILITY_COLUMNS)].astype("float64").mean()
         levels = with_face["level"].to_numpy()
         summary.update({f"share_{key}": round(float(shares.get(label, 0.0)), 4) for key, label in zip(keys, labels)})
+        summary.update({f"share_{key}_of_analyzed_frames": round(float(counts.get(label, 0)) / analyzed, 4)
+                        for key, label in zip(keys, labels)})
         summary.update({f"mean_{column}": round(float(means[column]), 4) for column in PROBABILITY_COLUMNS})
         summary["expected_level"] = round(float(expected_level(means.to_numpy())), 4)
         summary["dominant_level"] = labels[int(np.argmax(means.to_numpy()))]
         summary["level_changes"] = int(np.sum(levels[1:] != levels[:-1]))
     else:
-        summary.update({f"share_{key}": 0.0 for key in keys})
+        summary.update({f"share_{key}": None for key in keys})
+        summary.update({f"share_{key}_of_analyzed_frames": 0.0 if analyzed else None for key in keys})
         summary.update({f"mean_{column}": None for column in PROBABILITY_COLUMNS})
-        summary.update({"expected_level": None, "dominant_level": "", "level_changes": 0})
+        summary.update({"expected_level": None, "dominant_level": None, "level_changes": 0})
     return summary

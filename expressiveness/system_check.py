@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from .config import DATA_DIR, DEFAULT_MODEL
+from .config import DATA_DIR, DEFAULT_MODEL, DEMO_MODEL
 from .demo_data import WHEEL_DATA_PREFIX, default_cache_dir
 
 # (import name, distribution shown, why it matters)
@@ -142,10 +142,15 @@ def check_camera(index: int | None) -> Check:
 
 
 def check_model(model_path: Path):
-    """(Check, Predictor or None)."""
+    """(Check, Predictor or None). No model at the default path is a warning (analysis then
+    gives the facial measures only); a missing model that was asked for fails."""
+    if not model_path.is_file() and model_path == DEFAULT_MODEL:
+        return Check("model", "WARN", f"no model at {model_path}: analysis gives the facial measures only; for the "
+                                      f"levels train one with `expressiveness train`, or check the demo's with "
+                                      f"--model {DEMO_MODEL} after `make demo`"), None
     if not model_path.is_file():
-        return Check("model", "FAIL", f"no model at {model_path}; train one with `make demo` or "
-                                      f"`expressiveness train`"), None
+        return Check("model", "FAIL", f"no model at {model_path}; train one with `expressiveness train` "
+                                      f"(`make demo` trains {DEMO_MODEL})"), None
     from .predict import Predictor
 
     try:

@@ -37,6 +37,16 @@ def test_architecture_is_pinned():
     assert model.output_shape == (None, 3)
 
 
+def test_dropout_and_batch_norm_come_from_the_training_configuration():
+    from expressiveness.train_config import TrainConfig
+
+    model = build_model(config=TrainConfig(conv_dropout=0.1, dense_dropout=0.3, batch_norm_momentum=0.8))
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.1] * 3 + [0.3]
+    assert {layer.momentum for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)} == {0.8}
+    assert {layer.momentum for layer in build_model().layers
+            if isinstance(layer, keras.layers.BatchNormalization)} == {0.9}
+
+
 def test_load_model_errors(trained_model, tmp_path):
     missing = tmp_path / "none.keras"
     with pytest.raises(FileNotFoundError) as caught:

@@ -42,8 +42,9 @@ def test_demo_without_a_model_shows_the_facial_measures(demo_dir, tmp_path):
     result = run_script("real_time_demo.py", "--source", clip, "--no-display", "--csv", tmp_path / "out.csv",
                         "--max-frames", 12, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == ("No model at models/expressiveness_cnn.keras: facial measures only (train one "
-                                     "with `make demo` or `expressiveness train` for the levels).")
+    assert result.stderr.strip() == ("No model at models/expressiveness_cnn.keras: facial measures only (for the "
+                                     "levels, train one with `expressiveness train`, or pass --model "
+                                     "models/demo_cnn.keras after `make demo`).")
     table = pd.read_csv(tmp_path / "out.csv")
     assert len(table) == 12 and "level" not in table and table["expressivity"].notna().all()
 
@@ -53,7 +54,8 @@ def test_demo_without_a_model_or_measures(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "real_time_demo.py: error: no model at models/expressiveness_cnn.keras and --no-measures: nothing to analyse; "
-        "train a model (`make demo` or `expressiveness train`), pass --model PATH, or drop --no-measures.")
+        "train one with `expressiveness train`, pass --model PATH (after `make demo`: models/demo_cnn.keras), or drop "
+        "--no-measures.")
 
 
 def test_demo_with_a_missing_source(trained_model, tmp_path):
@@ -108,4 +110,13 @@ def test_system_check_fails_without_a_model(demo_dir, tmp_path):
     rows = _rows(result.stdout)
     assert result.returncode == 1
     assert rows["model"] == "FAIL" and rows["camera"] == "WARN"
-    assert f"no model at {tmp_path / 'none.keras'}; train one with `make demo` or `expressiveness train`" in result.stdout
+    assert (f"no model at {tmp_path / 'none.keras'}; train one with `expressiveness train` (`make demo` trains "
+            f"models/demo_cnn.keras)") in result.stdout
+
+
+def test_system_check_without_the_default_model_only_warns(demo_dir, tmp_path):
+    # After `make demo` there is models/demo_cnn.keras but no default model: analysis still works.
+    result = run_script("test_system.py", "--no-camera", "--data", demo_dir, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert _rows(result.stdout)["model"] == "WARN"
+    assert "no model at models/expressiveness_cnn.keras: analysis gives the facial measures only" in result.stdout

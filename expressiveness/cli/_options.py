@@ -11,7 +11,7 @@ import importlib.util
 import math
 from pathlib import Path
 
-from ..config import CACHE_DIR, DEFAULT_MODEL, METADATA_FILE
+from ..config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, METADATA_FILE
 from ..faces import FACE_SELECTIONS, MODELS
 
 
@@ -161,13 +161,14 @@ def analysis_model(args) -> str | None:
     if args.model is not None:
         if not Path(args.model).is_file():
             raise FileNotFoundError(f"--model {args.model}: model file not found; train one with `expressiveness "
-                                    f"train` or `make demo`.")
+                                    f"train` (`make demo` trains {DEMO_MODEL}).")
         return args.model
     if DEFAULT_MODEL.is_file():
         return str(DEFAULT_MODEL)
     if not args.measures:
-        raise FileNotFoundError(f"no model at {DEFAULT_MODEL} and --no-measures: nothing to analyse; train a model "
-                                f"(`make demo` or `expressiveness train`), pass --model PATH, or drop --no-measures.")
-    print(f"No model at {DEFAULT_MODEL}: facial measures only (train one with `make demo` or `expressiveness "
-          f"train` for the levels).", file=sys.stderr)
+        raise FileNotFoundError(f"no model at {DEFAULT_MODEL} and --no-measures: nothing to analyse; train one with "
+                                f"`expressiveness train`, pass --model PATH (after `make demo`: {DEMO_MODEL}), or drop "
+                                f"--no-measures.")
+    print(f"No model at {DEFAULT_MODEL}: facial measures only (for the levels, train one with `expressiveness "
+          f"train`, or pass --model {DEMO_MODEL} after `make demo`).", file=sys.stderr)
     return None
