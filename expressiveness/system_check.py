@@ -54,11 +54,19 @@ def check_python() -> Check:
     return Check("python", "WARN", f"Python {version}; the pinned requirements are tested on 3.11")
 
 
+def _import(module_name: str):
+    if module_name == "mediapipe":  # as the face pipeline imports it: without loading TensorFlow
+        from .faces import _import_mediapipe
+
+        return _import_mediapipe()
+    return importlib.import_module(module_name)
+
+
 def check_packages() -> list[Check]:
     checks = []
     for module_name, distribution in PACKAGES:
         try:
-            module = importlib.import_module(module_name)
+            module = _import(module_name)
         except Exception as error:  # an import can fail in many ways (missing, ABI, DLL)
             checks.append(Check(distribution, "FAIL", f"cannot import {module_name}: {type(error).__name__}: "
                                                       f"{str(error)[:120]}; run `make setup`"))
@@ -81,7 +89,7 @@ def check_packages() -> list[Check]:
 
 def check_face_models() -> Check:
     try:
-        import mediapipe
+        mediapipe = _import("mediapipe")
     except Exception:
         return Check("MediaPipe face models", "FAIL", "mediapipe does not import")
     root = Path(mediapipe.__file__).parent
