@@ -5,7 +5,9 @@ The rows are made by the real FrameAnalyzer and LevelScorer; only the CNN's prob
 hand-made (HandMadePredictor), so that every number in a row can be computed by hand.
 """
 
+import functools
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,11 +24,26 @@ NO_KEYPOINTS = ((0.0, 0.0),) * 6
 IMAGE = np.zeros((200, 240, 3), np.uint8)
 
 
+def _hand_model_files() -> str:
+    """A stand-in model file and card (the level scorer records their hashes as provenance)."""
+    import atexit
+    import json
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="hand-model-"))
+    atexit.register(shutil.rmtree, folder, True)
+    (folder / "hand.keras").write_bytes(b"hand-made probabilities")
+    (folder / "hand.json").write_text(json.dumps({"name": "hand", "labels": list(LABELS),
+                                                  "thresholds": [-0.303, 0.294], "input_shape": [48, 48, 1]}))
+    return str(folder / "hand.keras")
+
+
 class HandMadePredictor:
     """Stands in for the CNN: returns the given probabilities, one row per face."""
 
     labels, thresholds, crop_margin, crop_align = LABELS, (-0.303, 0.294), 0.15, False
-    name, model_path, backend = "hand", "hand.keras", "none"
+    name, model_path, backend = "hand", _hand_model_files(), "none"
 
     def __init__(self, probabilities, labels=LABELS):
         self.probabilities, self.labels = np.asarray(probabilities, "float32"), tuple(labels)
@@ -36,8 +53,16 @@ class HandMadePredictor:
         return self.probabilities
 
 
+@functools.cache
+def _detector():
+    """A real detector: the analyzer records its settings (rows here use hand-made faces)."""
+    from expressiveness.faces import FaceDetector
+
+    return FaceDetector()
+
+
 def _row(index, timestamp_s, faces, probabilities, selection="largest", labels=LABELS):
-    analyzer = FrameAnalyzer(None, [LevelScorer(HandMadePredictor(probabilities, labels))],
+    analyzer = FrameAnalyzer(_detector(), [LevelScorer(HandMadePredictor(probabilities, labels))],
                              AnalysisOptions(face_selection=selection))
     return analyzer.score(Frame(index, timestamp_s, IMAGE), faces).row, analyzer
 
@@ -85,7 +110,7 @@ def test_table_has_the_fixed_columns_and_integer_boxes_with_gaps():
 
 def summarize(table, labels=LABELS):
     """The video summary's frame and level figures, as FrameAnalyzer.summarize makes them."""
-    analyzer = FrameAnalyzer(None, [LevelScorer(HandMadePredictor(np.zeros((0, 3)), labels))])
+    analyzer = FrameAnalyzer(_detector(), [LevelScorer(HandMadePredictor(np.zeros((0, 3)), labels))])
     return analyzer.summarize(table, duration_s=1.0)
 
 
@@ -119,8 +144,10 @@ def test_summary_by_hand():
     assert summary == {
         "frames_analyzed": 8,
         "face_share": 0.75,  # 6 of 8 frames
-        # Time share per level over the 6 frames with a face: 1/6, 2/6, 3/6.
+        # Time share per level over the 6 frames with a face: 1/6, 2/6, 3/6; over all 8 frames: 1/8, 2/8, 3/8.
         "share_reserved": 0.1667, "share_balanced": 0.3333, "share_expressive": 0.5,
+        "share_reserved_of_analyzed_frames": 0.125, "share_balanced_of_analyzed_frames": 0.25,
+        "share_expressive_of_analyzed_frames": 0.375,
         # Means over frames with a face: 1.3 / 6, 2.05 / 6, 2.65 / 6.
         "mean_prob_reserved": 0.2167, "mean_prob_balanced": 0.3417, "mean_prob_expressive": 0.4417,
         "expected_level": 1.225,  # 2.05 / 6 + 2 * 2.65 / 6
@@ -143,12 +170,14 @@ def test_dominant_level_is_the_highest_mean_probability_not_the_most_frequent_le
 
 def test_summary_of_a_video_without_any_face():
     summary = summarize(_table([(0, "", None)] * 4))
-    assert summary == {"frames_analyzed": 4, "face_share": 0.0, "share_reserved": 0.0, "share_balanced": 0.0,
-                       "share_expressive": 0.0, "mean_prob_reserved": None, "mean_prob_balanced": None,
-                       "mean_prob_expressive": None, "expected_level": None, "dominant_level": "",
-                       "level_changes": 0}
+    # One convention for "no face, no answer": null shares of face frames and null dominant level.
+    assert summary == {"frames_analyzed": 4, "face_share": 0.0, "share_reserved": None, "share_balanced": None,
+                       "share_expressive": None, "share_reserved_of_analyzed_frames": 0.0,
+                       "share_balanced_of_analyzed_frames": 0.0, "share_expressive_of_analyzed_frames": 0.0,
+                       "mean_prob_reserved": None, "mean_prob_balanced": None, "mean_prob_expressive": None,
+                       "expected_level": None, "dominant_level": None, "level_changes": 0}
     empty = summarize(_table([]))
-    assert empty["frames_analyzed"] == 0 and empty["face_share"] == 0.0 and empty["dominant_level"] == ""
+    assert empty["frames_analyzed"] == 0 and empty["face_share"] == 0.0 and empty["dominant_level"] is None
 
 
 def test_summary_uses_the_given_label_names():
