@@ -152,6 +152,7 @@ def _model_with_crop(trained_model, folder, **crop):
 
     model = folder / "carded.keras"
     shutil.copy(trained_model.model_path, model)
+    shutil.copy(trained_model.model_path.with_suffix(".tflite"), folder / "carded.tflite")
     card = json.loads(trained_model.card_path.read_text())
     card["crop"].update(crop)
     (folder / "carded.json").write_text(json.dumps(card))

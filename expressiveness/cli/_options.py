@@ -111,7 +111,7 @@ def add_cache(parser) -> None:
 
 
 def _default_text(default) -> str:
-    return "the model card's crop settings, else the extraction default" if default is None else str(default)
+    return "as the model's training crops, from its card" if default is None else str(default)
 
 
 def add_detector(parser, default: str | None = "short") -> None:
