@@ -200,7 +200,7 @@ def test_ctrl_c_during_a_parallel_run_prints_one_line_and_keeps_finished_work(de
 
     cache = tmp_path / "cache"
     process = subprocess.Popen([sys.executable, "-m", "expressiveness.cli", "extract", "--metadata",
-                                str(demo_dir / "metadata.jsonl"), "--cache", str(cache), "--frames-per-clip", "4",
+                                str(demo_dir / "metadata.jsonl"), "--cache", str(cache), "--every", "1",
                                 "--workers", "2", "--no-progress"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
