@@ -15,18 +15,21 @@ ROOT = Path(__file__).resolve().parents[1]
 PROMISED = [
     "FYP/RecruitView_Data/metadata.jsonl",
     "FYP/RecruitView_Data/videos/vid_0001.mp4",
-    "cache_quick/manifest.csv",
-    "models/expressiveness_cnn.keras",
-    "models/expressiveness_cnn.json",
-    "models/expressiveness_cnn_history.csv",
-    "models/expressiveness_cnn_curves.png",
-    "models/expressiveness_cnn_confusion.png",
-    "models/expressiveness_cnn_evaluation.json",
+    "cache/manifest.csv",
+    "models/demo_cnn.keras",
+    "models/demo_cnn.tflite",
+    "models/demo_cnn.json",
+    "models/demo_cnn_history.csv",
+    "models/demo_cnn_curves.png",
+    "models/demo_cnn_confusion.png",
+    "models/demo_cnn_evaluation.json",
     "outputs/Facial_Expression_Expressiveness_Recognition.ipynb",
     "outputs/analysis/vid_0016_frames.csv",
     "outputs/analysis/vid_0016_summary.json",
     "outputs/analysis/vid_0016_timeline.png",
     "outputs/analysis/vid_0016_annotated.mp4",
+    "outputs/analysis/vid_0016_report.html",
+    "outputs/analysis/index.html",
 ]
 
 

@@ -5,12 +5,16 @@ Cache layout (a folder, `cache/` by default):
   crops/<id>.npz     one file per finished video (loaded without pickle):
                      crops uint8 (N, 48, 48), frame_index int64 (N,), timestamp_s float64 (N,),
                      box int32 (N, 4) as x, y, width, height in frame pixels, score float32 (N,),
-                     and the video's manifest fields (status, frames_decoded, ...)
+                     the video's manifest fields but its timing (status, frames_decoded, ...),
+                     and the source it was made from (source_path, source_size_bytes,
+                     source_modified_ns, beside file_name)
   manifest.csv       one row per video of the metadata: MANIFEST_COLUMNS
 
-A video counts as finished when its .npz exists, including videos with no face (N = 0).
-Files are written under a temporary name and renamed (see _io.py), so a run killed at any
-moment leaves nothing half-written that a rerun would trust.
+A video counts as finished when its .npz exists and was made from the file the metadata names
+now (same file_name, resolved path, size and modification time), including videos with no face
+(N = 0); otherwise a rerun extracts it again. Files are written under a temporary name and
+renamed (see _io.py), so a run killed at any moment leaves nothing half-written that a rerun
+would trust. Crop files hold no timestamp, so the same video and settings give the same bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 import zipfile
 from dataclasses import asdict, dataclass
@@ -26,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_open, atomic_write
+from ._io import atomic_open, atomic_write, source_info
 from .config import FACE_SIZE
 from .errors import CacheError
 from .faces import FACE_SELECTIONS, MODELS
@@ -66,21 +71,31 @@ class ExtractSettings:
             raise ValueError("set one of frames_per_clip, every and rate_fps; got "
                              f"frames_per_clip={self.frames_per_clip}, every={self.every}, rate_fps={self.rate_fps}.")
         for name, value in rules.items():
-            if not value > 0:
-                raise ValueError(f"{name} is {value!r}; expected a number > 0.")
+            whole = name != "rate_fps"
+            if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
+                    or not math.isfinite(value) or not value > 0:
+                raise ValueError(f"{name} is {value!r}; expected {'a whole number' if whole else 'a number'} > 0.")
         if self.model not in MODELS:
             raise ValueError(f'model is {self.model!r}; expected "short" or "full".')
         if self.face_selection not in FACE_SELECTIONS:
             raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
                              f"{', '.join(FACE_SELECTIONS)}.")
-        if not 0.0 <= self.min_confidence <= 1.0:
+        if not _is_number(self.min_confidence) or not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
-        if not self.margin >= 0:
+        if not _is_number(self.margin) or not self.margin >= 0:
             raise ValueError(f"margin is {self.margin!r}; expected a fraction >= 0, such as 0.15.")
+        if not isinstance(self.align, bool):
+            raise ValueError(f"align is {self.align!r}; expected True or False.")
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 8:
+            raise ValueError(f"size is {self.size!r}; expected a whole number of pixels >= 8, such as {FACE_SIZE}.")
 
     def sample(self, frame_count: int, fps: float) -> np.ndarray:
         return sample_indices(frame_count, every=self.every, count=self.frames_per_clip,
                               rate_fps=self.rate_fps, fps=fps if self.rate_fps is not None else None)
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def cache_file_name(video_id: str) -> str:
@@ -99,14 +114,32 @@ def manifest_row(video_id, file_name, status, duration_s=0.0, frames_decoded=0, 
             "faces_kept": int(faces_kept), "seconds": round(float(seconds), 3), "error": error}
 
 
-def write_crops(path: str | Path, arrays: dict, row: dict, settings: ExtractSettings) -> None:
-    """Write one video's crop file atomically: ARRAY_FIELDS arrays plus its manifest row."""
-    content = {name: arrays[name] for name in ARRAY_FIELDS}
-    content.update({name: np.array(value) for name, value in row.items()})
+SOURCE_FIELDS = ("source_path", "source_size_bytes", "source_modified_ns")
+_STORED_ROW = tuple(name for name in MANIFEST_COLUMNS if name != "seconds")  # timing would break determinism
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def crop_source(file_name: str, video_path: str | Path) -> dict:
+    """What a crop file must have been made from to be reused: the metadata's file_name and
+    the video's resolved path, size and modification time. Raises FileNotFoundError."""
+    info = source_info(video_path)
+    return {"file_name": file_name, "source_path": info["path"], "source_size_bytes": info["size_bytes"],
+            "source_modified_ns": info["modified_ns"]}
+
+
+def write_crops(path: str | Path, arrays: dict, row: dict, settings: ExtractSettings, source: dict) -> None:
+    """Write one video's crop file atomically: ARRAY_FIELDS arrays, its manifest row (without
+    timing) and its source (crop_source). The same content always gives the same bytes."""
+    content = {name: np.asarray(arrays[name]) for name in ARRAY_FIELDS}
+    content.update({name: np.array(row[name]) for name in _STORED_ROW})
+    content.update({name: np.array(source[name]) for name in SOURCE_FIELDS})
     content["aligned"] = np.array(settings.align)
     content["face_selection"] = np.array(settings.face_selection)
-    with atomic_open(path) as handle:
-        np.savez(handle, **content)
+    # np.savez stamps each member with the current time; fixed stamps make the file reproducible.
+    with atomic_open(path) as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
+        for name, value in content.items():
+            with archive.open(zipfile.ZipInfo(f"{name}.npy", _ZIP_TIME), "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, value, allow_pickle=False)
 
 
 def read_crops(path: str | Path) -> dict:
@@ -115,13 +148,17 @@ def read_crops(path: str | Path) -> dict:
         return {name: data[name] for name in data.files}
 
 
-def finished_row(path: Path) -> dict | None:
-    """The manifest row stored in a finished cache file, or None if it is absent or unusable."""
+def finished_row(path: Path, source: dict) -> dict | None:
+    """The manifest row stored in a finished cache file made from `source` (crop_source), with
+    seconds 0; None if the file is absent, unusable, or was made from another file."""
     try:
         with np.load(path, allow_pickle=False) as data:  # lazy: the crops themselves are not read
-            return {name: data[name].item() for name in MANIFEST_COLUMNS}
+            stored = {name: data[name].item() for name in _STORED_ROW + SOURCE_FIELDS}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return None
+    if any(stored[name] != value for name, value in source.items()):
+        return None
+    return {name: stored.get(name, 0.0) for name in MANIFEST_COLUMNS}
 
 
 def prepare_cache(cache_dir: Path, settings: ExtractSettings, overwrite: bool) -> None:
@@ -157,6 +194,15 @@ def write_manifest(cache_dir: Path, rows: list[dict]) -> Path:
     return path
 
 
+def read_manifest(cache_dir: Path) -> dict[str, dict]:
+    """The rows of an existing manifest.csv by id (values as text); {} when there is none."""
+    try:
+        with open(Path(cache_dir) / "manifest.csv", newline="", encoding="utf-8") as handle:
+            return {row["id"]: row for row in csv.DictReader(handle) if "id" in row}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
+
+
 def load_cached_crops(cache_dir: str | Path, video_ids) -> dict[str, dict]:
     """Crops of each video id that has a cache file with at least one crop."""
     crops_dir = Path(cache_dir) / "crops"
@@ -172,7 +218,14 @@ def load_cached_crops(cache_dir: str | Path, video_ids) -> dict[str, dict]:
 
 def crop_settings(cache_dir: str | Path) -> dict:
     """How the cache's crops were made (from its settings.json): inference must crop alike.
-    Caches without settings.json (made by hand) are taken to use the extraction defaults."""
+    Caches without settings.json (made by hand), or settings without a key, are taken to use
+    the extraction defaults. Raises CacheError for a settings.json that is not JSON."""
     path = Path(cache_dir) / "settings.json"
-    stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else asdict(ExtractSettings())
+    stored = asdict(ExtractSettings())
+    if path.exists():
+        try:
+            stored.update(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            raise CacheError(f"{path}: not the JSON settings that `expressiveness extract` writes; extract the "
+                             f"cache again.") from None
     return {key: stored[key] for key in CROP_SETTING_KEYS}

@@ -37,17 +37,12 @@ VIDEO_QUALITIES = ("High", "Low")
 DATA_DIR = Path("FYP") / "RecruitView_Data"
 METADATA_FILE = DATA_DIR / "metadata.jsonl"
 MODELS_DIR = Path("models")
-DEFAULT_MODEL = MODELS_DIR / "expressiveness_cnn.keras"  # MODELS_DIR / f"{DEFAULT_MODEL_NAME}.keras"
+DEFAULT_MODEL = MODELS_DIR / "expressiveness_cnn.keras"  # the model TrainConfig() trains by default
+DEMO_MODEL = MODELS_DIR / "demo_cnn.keras"  # what `make demo` trains (synthetic labels); never a default
 CACHE_DIR = Path("cache")  # face-crop cache written by `expressiveness extract`
 REPORTS_DIR = Path("reports")
 
-# Training defaults (TrainConfig and the CLI read them from here).
-EPOCHS = 50
-BATCH_SIZE = 32
-LEARNING_RATE = 0.001
-EARLY_STOPPING_PATIENCE = 10  # epochs without a lower validation loss
-DEFAULT_MODEL_NAME = "expressiveness_cnn"
-
-# Split fractions by participant: train, validation, test.
-SPLIT_FRACTIONS = (0.7, 0.15, 0.15)
+# The participant split (metadata.participant_split): one per data set, shared by every model
+# trained on it. Training hyperparameters live in train_config.TrainConfig.
+SPLIT_FRACTIONS = (0.7, 0.15, 0.15)  # train, validation, test
 SEED = 42

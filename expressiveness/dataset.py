@@ -1,13 +1,16 @@
 """Crop cache + metadata -> labelled, participant-split arrays and tf.data pipelines.
 
 Every crop gets the level of its clip. The split is by participant (`participant_split`),
-so no person is in two of train / validation / test. Cut points are the fixed defaults or
-tertiles of the training split only. Augmentation runs on the training pipeline only and is
-not part of the model.
+so no person is in two of train / validation / test, and it is computed from every record of
+the data set, before clips without crops are dropped: it is the data set's one split, the same
+for every model and cache, and the same as `participant_split(load_metadata(path))`. Cut
+points are the fixed defaults or tertiles of the training split only. Augmentation runs on the
+training pipeline only and is not part of the model; its magnitudes come from TrainConfig.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,16 +22,9 @@ from .cache import crop_settings, load_cached_crops
 from .config import FACE_SIZE, LABELS, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
 from .errors import DatasetError
 from .metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
+from .train_config import TrainConfig
 
 tf, keras = import_training_stack(__name__)
-
-# Training augmentation magnitudes (Keras preprocessing layers, applied per batch).
-AUGMENTATION = {
-    "rotation_fraction": 0.05,  # of a full turn: +-18 degrees
-    "shift_fraction": 0.1,  # of the crop size, horizontally and vertically
-    "horizontal_flip": True,
-    "zoom_fraction": 0.1,  # +-10 %
-}
 
 
 @dataclass
@@ -36,7 +32,7 @@ class SplitData:
     crops: np.ndarray  # uint8 (N, 48, 48, 1)
     labels: np.ndarray  # int64 (N,), class index in LABELS order
     video_ids: np.ndarray  # str (N,), the clip of each crop
-    participants: list[str]  # user_no in this split
+    participants: list[str]  # user_no assigned to this split (with or without crops)
     clips: pd.DataFrame  # one row per clip with crops: id, user_no, facial_expression, label
 
     def class_counts(self) -> list[int]:
@@ -53,6 +49,7 @@ class PreparedData:
     crop: dict = field(default_factory=dict)  # how the cache made its crops: margin, align, ...
     skipped_clips: dict[str, int] = field(default_factory=dict)  # reason -> clips
     missing_classes: dict[str, list[str]] = field(default_factory=dict)  # split -> levels it lacks
+    extraction: dict | None = None  # the cache's settings.json (sampling and crop); None without one
 
     def summary(self) -> str:
         parts = "; ".join(f"{name}: {len(data.participants)} participants, {len(data.clips)} clips, "
@@ -69,11 +66,14 @@ def prepare_data(metadata_path: str | Path, cache_dir: str | Path, thresholds="d
                  fractions: tuple[float, float, float] = SPLIT_FRACTIONS, seed: int = SEED) -> PreparedData:
     """Label the cached crops and split them by participant.
 
+    The split comes from every record of the metadata (`participant_split` with `fractions`
+    and `seed`); clips without crops (no face, not extracted) then contribute nothing.
     thresholds: "default" (-0.303, 0.294), "tertiles" (33.3rd / 66.7th percentiles of the
     training clips' scores), or a (low, high) pair. The split is stratified with the default
     cut points, so it does not change with the thresholds.
-    Raises DatasetError for an empty cache or a training split lacking a level; a validation
-    or test split lacking one is allowed and listed in `missing_classes`.
+    Raises DatasetError for an empty cache, a split without any crop, or a training split
+    lacking a level; a validation or test split lacking one is allowed and listed in
+    `missing_classes`.
     """
     records = load_metadata(metadata_path)
     cache_dir = Path(cache_dir)
@@ -84,9 +84,16 @@ def prepare_data(metadata_path: str | Path, cache_dir: str | Path, thresholds="d
     if not cached:
         raise DatasetError(f"{cache_dir}: the crop cache has no face crop for any of the {len(records)} clips "
                            f"of {metadata_path}; run `expressiveness extract` first or check its manifest.csv.")
+    records["split"] = participant_split(records, fractions, seed)
+    members = {name: sorted(records.loc[records["split"] == name, "user_no"].unique(), key=_natural)
+               for name in SPLITS}
     skipped = {"without a face or not yet extracted": int((~records["id"].isin(list(cached))).sum())}
     records = records[records["id"].isin(list(cached))].reset_index(drop=True)
-    records["split"] = participant_split(records, fractions, seed)
+    for name in SPLITS:
+        if not (records["split"] == name).any():
+            raise DatasetError(f"the {name} split (participants {', '.join(members[name])}) has no clip with face "
+                               f"crops in {cache_dir}; expected crops in every split. Extract its clips (see "
+                               f"manifest.csv), or change the split seed (--split-seed) or the fractions.")
 
     if isinstance(thresholds, str) and thresholds == "default":
         cut_points, source = THRESHOLDS, "default"
@@ -108,7 +115,7 @@ def prepare_data(metadata_path: str | Path, cache_dir: str | Path, thresholds="d
             crops=np.concatenate(crops)[..., np.newaxis],
             labels=np.repeat(clips["label"].to_numpy(), counts),
             video_ids=np.repeat(clips["id"].to_numpy(), counts),
-            participants=sorted(clips["user_no"].unique(), key=_natural),
+            participants=members[name],
             clips=clips[["id", "user_no", TARGET_SCORE, "label"]].reset_index(drop=True),
         )
         missing = [LABELS[index] for index, count in enumerate(data.class_counts()) if count == 0]
@@ -116,13 +123,16 @@ def prepare_data(metadata_path: str | Path, cache_dir: str | Path, thresholds="d
             raise DatasetError(f"the train split ({len(data.participants)} participants, {len(clips)} clips) has "
                                f"no crop of {', '.join(missing)} with cut points {cut_points[0]:.3f} / "
                                f"{cut_points[1]:.3f}; expected every level in the training split. Add "
-                               f"participants, or change the seed, the fractions or the cut points.")
+                               f"participants, or change the split seed (--split-seed), the fractions or the "
+                               f"cut points.")
         if missing:
             # Metrics stay defined (the class has support 0); the summary and card say so.
             missing_classes[name] = missing
         splits[name] = data
+    settings_path = cache_dir / "settings.json"
+    extraction = json.loads(settings_path.read_text(encoding="utf-8")) if settings_path.is_file() else None
     return PreparedData(splits, tuple(cut_points), source, balanced_class_weights(splits["train"].labels),
-                        cache_dir, crop_settings(cache_dir), skipped, missing_classes)
+                        cache_dir, crop_settings(cache_dir), skipped, missing_classes, extraction)
 
 
 def _natural(text: str):
@@ -136,9 +146,12 @@ def balanced_class_weights(labels: np.ndarray) -> dict[int, float]:
 
 
 def augmentation_layers(seed: int = SEED, magnitudes: dict | None = None):
-    """Keras preprocessing layers for training batches (float crops, (B, 48, 48, 1))."""
+    """Keras preprocessing layers for training batches (float crops, (B, 48, 48, 1)).
 
-    magnitudes = {**AUGMENTATION, **(magnitudes or {})}
+    magnitudes: TrainConfig.augmentation (its defaults when None): rotation_fraction (of a
+    full turn), shift_fraction and zoom_fraction (of the crop size), horizontal_flip.
+    """
+    magnitudes = TrainConfig(augmentation=magnitudes or {}).augmentation
     steps = [keras.layers.RandomRotation(magnitudes["rotation_fraction"], fill_mode="nearest", seed=seed),
              keras.layers.RandomTranslation(magnitudes["shift_fraction"], magnitudes["shift_fraction"],
                                             fill_mode="nearest", seed=seed + 1),
@@ -153,7 +166,9 @@ def make_pipeline(crops: np.ndarray, labels: np.ndarray, batch_size: int = 32, t
     """tf.data pipeline of (crops float32 (B, 48, 48, 1) in [0, 255], one-hot labels (B, 3)).
 
     Cached in memory (the crops are small: 2.3 KB each), shuffled with `seed` each epoch and
-    augmented when training, batched and prefetched.
+    augmented when training (magnitudes: TrainConfig.augmentation), batched and prefetched.
+    The same seed gives the same batches in the same order: the augmentation's random state
+    advances once per batch, so it runs on one batch at a time (it is cheap beside training).
     """
 
     if crops.ndim != 4 or crops.shape[1:] != (FACE_SIZE, FACE_SIZE, 1):
@@ -163,8 +178,8 @@ def make_pipeline(crops: np.ndarray, labels: np.ndarray, batch_size: int = 32, t
     if training:
         pipeline = pipeline.shuffle(len(crops), seed=seed, reshuffle_each_iteration=True)
     pipeline = pipeline.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y),
-                                              num_parallel_calls=tf.data.AUTOTUNE)
+                                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if training and augment:
         augmenter = augmentation_layers(seed, magnitudes)
-        pipeline = pipeline.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+        pipeline = pipeline.map(lambda x, y: (augmenter(x, training=True), y))
     return pipeline.prefetch(tf.data.AUTOTUNE)

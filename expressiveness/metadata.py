@@ -7,6 +7,7 @@ was expected. `load_metadata(strict=False)` drops bad lines instead and says why
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import posixpath
@@ -88,10 +89,13 @@ def _check_record(obj, where: str) -> dict:
     if not record["id"].strip():
         raise _LineProblem("id", "bad value", f'{where}: field "id" is empty; expected an id such as "0082".')
     for name in INTEGER_STRING_FIELDS:
-        if not record[name].strip().isdigit():
+        text = record[name].strip()
+        if not (text.isascii() and text.isdigit()):
             raise _LineProblem(name, "bad value",
                                f'{where}: field "{name}" is {_describe(record[name])}; '
                                f'expected a string holding an integer, such as "12".')
+        # " 7", "7" and "07" are one participant (or question): keep the canonical "7".
+        record[name] = str(int(text))
     if record["duration"] not in DURATIONS:
         raise _LineProblem("duration", "bad value",
                            f'{where}: field "duration" is {_describe(record["duration"])}; '
@@ -143,15 +147,23 @@ def scan_metadata(path: str | Path, strict: bool = True, limit: int | None = Non
     folder = path.resolve().parent
     report = LoadReport(path=path)
     records, first_line_of_id = [], {}
-    with path.open(encoding="utf-8") as lines:
-        for line_number, text in enumerate(lines, start=1):
-            if not text.strip():
+    with path.open("rb") as lines:
+        for line_number, raw in enumerate(lines, start=1):
+            if line_number == 1 and raw.startswith(codecs.BOM_UTF8):  # written by some Windows editors
+                raw = raw[len(codecs.BOM_UTF8):]
+            if not raw.strip():
                 continue
             if limit is not None and report.lines_read >= limit:
                 break
             report.lines_read += 1
             where = f"{path}, line {line_number}"
             try:
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise _LineProblem(None, "not UTF-8",
+                                       f"{where}: not UTF-8 text (byte 0x{raw[error.start]:02x} at position "
+                                       f"{error.start}); expected a file saved as UTF-8.") from None
                 try:
                     # json.loads accepts NaN and Infinity; the score check names them.
                     obj = json.loads(text.strip())
@@ -188,8 +200,9 @@ def scan_metadata(path: str | Path, strict: bool = True, limit: int | None = Non
 def load_metadata(path: str | Path, strict: bool = True) -> pd.DataFrame:
     """Read a RecruitView metadata.jsonl into a DataFrame, one row per clip.
 
-    Columns: the DESIGN.md fields with their names (ids, question_id and user_no as str; the
-    twelve scores as float64; `transcript` and `gemini_summary` as "" when absent) plus
+    Columns: the DESIGN.md fields with their names (ids as str; question_id and user_no as the
+    canonical integer string, so " 7", "7" and "07" are one participant "7"; the twelve scores
+    as float64; `transcript` and `gemini_summary` as "" when absent) plus
     `video_path`, the absolute path of `file_name` resolved against the metadata's folder.
     strict=True raises `MetadataError` at the first bad line; strict=False skips bad lines
     (use `scan_metadata` to also get the report of what was dropped).

@@ -28,45 +28,49 @@ from .card import (
 )
 from .config import FACE_SIZE, LABELS
 from .quiet import quiet_native
+from .train_config import TrainConfig
 
 tf, keras = import_training_stack(__name__)
 layers = keras.layers
 
 __all__ = ["build_model", "load_model", "export_tflite", "tflite_bytes", "ModelFileError", "card_path_for",
-           "tflite_path_for", "PREPROCESSING", "BATCH_NORM_MOMENTUM", "DENSE_ACTIVATION_NOTE"]
+           "tflite_path_for", "PREPROCESSING", "DENSE_ACTIVATION_NOTE"]
 
 PREPROCESSING = ("grayscale uint8 crops in [0, 255], shape (48, 48, 1); the model's first layer, "
                  "Rescaling(1/255), scales them to [0, 1]")
 DENSE_ACTIVATION_NOTE = ("The original design lists no activation after the dense layer's batch "
                          "normalization; this model uses ReLU there.")
-BATCH_NORM_MOMENTUM = 0.9
 
 
 def build_model(input_shape: tuple[int, int, int] = (FACE_SIZE, FACE_SIZE, 1),
-                num_classes: int = len(LABELS)) -> keras.Sequential:
+                num_classes: int = len(LABELS), config: TrainConfig | None = None) -> keras.Sequential:
     """Three blocks of Conv2D (32, 64, 128 filters, 3x3, same padding) -> BatchNormalization
-    -> ReLU -> MaxPool 2x2 -> Dropout 0.25; then Flatten -> Dense 256 -> BatchNormalization
-    -> ReLU (the original names no activation here) -> Dropout 0.5 -> Dense num_classes ->
-    softmax. 1,275,267 parameters for (48, 48, 1) and 3 classes. Not compiled.
+    -> ReLU -> MaxPool 2x2 -> Dropout; then Flatten -> Dense 256 -> BatchNormalization -> ReLU
+    (the original names no activation here) -> Dropout -> Dense num_classes -> softmax.
+    1,275,267 parameters for (48, 48, 1) and 3 classes. Not compiled.
 
-    BatchNormalization uses momentum 0.9 instead of Keras' 0.99: its moving statistics, used
-    at inference, then settle within about 50 training steps. With 0.99 a short run or a small
-    data set leaves them far from the batch statistics, and the saved model predicts one class.
+    The dropout rates (conv_dropout 0.25, dense_dropout 0.5) and the batch-normalization
+    momentum come from `config` (TrainConfig defaults when None). Momentum is 0.9 instead of
+    Keras' 0.99: the moving statistics, used at inference, then settle within about 50 training
+    steps. With 0.99 a short run or a small data set leaves them far from the batch statistics,
+    and the saved model predicts one class.
     """
+    config = config or TrainConfig()
+    momentum = config.batch_norm_momentum
     model = keras.Sequential(name="expressiveness_cnn")
     model.add(keras.Input(shape=input_shape, name="crop"))
     model.add(layers.Rescaling(1.0 / 255, name="scale_to_unit"))
     for block, filters in enumerate((32, 64, 128), start=1):
         model.add(layers.Conv2D(filters, 3, padding="same", name=f"conv{block}"))
-        model.add(layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"bn{block}"))
+        model.add(layers.BatchNormalization(momentum=momentum, name=f"bn{block}"))
         model.add(layers.Activation("relu", name=f"relu{block}"))
         model.add(layers.MaxPooling2D(2, name=f"pool{block}"))
-        model.add(layers.Dropout(0.25, name=f"dropout{block}"))
+        model.add(layers.Dropout(config.conv_dropout, name=f"dropout{block}"))
     model.add(layers.Flatten(name="flatten"))
     model.add(layers.Dense(256, name="dense"))
-    model.add(layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name="bn_dense"))
+    model.add(layers.BatchNormalization(momentum=momentum, name="bn_dense"))
     model.add(layers.Activation("relu", name="relu_dense"))
-    model.add(layers.Dropout(0.5, name="dropout_dense"))
+    model.add(layers.Dropout(config.dense_dropout, name="dropout_dense"))
     model.add(layers.Dense(num_classes, activation="softmax", name="probabilities"))
     return model
 

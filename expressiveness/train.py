@@ -13,7 +13,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import metadata as package_metadata
 from pathlib import Path
 
@@ -22,53 +22,22 @@ import pandas as pd
 
 from ._io import atomic_open, atomic_write
 from .card import sha256_file, tflite_path_for
-from .config import (
-    BATCH_SIZE,
-    DEFAULT_MODEL_NAME,
-    EARLY_STOPPING_PATIENCE,
-    EPOCHS,
-    FACE_SIZE,
-    LABELS,
-    LEARNING_RATE,
-    MODELS_DIR,
-    SEED,
-    SPLIT_FRACTIONS,
-)
-from .dataset import AUGMENTATION, PreparedData, make_pipeline, prepare_data
-from .model import BATCH_NORM_MOMENTUM, DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model, tflite_bytes
+from .config import FACE_SIZE, LABELS, MODELS_DIR
+from .dataset import PreparedData, make_pipeline, prepare_data
+from .model import DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model, tflite_bytes
+from .train_config import TrainConfig
+
+__all__ = ["TrainConfig", "TrainResult", "train_model", "model_paths", "by_product_paths", "save_model_files"]
 
 CARD_VERSION = 2  # 2: "sha256" of the .keras and .tflite files
 VERSIONED_PACKAGES = ("tensorflow", "keras", "mediapipe", "numpy", "opencv-contrib-python", "pandas",
                       "scikit-learn")
-
-
-@dataclass
-class TrainConfig:
-    """Hyperparameters; every one is recorded in the model card."""
-
-    name: str = DEFAULT_MODEL_NAME
-    epochs: int = EPOCHS
-    batch_size: int = BATCH_SIZE
-    learning_rate: float = LEARNING_RATE
-    early_stopping_patience: int = EARLY_STOPPING_PATIENCE  # epochs without a lower validation loss
-    reduce_lr_patience: int = 5
-    reduce_lr_factor: float = 0.5
-    min_learning_rate: float = 1e-6
-    augment: bool = True
-    class_weighting: bool = True  # "balanced" weights from the training split
-    thresholds: object = "default"  # "default", "tertiles" or (low, high)
-    split_fractions: tuple = SPLIT_FRACTIONS
-    seed: int = SEED
-
-    def __post_init__(self):
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} is {value!r}; expected a whole number >= 1.")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate is {self.learning_rate!r}; expected a positive number such as 0.001.")
-        if not self.name or any(char in self.name for char in "/\\") or self.name.startswith("."):
-            raise ValueError(f"name is {self.name!r}; expected a plain file name such as 'expressiveness_cnn'.")
+# Files that tools write beside NAME.keras from the model: retraining removes them, as they
+# describe the previous weights (training writes a new history; the CLI and notebook new curves).
+BY_PRODUCTS = ("_evaluation.json", "_confusion.png", "_curves.png")
+REPRODUCIBILITY = ("CPU: the same seed, data, cache and package versions give the same weights (op determinism, "
+                   "seeded shuffling and augmentation). GPU: not guaranteed (some cuDNN kernels have no "
+                   "deterministic version; training then stops with an error naming the op).")
 
 
 @dataclass
@@ -96,6 +65,11 @@ def model_paths(models_dir: str | Path, name: str) -> tuple[Path, Path, Path]:
     return models_dir / f"{name}.keras", models_dir / f"{name}.json", models_dir / f"{name}_history.csv"
 
 
+def by_product_paths(models_dir: str | Path, name: str) -> list[Path]:
+    """The evaluation report, confusion matrix and training curves of a model name."""
+    return [Path(models_dir) / f"{name}{suffix}" for suffix in BY_PRODUCTS]
+
+
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in VERSIONED_PACKAGES:
@@ -116,12 +90,19 @@ def compile_model(model, learning_rate: float):
 
 
 def fit(data: PreparedData, config: TrainConfig, checkpoint_path: Path, verbose: int = 1):
-    """Build, compile and fit the model; returns (model, history dict)."""
+    """Build, compile and fit the model; returns (model, history dict).
+
+    On the CPU the result depends only on the data and `config` (with its seed): Python,
+    NumPy and TensorFlow are seeded, TensorFlow's ops run deterministically (a process-wide
+    setting, kept once set) and the pipeline shuffles and augments with the seed.
+    """
     import keras
+    import tensorflow as tf
 
     keras.utils.set_random_seed(config.seed)  # Python, NumPy and TensorFlow
+    tf.config.experimental.enable_op_determinism()
     train, validation = data.splits["train"], data.splits["validation"]
-    model = compile_model(build_model((FACE_SIZE, FACE_SIZE, 1), len(LABELS)), config.learning_rate)
+    model = compile_model(build_model((FACE_SIZE, FACE_SIZE, 1), len(LABELS), config), config.learning_rate)
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.early_stopping_patience,
                                       restore_best_weights=True),
@@ -131,7 +112,7 @@ def fit(data: PreparedData, config: TrainConfig, checkpoint_path: Path, verbose:
     ]
     history = model.fit(
         make_pipeline(train.crops, train.labels, config.batch_size, training=True, seed=config.seed,
-                      augment=config.augment),
+                      augment=config.augment, magnitudes=config.augmentation),
         validation_data=make_pipeline(validation.crops, validation.labels, config.batch_size),
         epochs=config.epochs, callbacks=callbacks, verbose=verbose, shuffle=False,  # tf.data shuffles
         class_weight=data.class_weights if config.class_weighting else None)
@@ -151,15 +132,17 @@ def build_card(config: TrainConfig, data: PreparedData, history: dict, test_metr
         "preprocessing": PREPROCESSING,
         "crop": data.crop,
         "architecture": {"builder": "expressiveness.model.build_model", "dense_activation": "relu",
-                         "batch_norm_momentum": BATCH_NORM_MOMENTUM, "note": DENSE_ACTIVATION_NOTE},
+                         "batch_norm_momentum": config.batch_norm_momentum, "conv_dropout": config.conv_dropout,
+                         "dense_dropout": config.dense_dropout, "note": DENSE_ACTIVATION_NOTE},
         "inference": "Predictor: LiteRT interpreter (one thread) over the float32 .tflite export, faces of a "
                      "frame batched",
-        "augmentation": dict(AUGMENTATION) if config.augment else None,
+        "augmentation": dict(config.augmentation) if config.augment else None,
         "class_weights": {LABELS[index]: weight for index, weight in data.class_weights.items()}
         if config.class_weighting else None,
-        "training": {**asdict(config), "optimizer": "Adam", "loss": "categorical_crossentropy",
-                     "early_stopping": "val_loss, best weights restored", "seconds": round(seconds, 1)},
-        "data": {"cache_dir": str(data.cache_dir), "summary": data.summary()},
+        "training": {**config.record(), "optimizer": "Adam", "loss": "categorical_crossentropy",
+                     "early_stopping": "val_loss, best weights restored", "reproducibility": REPRODUCIBILITY,
+                     "seconds": round(seconds, 1)},
+        "data": {"cache_dir": str(data.cache_dir), "extraction": data.extraction, "summary": data.summary()},
         "splits": {name: {"participants": split.participants, "clips": split.clips["id"].tolist(),
                           "crops": int(len(split.labels)), "class_counts": split.class_counts()}
                    for name, split in data.splits.items()},
@@ -184,7 +167,8 @@ def train_model(metadata_path: str | Path, cache_dir: str | Path, models_dir: st
                               f"choose another name (--name).")
     Path(models_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    data = data or prepare_data(metadata_path, cache_dir, config.thresholds, config.split_fractions, config.seed)
+    data = data or prepare_data(metadata_path, cache_dir, config.thresholds, config.split_fractions,
+                                config.split_seed)
     checkpoint_path = Path(models_dir) / f".{config.name}.best.keras"
     try:
         model, history = fit(data, config, checkpoint_path, verbose)
@@ -197,6 +181,8 @@ def train_model(metadata_path: str | Path, cache_dir: str | Path, models_dir: st
     card = build_card(config, data, history, metrics, seconds)
 
     tflite_path = save_model_files(model, card, model_path, card_path)
+    for stale in by_product_paths(models_dir, config.name):  # they describe the replaced weights
+        stale.unlink(missing_ok=True)
     with atomic_open(history_path) as handle:
         frame = pd.DataFrame(history)
         frame.insert(0, "epoch", np.arange(1, len(frame) + 1))

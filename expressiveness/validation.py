@@ -129,10 +129,11 @@ class Validation:
 
 def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path: str | Path | None = None,
                      options=None, workers: int = 1, progress: bool = True, figure=None,
-                     samples: int = BOOTSTRAP_SAMPLES) -> Validation:
+                     samples: int = BOOTSTRAP_SAMPLES, dask=None) -> Validation:
     """Analyse every clip of a data set into out_dir/clips (resumable), then correlate each
     video-level answer with facial_expression. Writes validation.json, validation.md and
-    clips.csv into out_dir, and figure(clips, rows, path) -> validation.png when given."""
+    clips.csv into out_dir, and figure(clips, rows, path) -> validation.png when given. dask:
+    run the clips on a Dask cluster (see batch.analyze_paths)."""
     from .batch import analyze_paths
     from .demo_data import is_demo_dataset
     from .frames import AnalysisOptions
@@ -142,8 +143,8 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
     out_dir = Path(out_dir)
     options = options or AnalysisOptions()
     report = analyze_paths(list(records["video_path"]), model_path, out_dir / "clips", options, workers,
-                           progress=progress)
-    by_video = {str(Path(summary["video"]).resolve()): summary for summary in report.analyzed}
+                           progress=progress, dask=dask)
+    by_video = {str(Path(summary["video"]).resolve()): summary for summary in report.summaries}
     rows = []
     for record in records.itertuples(index=False):
         summary = by_video.get(str(Path(record.video_path).resolve()))

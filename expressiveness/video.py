@@ -118,6 +118,9 @@ def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -
     info = info or opened_info
     wanted = None if indices is None else iter(np.asarray(indices, dtype="int64").tolist())
     next_wanted = None if wanted is None else next(wanted, None)
+    if wanted is not None and next_wanted is None:  # nothing asked for: nothing to decode, nothing wrong
+        capture.release()
+        return
     position = 0
     decoded_any = False
     try:

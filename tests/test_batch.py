@@ -1,12 +1,17 @@
+import hashlib
 import json
+import shutil
 
 import cv2
-import numpy as np
 import pandas as pd
+import pytest
 
 from expressiveness import plots
 from expressiveness.batch import analyze_paths
+from expressiveness.frames import AnalysisOptions
 from expressiveness.video import count_decodable_frames
+
+FAST = AnalysisOptions(every=3)
 
 
 def test_analyze_a_folder_with_bad_videos_and_rerun(demo_dir, trained_model, tmp_path):
@@ -30,20 +35,180 @@ def test_analyze_a_folder_with_bad_videos_and_rerun(demo_dir, trained_model, tmp
     assert json.loads((out / "run_report.json").read_text())["failed"] == 2
 
     stamp = (out / "a_frames.csv").stat().st_mtime_ns
-    again = analyze_paths([folder], trained_model.model_path, out, progress=False)
-    assert again.skipped == 1 and (out / "a_frames.csv").stat().st_mtime_ns == stamp
+    again = analyze_paths([folder], trained_model.model_path, out, annotate=plots.draw_result,
+                          figure=plots.save_timeline, progress=False)
+    assert (len(again.analyzed), len(again.reused)) == (0, 1) and (out / "a_frames.csv").stat().st_mtime_ns == stamp
+    assert again.text().startswith("Videos: 0 analysed, 1 reused from an earlier run, 1 failed.")
 
 
-def test_a_retrained_model_makes_the_rerun_analyse_again(demo_dir, trained_model, tmp_path):
-    import os
-    import shutil
+def _summary(out, name="x"):
+    return json.loads((out / f"{name}_summary.json").read_text())
 
+
+def test_a_result_is_reused_only_when_its_provenance_matches(demo_dir, trained_model, tmp_path):
+    """Issue 11, case 1: the same output name from another video, another model card, other options."""
+    for folder, clip in (("a", 1), ("b", 13)):
+        (tmp_path / folder).mkdir()
+        shutil.copy(demo_dir / "videos" / f"vid_{clip:04d}.mp4", tmp_path / folder / "x.mp4")
     model = tmp_path / "m.keras"
     shutil.copy(trained_model.model_path, model)
     shutil.copy(trained_model.model_path.with_suffix(".tflite"), tmp_path / "m.tflite")
     shutil.copy(trained_model.card_path, tmp_path / "m.json")
-    clip = demo_dir / "videos" / "vid_0001.mp4"
-    analyze_paths([clip], model, tmp_path / "out", progress=False)
-    assert analyze_paths([clip], model, tmp_path / "out", progress=False).skipped == 1
-    os.utime(model, (1_000_000_000, 1_000_000_000))  # as if retrained at another time
-    assert analyze_paths([clip], model, tmp_path / "out", progress=False).skipped == 0
+    out = tmp_path / "out"
+
+    def analyze(video="a", options=FAST):
+        report = analyze_paths([tmp_path / video / "x.mp4"], model, out, options, progress=False)
+        return len(report.analyzed), len(report.reused)
+
+    assert analyze() == (1, 0)
+    video = tmp_path / "a" / "x.mp4"
+    assert _summary(out)["provenance"]["source"] == {"path": str(video.resolve()), "size_bytes": video.stat().st_size,
+                                                     "modified_ns": video.stat().st_mtime_ns}
+    assert _summary(out)["complete"] is True and "warning" not in _summary(out)
+    assert analyze() == (0, 1)
+    assert analyze("b") == (1, 0) and _summary(out)["video"] == str(tmp_path / "b" / "x.mp4")
+    assert analyze("b", AnalysisOptions(every=2)) == (1, 0) and _summary(out)["provenance"]["every"] == 2
+    card = json.loads((tmp_path / "m.json").read_text())
+    (tmp_path / "m.json").write_text(json.dumps(dict(card, thresholds=[-0.5, 0.5])))  # the model's card changed
+    assert analyze("b", AnalysisOptions(every=2)) == (1, 0) and _summary(out)["provenance"]["thresholds"] == [-0.5, 0.5]
+    assert analyze("b", AnalysisOptions(every=2)) == (0, 1)
+
+
+def test_every_option_that_changes_the_output_is_in_the_provenance(trained_model):
+    from expressiveness.frames import analysis_provenance
+
+    base = analysis_provenance(trained_model.model_path, FAST)
+    assert base["model_sha256"] == hashlib.sha256(trained_model.model_path.read_bytes()).hexdigest()
+    assert base["card_sha256"] == hashlib.sha256(trained_model.card_path.read_bytes()).hexdigest()
+    changes = [AnalysisOptions(every=2), AnalysisOptions(every=3, smoothing=0.5),
+               AnalysisOptions(every=3, detector_model="full"), AnalysisOptions(every=3, min_confidence=0.6),
+               AnalysisOptions(every=3, face_selection="most_central"), AnalysisOptions(every=3, backend="tf.function")]
+    provenances = [analysis_provenance(trained_model.model_path, options) for options in changes]
+    assert all(provenance != base for provenance in provenances)
+    assert len({json.dumps(provenance, sort_keys=True) for provenance in provenances}) == len(changes)
+
+
+def test_a_clip_named_twice_is_analysed_once(demo_dir, trained_model, tmp_path):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    shutil.copy(demo_dir / "videos" / "vid_0001.mp4", folder / "vid_0001.mp4")
+    report = analyze_paths([folder, folder / "vid_0001.mp4", tmp_path / "videos" / ".." / "videos" / "vid_0001.mp4"],
+                           trained_model.model_path, tmp_path / "out", FAST, progress=False)
+    assert len(report.analyzed) == 1
+    assert len(pd.read_csv(tmp_path / "out" / "summary.csv")) == 1
+
+
+def test_an_output_that_cannot_be_written_is_a_failed_video_and_the_batch_goes_on(demo_dir, trained_model, tmp_path):
+    out = tmp_path / "out"
+    clips = [demo_dir / "videos" / "vid_0001.mp4", demo_dir / "videos" / "vid_0002.mp4"]
+    analyze_paths(clips[:1], trained_model.model_path, out, FAST, progress=False)
+    (out / "vid_0001_frames.csv").unlink()
+    (out / "vid_0001_frames.csv").mkdir()  # a folder where the table should go
+    report = analyze_paths(clips, trained_model.model_path, out, AnalysisOptions(every=2), progress=False)
+    assert [summary["name"] for summary in report.analyzed] == ["vid_0002"]
+    assert report.failures == [{"video": str(clips[0]), "name": "vid_0001", "status": "failed",
+                                "error": f"[Errno 21] Is a directory: '{out / 'vid_0001_frames.csv'}'"}]
+    assert not (out / "vid_0001_summary.json").exists()  # the summary of the first run is not left beside it
+
+
+def _faststart(data: bytes) -> bytes:
+    """The MP4 with its index (moov) moved before the media data (mdat), as streaming files are
+    written: cutting the end off then leaves a header that declares every frame."""
+    import struct
+
+    def boxes(buffer, start, end):
+        while start + 8 <= end:
+            size, kind = struct.unpack(">I4s", buffer[start:start + 8])
+            yield kind, start, size
+            start += size
+
+    def shift(moov, start, end, by):
+        for kind, position, size in boxes(moov, start, end):
+            if kind in (b"trak", b"mdia", b"minf", b"stbl"):
+                shift(moov, position + 8, position + size, by)
+            elif kind == b"stco":
+                for entry in range(struct.unpack(">I", moov[position + 12:position + 16])[0]):
+                    at = position + 16 + 4 * entry
+                    moov[at:at + 4] = struct.pack(">I", struct.unpack(">I", moov[at:at + 4])[0] + by)
+
+    top = {kind: (position, size) for kind, position, size in boxes(data, 0, len(data))}
+    (moov_at, moov_size), (mdat_at, mdat_size) = top[b"moov"], top[b"mdat"]
+    moov = bytearray(data[moov_at:moov_at + moov_size])
+    shift(moov, 8, moov_size, moov_size)
+    return data[:mdat_at] + bytes(moov) + data[mdat_at:mdat_at + mdat_size]
+
+
+def truncated_clip(source, target, keep=0.5):
+    """A copy of an MP4 cut after `keep` of its media data; its header still declares every frame."""
+    data = _faststart(source.read_bytes())
+    target.write_bytes(data[:len(data) - int((1 - keep) * (len(data) - 2000))])
+    return target
+
+
+def test_a_video_that_stops_early_is_flagged(demo_dir, trained_model, tmp_path, capsys):
+    from expressiveness.cli import main
+
+    clip = truncated_clip(demo_dir / "videos" / "vid_0001.mp4", tmp_path / "cut.mp4")
+    decodable = count_decodable_frames(clip)
+    assert 5 < decodable < 40
+    out = tmp_path / "out"
+    code = main(["analyze", str(clip), "--out", str(out), "--model", str(trained_model.model_path), "--no-progress",
+                 "--no-figures"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    warning = f"decoding stopped at frame {decodable} of 40: the file may be truncated"
+    summary = _summary(out, "cut")
+    assert (summary["complete"], summary["warning"], summary["frames_decoded"]) == (False, warning, decodable)
+    assert printed.err == f"warning: {clip}: {warning}\n"
+    assert "1 incomplete: decoding stopped before the end (see the warnings)." in printed.out
+    assert json.loads((out / "run_report.json").read_text())["incomplete"] == [
+        {"video": str(clip), "name": "cut", "warning": warning}]
+    assert pd.read_csv(out / "summary.csv")["complete"].tolist() == [False]
+
+
+def test_a_worker_that_dies_costs_one_video_and_the_pool_goes_on(demo_dir, tmp_path, monkeypatch):
+    from expressiveness import batch
+    from expressiveness.batch import extract_dataset
+    from expressiveness.cache import ExtractSettings, read_crops
+    from expressiveness.executors import worker_died
+    from fault_tasks import demo_subset, extract_or_die, real_extract_task
+
+    metadata = demo_subset(demo_dir, tmp_path / "data")
+    settings = ExtractSettings(frames_per_clip=4)
+    monkeypatch.setattr(batch, "_extract_task", extract_or_die)  # 0003 kills its worker every time, 0005 once
+    summary = extract_dataset(metadata, tmp_path / "cache", settings, workers=2, progress=False)
+    manifest = pd.read_csv(tmp_path / "cache" / "manifest.csv", dtype=str, keep_default_na=False)
+    rows = manifest.set_index("id").to_dict("index")
+    assert summary.counts == {"ok": 5, "failed": 1}
+    assert rows["0003"]["status"] == "failed"
+    assert rows["0003"]["error"] == f"worker died while processing {tmp_path}/data/videos/vid_0003.mp4 " \
+                                    f"(killed, out of memory or a crash)" == worker_died(metadata.parent / "videos/vid_0003.mp4")
+    assert rows["0005"]["status"] == "ok"
+
+    monkeypatch.setattr(batch, "_extract_task", real_extract_task)
+    again = extract_dataset(metadata, tmp_path / "cache", settings, workers=2, progress=False)
+    assert again.skipped == 5 and again.counts == {"ok": 6}
+    assert read_crops(tmp_path / "cache" / "crops" / "0003.npz")["crops"].shape == (4, 48, 48)
+
+
+def test_ctrl_c_during_a_parallel_run_prints_one_line_and_keeps_finished_work(demo_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cache = tmp_path / "cache"
+    process = subprocess.Popen([sys.executable, "-m", "expressiveness.cli", "extract", "--metadata",
+                                str(demo_dir / "metadata.jsonl"), "--cache", str(cache), "--every", "1",
+                                "--workers", "2", "--no-progress"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(cache.glob("crops/*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the parent and both workers
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "expressiveness extract: interrupted; finished work is kept, rerun to resume."
+    assert "Traceback" not in stderr
+    assert (cache / "manifest.csv").exists() and list(cache.glob("crops/*.npz"))

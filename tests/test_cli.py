@@ -18,11 +18,29 @@ def test_console_script_is_installed_and_reports_its_version():
     assert result.returncode == 0 and result.stdout.strip() == f"expressiveness {__version__}"
 
 
-def test_every_group_registers_its_subcommands():
+def _registered_subcommands() -> dict:
     from expressiveness.cli import build_parser
 
-    assert sorted(build_parser()[1]) == ["analyze", "check", "demo-data", "evaluate", "extract", "live", "report",
-                                         "stats", "train"]
+    return build_parser()[1]
+
+
+def test_every_registered_subcommand_has_help(capsys):
+    from expressiveness.cli import main
+
+    commands = _registered_subcommands()
+    assert {"demo-data", "extract", "train", "evaluate", "analyze", "live", "check", "stats", "report"} <= set(commands)
+    for command, subparser in commands.items():
+        with pytest.raises(SystemExit) as exited:
+            main([command, "--help"])
+        assert exited.value.code == 0, command
+        shown = capsys.readouterr().out
+        assert shown.startswith(f"usage: expressiveness {command}"), command
+        assert shown == subparser.format_help(), command
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    overview = capsys.readouterr().out
+    assert all(f"    {command}" in overview for command in commands), overview
 
 
 BAD_VALUES = [  # (subcommand and its required arguments, option, value, what the user reads)

@@ -20,7 +20,10 @@ def test_crops_are_labelled_by_clip_and_split_by_participant(separable_data):
         rows_brighter = split.crops[..., 0].mean(axis=2).std(axis=1) > split.crops[..., 0].mean(axis=1).std(axis=1)
         assert (rows_brighter[split.labels == 1]).all() and not (rows_brighter[split.labels == 2]).any()
     counts = np.bincount(data.splits["train"].labels, minlength=3)
-    assert data.class_weights == pytest.approx({k: counts.sum() / (3 * counts[k]) for k in range(3)})
+    # Every participant here has one clip of each level, so the balanced weights are all 1;
+    # test_labels_values.py checks them on unequal counts.
+    assert counts.tolist() == [len(data.splits["train"].participants) * 16] * 3
+    assert data.class_weights == pytest.approx({0: 1.0, 1: 1.0, 2: 1.0})
     assert data.thresholds == (-0.303, 0.294) and data.threshold_source == "default"
 
 
@@ -85,3 +88,47 @@ def test_crop_settings_come_from_the_cache(demo_dir, tmp_path):
     extract_dataset(demo_dir / "metadata.jsonl", tmp_path / "cache", settings, workers=1, progress=False)
     assert crop_settings(tmp_path / "cache") == {"margin": 0.25, "align": True, "size": 48, "model": "short",
                                                  "min_confidence": 0.5, "face_selection": "most_confident"}
+
+
+def test_the_split_comes_from_every_record_even_without_crops(separable_data, tmp_path):
+    # Participant 2 has no crops (say, no face in any clip): the others keep the split they have
+    # in participant_split(all records), the README's snippet, instead of being re-split.
+    import shutil
+
+    from expressiveness import load_metadata, participant_split
+
+    metadata, cache = separable_data
+    shutil.copytree(cache, tmp_path / "cache", ignore=shutil.ignore_patterns("0004.npz", "0005.npz", "0006.npz"))
+    data = prepare_data(metadata, tmp_path / "cache")
+    records = load_metadata(metadata)
+    records["split"] = participant_split(records)
+    expected = {name: sorted(records.loc[records["split"] == name, "user_no"].unique(), key=int)
+                for name in ("train", "validation", "test")}
+    assert {name: split.participants for name, split in data.splits.items()} == expected
+    assert "2" in data.splits["train"].participants and "2" not in set(data.splits["train"].clips["user_no"])
+    assert data.skipped_clips == {"without a face or not yet extracted": 3}
+
+
+def test_a_split_without_any_crop_is_a_clear_error(separable_data, tmp_path):
+    import shutil
+
+    metadata, cache = separable_data
+    # Participants 7 and 12 form the test split; neither has crops here.
+    shutil.copytree(cache, tmp_path / "cache", ignore=shutil.ignore_patterns(
+        *(f"{number:04d}.npz" for person in (7, 12) for number in range(person * 3 - 2, person * 3 + 1))))
+    with pytest.raises(DatasetError) as caught:
+        prepare_data(metadata, tmp_path / "cache")
+    assert str(caught.value) == (f"the test split (participants 7, 12) has no clip with face crops in "
+                                 f"{tmp_path / 'cache'}; expected crops in every split. Extract its clips (see "
+                                 f"manifest.csv), or change the split seed (--split-seed) or the fractions.")
+
+
+def test_augmentation_magnitudes_come_from_the_configuration():
+    varied = np.random.default_rng(1).integers(0, 256, (12, 48, 48, 1)).astype(np.uint8)
+    labels = np.arange(12) % 3
+    still = {"rotation_fraction": 0.0, "shift_fraction": 0.0, "zoom_fraction": 0.0, "horizontal_flip": False}
+    batch = next(iter(make_pipeline(varied, labels, 12, training=True, magnitudes=still)))[0].numpy()
+    key = lambda crops: crops.reshape(len(crops), -1).sum(axis=1)  # noqa: E731 (shuffled: compare as a set)
+    np.testing.assert_array_equal(np.sort(key(batch)), np.sort(key(varied.astype("float32"))))
+    with pytest.raises(ValueError, match=r"^augmentation has unknown keys \['rotation'\]; expected some of "):
+        make_pipeline(varied, labels, 12, training=True, magnitudes={"rotation": 0.1})

@@ -57,6 +57,23 @@ def test_a_real_data_set_is_never_overwritten(tmp_path):
     before = metadata.read_bytes()
     with pytest.raises(DemoDataError) as caught:
         build_demo_dataset(folder)
-    assert str(caught.value) == (f"{metadata} exists and was not written by the demo builder; not overwriting "
+    assert str(caught.value) == (f"{metadata} exists and is not what the demo builder wrote there; not overwriting "
                                  f"a real data set. Choose another folder with --out.")
     assert metadata.read_bytes() == before and not (folder / "videos").exists()
+
+
+@pytest.mark.parametrize("replaced", ["metadata.jsonl", "videos/vid_0003.mp4"])
+def test_real_data_put_in_place_of_the_demo_is_never_overwritten(demo_dir, tmp_path, replaced):
+    """The user swaps in RecruitView's files but the hidden marker of the demo stays behind."""
+    import shutil
+
+    folder = tmp_path / "RecruitView_Data"
+    shutil.copytree(demo_dir, folder)
+    (folder / "videos" / "vid_0003.mp4").unlink()  # any rebuild would write this one again
+    (folder / replaced).write_bytes(b"the user's own file\n")
+    before = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+    with pytest.raises(DemoDataError) as caught:
+        build_demo_dataset(folder)
+    assert str(caught.value) == (f"{folder / replaced} exists and is not what the demo builder wrote there; not "
+                                 f"overwriting a real data set. Choose another folder with --out.")
+    assert {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()} == before

@@ -1,10 +1,9 @@
 import csv
 import json
 import os
-import signal
+import shutil
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from expressiveness.batch import extract_dataset
 from expressiveness.cache import ExtractSettings, read_crops
 from expressiveness.errors import CacheError
 
-from conftest import write_jsonl
+from conftest import make_record, write_jsonl
 
 # Few frames per clip keep these tests fast; the logic does not depend on the number.
 FAST = ExtractSettings(frames_per_clip=6)
@@ -81,38 +80,6 @@ def test_other_settings_on_an_existing_cache_are_refused(demo_dir, tmp_path):
                                  f"use another cache folder (--cache) or pass --overwrite to rebuild it.")
 
 
-def test_killed_run_resumes_to_the_same_cache(demo_dir, tmp_path):
-    """kill -9 in the middle of a run, rerun, and compare with an uninterrupted run."""
-    metadata = demo_dir / "metadata.jsonl"
-    settings = ExtractSettings(frames_per_clip=8)
-    reference = tmp_path / "reference"
-    extract_dataset(metadata, reference, settings, workers=2, progress=False)
-
-    interrupted = tmp_path / "interrupted"
-    script = ("from expressiveness.batch import extract_dataset\nfrom expressiveness.cache import ExtractSettings\n"
-              f"extract_dataset({str(metadata)!r}, {str(interrupted)!r}, ExtractSettings(frames_per_clip=8), "
-              "workers=1, progress=False)\n")
-    process = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((interrupted / "crops").glob("*.npz"))) < 3:
-        time.sleep(0.01)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    done_before = len(list((interrupted / "crops").glob("*.npz")))
-    assert 3 <= done_before < 19, "the run was not interrupted in the middle"
-
-    summary = extract_dataset(metadata, interrupted, settings, workers=1, progress=False)
-    assert summary.skipped == done_before
-    assert not list((interrupted / "crops").glob(".*"))  # no temporary file is left
-    names = sorted(path.name for path in (reference / "crops").glob("*.npz"))
-    assert names == sorted(path.name for path in (interrupted / "crops").glob("*.npz")) and len(names) == 19
-    for name in names:
-        expected, actual = read_crops(reference / "crops" / name), read_crops(interrupted / "crops" / name)
-        for key in ("crops", "frame_index", "timestamp_s", "box", "score", "status", "faces_kept"):
-            np.testing.assert_array_equal(actual[key], expected[key], err_msg=f"{name}: {key}")
-    assert _without_seconds(_manifest(interrupted)) == _without_seconds(_manifest(reference))
-
-
 def test_extraction_path_imports_no_tensorflow(demo_dir, tmp_path):
     script = ("import sys\nfrom expressiveness.batch import extract_dataset\nfrom expressiveness.cache import ExtractSettings\n"
               f"extract_dataset({str(demo_dir / 'metadata.jsonl')!r}, {str(tmp_path / 'c')!r}, "
@@ -120,3 +87,86 @@ def test_extraction_path_imports_no_tensorflow(demo_dir, tmp_path):
               "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_replaced_video_or_a_new_file_name_is_extracted_again(demo_dir, tmp_path):
+    videos = tmp_path / "data" / "videos"
+    videos.mkdir(parents=True)
+    for name, clip in (("a.mp4", 1), ("b.mp4", 2), ("b2.mp4", 2), ("c.mp4", 13)):
+        shutil.copy(demo_dir / "videos" / f"vid_{clip:04d}.mp4", videos / name)
+    records = [make_record(1, file_name="videos/a.mp4"), make_record(2, file_name="videos/b.mp4"),
+               make_record(3, file_name="videos/c.mp4")]
+    metadata = write_jsonl(tmp_path / "data" / "metadata.jsonl", records)
+    cache = tmp_path / "cache"
+    extract_dataset(metadata, cache, FAST, workers=1, progress=False)
+    first = read_crops(cache / "crops" / "0001.npz")
+
+    shutil.copy(demo_dir / "videos" / "vid_0005.mp4", videos / "a.mp4")  # same name, another recording
+    records[1]["file_name"] = "videos/b2.mp4"  # same bytes under another name: the metadata changed
+    write_jsonl(metadata, records)
+    again = extract_dataset(metadata, cache, FAST, workers=1, progress=False)
+    assert again.skipped == 1 and again.counts == {"ok": 3}
+    redone = read_crops(cache / "crops" / "0001.npz")
+    assert redone["source_path"].item() == str((videos / "a.mp4").resolve())
+    assert redone["source_size_bytes"].item() == (videos / "a.mp4").stat().st_size
+    assert not np.array_equal(redone["crops"], first["crops"])
+    assert read_crops(cache / "crops" / "0002.npz")["file_name"].item() == "videos/b2.mp4"
+
+    (videos / "a.mp4").unlink()  # crops of a video that is gone must not stay in the cache
+    extract_dataset(metadata, cache, FAST, workers=1, progress=False)
+    assert _manifest(cache)["0001"]["status"] == "missing" and not (cache / "crops" / "0001.npz").exists()
+
+
+def test_temporaries_of_a_run_that_is_still_writing_are_left_alone(demo_dir, tmp_path):
+    from expressiveness._io import temporary_name
+
+    metadata = _mixed_metadata(demo_dir, tmp_path / "data")
+    crops = tmp_path / "cache" / "crops"
+    crops.mkdir(parents=True)
+    ours = temporary_name(crops / "0001.npz")
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # another run, writing
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    alive = ours.with_name(ours.name.replace(f".{os.getpid()}.", f".{running.pid}."))
+    dead = ours.with_name(ours.name.replace(f".{os.getpid()}.", f".{finished.stdout.strip()}."))
+    alive.write_bytes(b"half a crop file")
+    dead.write_bytes(b"left by a run that was killed")
+    try:
+        extract_dataset(metadata, tmp_path / "cache", FAST, workers=1, progress=False)
+    finally:
+        running.kill()
+        running.wait()
+    assert alive.read_bytes() == b"half a crop file" and not dead.exists()
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(frames_per_clip=0), "frames_per_clip is 0; expected a whole number > 0."),
+    (dict(frames_per_clip=2.5), "frames_per_clip is 2.5; expected a whole number > 0."),
+    (dict(every=True), "every is True; expected a whole number > 0."),
+    (dict(rate_fps=float("nan")), "rate_fps is nan; expected a number > 0."),
+    (dict(margin="0.1"), "margin is '0.1'; expected a fraction >= 0, such as 0.15."),
+])
+def test_bad_settings_are_refused_before_the_cache_is_touched(tmp_path, settings, message):
+    with pytest.raises(ValueError) as caught:
+        extract_dataset(tmp_path / "metadata.jsonl", tmp_path / "cache", ExtractSettings(**settings), progress=False)
+    assert str(caught.value) == message and not (tmp_path / "cache").exists()
+
+
+def test_extract_with_zero_frames_per_clip_leaves_no_settings(demo_dir, tmp_path):
+    cache = tmp_path / "cache"
+    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "extract", "--metadata",
+                             str(demo_dir / "metadata.jsonl"), "--cache", str(cache), "--frames-per-clip", "0"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and not cache.exists()
+
+
+def test_a_video_that_stops_early_is_flagged_in_the_manifest(demo_dir, tmp_path):
+    from test_batch import truncated_clip
+
+    (tmp_path / "data" / "videos").mkdir(parents=True)
+    truncated_clip(demo_dir / "videos" / "vid_0001.mp4", tmp_path / "data" / "videos" / "cut.mp4")
+    metadata = write_jsonl(tmp_path / "data" / "metadata.jsonl", [make_record(1, file_name="videos/cut.mp4")])
+    summary = extract_dataset(metadata, tmp_path / "cache", FAST, workers=1, progress=False)
+    row = _manifest(tmp_path / "cache")["0001"]
+    assert (row["status"], row["frames_sampled"]) == ("ok", "3")  # of 6: frames 3, 10, 16 decode, 23 does not
+    assert row["error"] == "decoding stopped at frame 17 of 40: the file may be truncated"
+    assert summary.truncated == 1 and " 1 stopped decoding before their declared end" in summary.text()

@@ -72,8 +72,17 @@ def test_face_at_the_frame_edge_still_gives_a_valid_crop(detector, face_frame):
     shifted = np.ascontiguousarray(face_frame[:, face.x + face.width // 3:])
     edge_faces = detector.detect(shifted)
     assert edge_faces and edge_faces[0].x == 0
-    crop = crop_face(shifted, edge_faces[0])
+    face = edge_faces[0]
+    crop = crop_face(shifted, face)
     assert crop.shape == (48, 48) and crop.dtype == np.uint8
+    # The square of side 1.3 x the longer box side around the box centre, the columns left of the
+    # frame filled with copies of its first column.
+    side = round(max(face.width, face.height) * 1.3)
+    x0, y0 = round(face.x + face.width / 2 - side / 2), round(face.y + face.height / 2 - side / 2)
+    assert x0 < 0 <= y0 and y0 + side <= shifted.shape[0]
+    gray = cv2.cvtColor(shifted, cv2.COLOR_BGR2GRAY)[y0:y0 + side, :x0 + side]
+    expected = cv2.resize(np.pad(gray, ((0, 0), (-x0, 0)), mode="edge"), (48, 48), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(crop, expected)
 
 
 def _eye_angle_deg(face: FaceBox) -> float:

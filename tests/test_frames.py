@@ -35,13 +35,14 @@ def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, trained_model):
     summary = analysis.summary
     assert summary["face_share"] == pytest.approx(len(with_face) / len(table), abs=1e-4)
     assert sum(summary[f"share_{k}"] for k in ("reserved", "balanced", "expressive")) == pytest.approx(1, abs=1e-3)
-    assert summary["model"] == "tiny" and summary["thresholds"] == [-0.303, 0.294]
+    assert summary["provenance"]["model"] == "tiny" and summary["provenance"]["thresholds"] == [-0.303, 0.294]
+    assert summary["complete"] is True and summary["frames_decoded"] == len(table)
     # The measures: present exactly where the mesh found the interviewee, empty without a face.
     assert without[list(MEASURE_COLUMNS)].isna().all().all()
     assert with_face["expressivity"].notna().mean() > 0.9
     assert summary["landmarks_share"] == pytest.approx(with_face["expressivity"].notna().sum() / len(table), abs=1e-4)
     assert summary["expressivity_mean"] == pytest.approx(table["expressivity"].mean(), abs=1e-3)
-    assert summary["measures"] is True
+    assert summary["provenance"]["measures"] is True
 
 
 def test_measures_without_a_model_and_levels_without_measures(demo_dir, trained_model):
@@ -56,7 +57,7 @@ def test_measures_without_a_model_and_levels_without_measures(demo_dir, trained_
     analysis = analyze_video(clip, levels_only)
     levels_only.close()
     assert list(analysis.table.columns) == list(FRAME_COLUMNS)
-    assert "expressivity_mean" not in analysis.summary and analysis.summary["measures"] is False
+    assert "expressivity_mean" not in analysis.summary and analysis.summary["provenance"]["measures"] is False
     with pytest.raises(ValueError, match="nothing to analyse"):
         build_analyzer(None, AnalysisOptions(measures=False))
 
@@ -144,3 +145,75 @@ def test_inference_crops_like_the_training_cache(trained_model, face_frame, tmp_
         face = detector.detect(face_frame)[0]
     expected = predictor.predict(crop_face(face_frame, face, margin=0.3, align=True)[None])
     np.testing.assert_allclose(result.probabilities, expected, atol=1e-6)
+
+
+def _model_with_crop(trained_model, folder, **crop):
+    import shutil
+
+    model = folder / "carded.keras"
+    shutil.copy(trained_model.model_path, model)
+    shutil.copy(trained_model.model_path.with_suffix(".tflite"), folder / "carded.tflite")
+    card = json.loads(trained_model.card_path.read_text())
+    card["crop"].update(crop)
+    (folder / "carded.json").write_text(json.dumps(card))
+    return model
+
+
+def test_inference_finds_faces_as_the_training_crops_were_found(trained_model, demo_dir, tmp_path):
+    """Issue 11, case 4: detector, minimum confidence and face selection default to the card's."""
+    from expressiveness.frames import analysis_provenance
+
+    model = _model_with_crop(trained_model, tmp_path, model="full", min_confidence=0.7, face_selection="most_central")
+    analyzer = build_analyzer(model, AnalysisOptions(every=4))
+    try:
+        assert (analyzer.detector.model, analyzer.detector.min_confidence) == ("full", 0.7)
+        assert analyzer.options.face_selection == "most_central"
+        summary = analyze_video(demo_dir / "videos" / "vid_0001.mp4", analyzer).summary
+        assert analyzer.provenance() == analysis_provenance(model, AnalysisOptions(every=4))
+    finally:
+        analyzer.close()
+    recorded = summary["provenance"]
+    assert (recorded["detector"], recorded["min_confidence"], recorded["face_selection"]) == ("full", 0.7,
+                                                                                              "most_central")
+    explicit = AnalysisOptions(every=4, detector_model="short", min_confidence=0.4, face_selection="largest")
+    overridden = analysis_provenance(model, explicit)
+    assert (overridden["detector"], overridden["min_confidence"], overridden["face_selection"]) == (
+        "short", 0.4, "largest")
+
+
+def test_a_live_session_keeps_what_was_recorded_when_the_camera_fails(demo_dir, trained_model, tmp_path):
+    """Issue 11, case 12: a camera error mid-session still writes the video and the table."""
+    from expressiveness.errors import CameraError
+    from expressiveness.frames import run_live
+    from expressiveness.video import iter_frames
+
+    def camera():
+        for frame in iter_frames(demo_dir / "videos" / "vid_0001.mp4", range(0, 15, 3)):
+            yield frame
+        raise CameraError("camera 0 opened but returned no frame in 30 reads; check the camera.")
+
+    analyzer = build_analyzer(trained_model.model_path)
+    try:
+        labels = analyzer.scorers[0].labels
+        session = run_live(camera(), analyzer, lambda result, fps: plots.draw_result(result, labels),
+                           output=tmp_path / "live.mp4", csv_path=tmp_path / "live.csv")
+    finally:
+        analyzer.close()
+    assert session.error == "camera 0 opened but returned no frame in 30 reads; check the camera."
+    assert session.saved == [tmp_path / "live.mp4", tmp_path / "live.csv"]
+    assert pd.read_csv(tmp_path / "live.csv")["frame"].tolist() == [0, 3, 6, 9, 12]
+    assert count_decodable_frames(tmp_path / "live.mp4") == 5
+
+
+def test_a_video_gives_the_same_measures_whatever_the_analyzer_saw_before(demo_dir):
+    # Workers take videos in any order: an analyzer reused from another video must not carry its
+    # face tracking over (the mesh is reset between videos).
+    first, second = demo_dir / "videos" / "vid_0013.mp4", demo_dir / "videos" / "vid_0001.mp4"
+    fresh = build_analyzer(None, AnalysisOptions(every=3))
+    alone = analyze_video(second, fresh).table
+    fresh.close()
+    reused = build_analyzer(None, AnalysisOptions(every=3))
+    analyze_video(first, reused)
+    after_another = analyze_video(second, reused).table
+    reused.close()
+    pd.testing.assert_frame_equal(alone, after_another)

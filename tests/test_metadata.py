@@ -171,3 +171,32 @@ def test_participant_split_needs_three_people():
                                  "the data has 2 (user_no: '0', '1').")
     with pytest.raises(ValueError, match="expected three numbers in"):
         participant_split(_people_frame(5), fractions=(0.5, 0.5, 0.0))
+
+
+def test_one_participant_however_user_no_is_padded(tmp_path):
+    path = write_jsonl(tmp_path / "metadata.jsonl", [make_record(1, user_no=" 7"), make_record(2, user_no="7"),
+                                                     make_record(3, user_no="07", question_id="003")])
+    frame = load_metadata(path)
+    assert list(frame["user_no"]) == ["7", "7", "7"] and frame.loc[2, "question_id"] == "3"
+
+
+def test_bytes_that_are_not_utf8_name_the_file_and_line(tmp_path):
+    path = tmp_path / "metadata.jsonl"
+    good = [json.dumps(make_record(number)).encode() for number in (1, 2, 4)]
+    bad = json.dumps(make_record(3, question="caf\u00e9"), ensure_ascii=False).encode().replace(
+        "caf\u00e9".encode(), b"caf\xe9")  # Latin-1, as an old editor saves it
+    path.write_bytes(b"\n".join([good[0], good[1], bad, good[2]]) + b"\n")
+    position = bad.index(b"\xe9")
+    with pytest.raises(MetadataError) as caught:
+        load_metadata(path)
+    assert str(caught.value) == (f"{path}, line 3: not UTF-8 text (byte 0xe9 at position {position}); expected a "
+                                 f"file saved as UTF-8.")
+    assert caught.value.line == 3
+    frame, report = scan_metadata(path, strict=False)
+    assert list(frame["id"]) == ["0001", "0002", "0004"] and report.dropped[0].reason == "not UTF-8"
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "metadata.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"".join(json.dumps(make_record(n)).encode() + b"\r\n" for n in (1, 2)))
+    assert list(load_metadata(path)["id"]) == ["0001", "0002"]

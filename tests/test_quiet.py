@@ -28,7 +28,7 @@ def test_engines_start_without_native_chatter(trained_model, demo_dir):
     quiet = run_python(engines_script(trained_model.model_path, clip, False))
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "1 (1, 3)\n", "")
     # The same run, verbose: LiteRT's and MediaPipe's C++ lines are there to hide.
-    loud = run_python(engines_script(trained_model.model_path, clip, True))
+    loud = run_python(engines_script(trained_model.model_path, clip, True), env={"EXPRESSIVENESS_VERBOSE": "1"})
     assert loud.returncode == 0 and loud.stdout == "1 (1, 3)\n"
     assert "Created TensorFlow Lite XNNPACK delegate for CPU" in loud.stderr
     assert "inference_feedback_manager" in loud.stderr

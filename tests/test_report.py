@@ -1,9 +1,13 @@
-"""HTML reports from real `expressiveness analyze` outputs on the demo footage.
+"""HTML reports from real `expressiveness analyze` outputs on the demo footage, in the three
+kinds an analysis can be: levels and facial measures (a model, the default measures), facial
+measures only (no model), levels only (--no-measures).
 
-The session fixture analyses five videos with a really trained model through the CLI: a clip
-with a face throughout, one where the face leaves the picture, one without a face, a one-frame
-video, and a copy whose name holds quotes and "<script>"; then writes the reports with the
-metadata records (one question carries markup too).
+The main session fixture analyses five videos with a really trained model through the CLI: a
+clip with a face throughout, one where the face leaves the picture, one without a face, a
+one-frame video, and a copy whose name holds quotes and "<script>"; then writes the reports with
+the metadata records (one question carries markup too). Two small fixtures analyse the clip
+whose face leaves the picture without a model (plus the clip without a face) and with the model
+but --no-measures, through `analyze --html`.
 """
 
 import base64
@@ -22,35 +26,40 @@ import pandas as pd
 import pytest
 
 from conftest import make_record, write_jsonl
-from expressiveness.report import find_moments, percent, write_index, write_reports, write_video_report
+from expressiveness.findings import WARMUP_FACES, find_moments, percent
+from expressiveness.report import write_index, write_reports, write_video_report
 from expressiveness.video import VideoWriter, iter_frames
 
 ODD = "it's \"odd\" <script>alert(1)"
 ODD_QUESTION = "Why </script><script>alert(2)</script> & <b>you</b>?"
+LEVEL_WORDS = re.compile(r"\b(levels?|Reserved|Balanced|Expressive)\b", re.IGNORECASE)
 
 
 class Page(HTMLParser):
-    """Every start tag with its attributes, the text of each <script>, and the visible text."""
+    """Every start tag with its attributes, the text of each <script>, and the visible text
+    (neither scripts nor style sheets)."""
 
     def __init__(self, html: str):
         super().__init__(convert_charrefs=True)
-        self.tags, self.scripts, self.text, self._in_script = [], [], [], False
+        self.tags, self.scripts, self.text, self._inside = [], [], [], None
         self.feed(html)
         self.text = " ".join(" ".join(self.text).split())
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
-        self._in_script = tag == "script"
+        if tag in ("script", "style"):
+            self._inside = tag
         if tag == "script":
             self.scripts.append("")
 
     def handle_endtag(self, tag):
-        self._in_script = self._in_script and tag != "script"
+        if tag == self._inside:
+            self._inside = None
 
     def handle_data(self, data):
-        if self._in_script:
+        if self._inside == "script":
             self.scripts[-1] += data
-        else:
+        elif self._inside is None:
             self.text.append(data)
 
     def all(self, tag):
@@ -84,6 +93,34 @@ def analysed(demo_dir, trained_model, tmp_path_factory):
     tables = {name: pd.read_csv(out / f"{name}_frames.csv") for name in summaries}
     write_reports(out, metadata)
     return out, summaries, tables
+
+
+def analyze_html(videos: list[Path], out: Path, *options: str) -> tuple[dict, dict]:
+    """Run `expressiveness analyze VIDEOS --out OUT --html` in out's parent folder (where there
+    is no default model) and return ({name: summary}, {name: table})."""
+    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "analyze", *map(str, videos), "--out",
+                             str(out), "--html", "--no-progress", *options], cwd=out.parent, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summaries = {path.name[:-len("_summary.json")]: json.loads(path.read_text())
+                 for path in out.glob("*_summary.json")}
+    return summaries, {name: pd.read_csv(out / f"{name}_frames.csv") for name in summaries}
+
+
+@pytest.fixture(scope="session")
+def measures_only(demo_dir, tmp_path_factory):
+    """(out folder, summaries, tables) of vid_0017 and vid_0019 analysed without a model."""
+    out = tmp_path_factory.mktemp("measures_only") / "out"
+    videos = [demo_dir / "videos" / f"vid_{number:04d}.mp4" for number in (17, 19)]
+    return (out, *analyze_html(videos, out))
+
+
+@pytest.fixture(scope="session")
+def levels_only(demo_dir, trained_model, tmp_path_factory):
+    """(out folder, summaries, tables) of vid_0017 analysed with the model and --no-measures."""
+    out = tmp_path_factory.mktemp("levels_only") / "out"
+    return (out, *analyze_html([demo_dir / "videos" / "vid_0017.mp4"], out, "--model",
+                               str(trained_model.model_path), "--no-measures"))
 
 
 def read(out: Path, name: str) -> tuple[str, Page]:
@@ -128,6 +165,8 @@ def test_words_and_numbers_equal_the_summary(analysed):
         assert f"{label}: {expected}%" in page.text and round(100 * summary[key]) == expected
     assert f"the most likely level is {summary['dominant_level']}, an expected level of " \
            f"{summary['expected_level']:.2f}" in page.text
+    assert f"Mean expressivity was {summary['expressivity_mean']:.1f}% of the inter-ocular distance (90th " \
+           f"percentile {summary['expressivity_p90']:.1f}%)" in page.text
     assert "Human rating (facial_expression) +0.95 → Expressive" in page.text  # vid_0017's demo score
     assert "Participant 7" in page.text and "640 x 480 px" in page.text
     assert len(page.all("img")) >= 1 + 2  # level chart and at least two face thumbnails
@@ -152,7 +191,12 @@ def test_one_frame_video(analysed):
     assert "A face was visible in 100% of the analysed frames (1 of 1)" in page.text
     assert "Too few frames with a face to show the lowest moments separately." in page.text
     images = [attrs["src"] for attrs in page.all("img")]
-    assert len(images) == 2 and images[1].startswith("data:image/jpeg")  # level chart, the one face
+    # level, expressivity and head pose charts, the one face: ranked by expected level, as the
+    # single face's expressivity is 0 by construction (it is its own typical face)
+    assert len(images) == 4 and images[3].startswith("data:image/jpeg")
+    assert "The face mesh found the face's landmarks in only 1 frame: too few for facial measures" in page.text
+    assert "Highest expected level" in page.text and "expressivity" not in page.text.split("Moments")[1].split(
+        "What was analysed")[0]
 
 
 def test_names_and_metadata_text_are_escaped(analysed):
@@ -179,8 +223,8 @@ def test_index_has_one_linked_row_per_video(analysed):
     assert len(page.all("tr")) == len(summaries) + 1  # and the heading row
     assert html.count("<svg") == len(summaries) - 1  # a sparkline per video with a face
     assert re.findall(r"<th[^>]*>([^<]*)</th>", html) == [
-        "Video", "Clip id", "Participant", "Question", "Human rating", "Seconds", "Face", "Dominant", "Reserved", "Balanced",
-        "Expressive", "Timeline"]  # no expressivity column without measures
+        "Video", "Clip id", "Participant", "Question", "Human rating", "Seconds", "Face", "Dominant", "Reserved",
+        "Balanced", "Expressive", "Expressivity", "Timeline"]
 
 
 def test_moment_thumbnails_show_the_face(analysed, demo_dir):
@@ -198,40 +242,94 @@ def test_moment_thumbnails_show_the_face(analysed, demo_dir):
             assert len(faces) == 1
 
 
-def test_measure_columns_add_charts_and_rank_the_moments(analysed, tmp_path):
-    """A real table with facial-measure columns added (the values are made up, the columns are
-    those of the measures issue): the report draws expressivity and head pose and picks the
-    moments by expressivity. All-NaN measure columns add nothing."""
+def test_levels_and_measures_give_every_chart_and_moments_by_expressivity(analysed, tmp_path):
     out, summaries, tables = analysed
-    table = tables["vid_0001"].copy()
-    rng = np.random.default_rng(0)
-    for column in ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth"):
-        table[column] = rng.uniform(0, 5, len(table)).round(3)
-    for column in ("head_yaw_deg", "head_pitch_deg", "head_roll_deg"):
-        table[column] = rng.uniform(-20, 20, len(table)).round(2)
-    summary = dict(summaries["vid_0001"], expressivity_mean=round(float(table["expressivity"].mean()), 4),
-                   expressivity_p90=1.5, blinks_per_minute=float("nan"), head_yaw_range_deg=12.5)
-    path = write_video_report(summary, table, tmp_path, video_path=Path(summary["video"]))
-    assert path.name == "vid_0001_report.html"
-    _, page = read(tmp_path, path.name)
+    summary, table = summaries["vid_0001"], tables["vid_0001"]
+    _, page = read(out, "vid_0001_report.html")
     assert [attrs["alt"] for attrs in page.all("img")][:3] == [
         "level probabilities and level over time", "expressivity over time", "head yaw, pitch and roll over time"]
-    assert f"Mean expressivity was {summary['expressivity_mean']:.2f} (90th percentile 1.50)." in page.text
-    assert "Head turn left-right, 5th-95th percentile range (degrees) 12.5" in page.text
-    assert "Blinks per minute" not in page.text  # NaN: not shown
-    best = int(table.loc[table["expressivity"].idxmax(), "frame"])
+    assert f"Head turn left-right, 5th-95th percentile range (degrees) {summary['head_yaw_range_deg']:.3g}" \
+        in page.text
     moments = find_moments(table)
-    assert moments["measure"] == "expressivity" and int(moments["highest"][0]["frame"]) == best
-    assert f"frame {best} expressivity {table['expressivity'].max():.2f}" in page.text
-    assert "not found beside this report" in page.text  # no CSV in tmp_path: no link
+    settled = table[table["expressivity"].notna()].iloc[WARMUP_FACES:]
+    best = settled.loc[settled["expressivity"].idxmax()]
+    assert moments["measure"] == "expressivity" and int(moments["highest"][0]["frame"]) == best["frame"]
+    assert f"frame {int(best['frame'])} expressivity {best['expressivity']:.2f}% {best['level']}" in page.text
+    path = write_video_report(summary, table, tmp_path, video_path=Path(summary["video"]))
+    assert path.name == "vid_0001_report.html"
+    assert "not found beside this report" in read(tmp_path, path.name)[1].text  # no CSV in tmp_path: no link
 
-    for column in ("expressivity", "head_yaw_deg", "head_pitch_deg", "head_roll_deg"):
-        table[column] = np.nan
-    table = table.drop(columns=["expressivity_brows", "expressivity_eyes", "expressivity_mouth"])
-    _, page = read(tmp_path, write_video_report(summaries["vid_0001"], table, tmp_path / "plain.html").name)
+
+def test_measures_only_speaks_of_expressivity_and_never_of_levels(measures_only):
+    out, summaries, tables = measures_only
+    summary, table = summaries["vid_0017"], tables["vid_0017"]
+    assert "dominant_level" not in summary and "level" not in table and "prob_reserved" not in table
+    faced, landmarks = int(table["success"].sum()), int(table["expressivity"].notna().sum())
+    assert 0 < landmarks < faced < len(table)  # the face leaves the picture; the mesh misses a few faces
+    assert summary["expressivity_mean"] == pytest.approx(table["expressivity"].mean(), abs=1e-4)
+    _, page = read(out, "vid_0017_report.html")
+    assert f"A face was visible in {percent(faced / len(table))} of the analysed frames ({faced} of {len(table)})." \
+        in page.text
+    assert f"Mean expressivity was {summary['expressivity_mean']:.1f}% of the inter-ocular distance (90th " \
+           f"percentile {summary['expressivity_p90']:.1f}%); the head turned over a range of " \
+           f"{summary['head_yaw_range_deg']:.0f} degrees and nodded over {summary['head_pitch_range_deg']:.0f} " \
+           f"degrees (5th to 95th percentile)" in page.text
+    assert f"The facial measures cover the {percent(landmarks / len(table))} of the analysed frames" in page.text
+    assert f"Expressivity, whole face (% of the inter-ocular distance) mean {summary['expressivity_mean']:.3g}, " \
+           f"90th percentile {summary['expressivity_p90']:.3g}" in page.text
+    assert "Model none: facial measures only" in page.text
+    assert LEVEL_WORDS.findall(page.text) == []
+    images = page.all("img")
+    assert [attrs["alt"] for attrs in images[:2]] == ["expressivity over time", "head yaw, pitch and roll over time"]
+    moments = find_moments(table)
+    assert len(images) == 2 + len(moments["highest"]) + len(moments["lowest"]) >= 2 + 4
+    assert all(attrs["src"].startswith("data:image/jpeg") for attrs in images[2:])
+    _, index = read(out, "index.html")
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", (out / "index.html").read_text()) == [
+        "Video", "Seconds", "Face", "Expressivity", "Timeline"]
+    assert f"{summary['expressivity_mean']:.1f}%" in index.text and LEVEL_WORDS.findall(index.text) == []
+    assert [attrs["aria-label"] for attrs in index.all("svg")] == ["expressivity timeline"]  # vid_0019: no face
+
+
+def test_moments_skip_the_first_faces_while_the_typical_face_is_learnt(measures_only):
+    out, _, tables = measures_only
+    valued = tables["vid_0017"].dropna(subset=["expressivity"])
+    assert valued["expressivity"].iloc[0] == 0  # the first face is its own typical face
+    moments = find_moments(tables["vid_0017"])
+    picked = [int(row["frame"]) for row in moments["highest"] + moments["lowest"]]
+    assert len(picked) >= 4 and not set(picked) & set(valued["frame"].iloc[:WARMUP_FACES])
+    assert moments["lowest"][0]["moment_score"] == valued["expressivity"].iloc[WARMUP_FACES:].min() > 0
+    _, page = read(out, "vid_0017_report.html")
+    lowest = moments["lowest"][0]
+    assert f"frame {int(lowest['frame'])} expressivity {lowest['expressivity']:.2f}%" in page.text
+
+
+def test_measures_only_without_a_face(measures_only):
+    out, summaries, _ = measures_only
+    _, page = read(out, "vid_0019_report.html")
+    assert "No face was found in any of the 80 analysed frames, so there is no facial measure to report." \
+        in page.text
+    assert page.all("img") == [] and "Facial measures over the video" not in page.text
+    assert LEVEL_WORDS.findall(page.text) == []
+
+
+def test_levels_only_has_no_facial_measures(levels_only):
+    out, summaries, tables = levels_only
+    summary, table = summaries["vid_0017"], tables["vid_0017"]
+    assert "expressivity" not in table and "expressivity_mean" not in summary
+    _, page = read(out, "vid_0017_report.html")
+    faced = int(table["success"].sum())
+    assert f"A face was visible in {percent(faced / len(table))} of the analysed frames ({faced} of " \
+           f"{len(table)}); among those frames the level was" in page.text
+    assert f"the most likely level is {summary['dominant_level']}" in page.text
+    assert "expressivity" not in page.text.replace("Facial measures not computed (--no-measures)", "").lower()
+    assert "Facial measures not computed (--no-measures)" in page.text
     assert [attrs["alt"] for attrs in page.all("img")][0] == "level probabilities and level over time"
-    assert "expressivity over time" not in [attrs["alt"] for attrs in page.all("img")]
-    assert "Highest expected level" in page.text
+    assert "Highest expected level" in page.text and "head pose" not in page.text.lower()
+    html, index = read(out, "index.html")
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", html) == [
+        "Video", "Seconds", "Face", "Dominant", "Reserved", "Balanced", "Expressive", "Timeline"]
+    assert [attrs["aria-label"] for attrs in index.all("svg")] == ["level timeline"]
 
 
 def test_a_missing_table_gives_a_report_that_says_so(analysed, tmp_path):
@@ -256,6 +354,10 @@ def test_bad_input_is_one_clear_sentence(analysed, tmp_path):
     with pytest.raises(ValueError, match=r"^the per-frame table of vid_0001 has no column level; expected the "
                                          r"NAME_frames.csv written by `expressiveness analyze`.$"):
         write_video_report(summaries["vid_0001"], tables["vid_0001"].drop(columns="level"), tmp_path)
+    with pytest.raises(ValueError, match=r"^the per-frame table of vid_0001 has no column expressivity, "
+                                         r"expressivity_brows; expected"):
+        write_video_report(summaries["vid_0001"], tables["vid_0001"].drop(columns=["expressivity",
+                                                                                   "expressivity_brows"]), tmp_path)
     with pytest.raises(FileNotFoundError, match=r"no NAME_summary.json in this folder; run `expressiveness "
                                                 r"analyze VIDEOS --out .*` first.$"):
         write_reports(tmp_path)
@@ -264,12 +366,6 @@ def test_bad_input_is_one_clear_sentence(analysed, tmp_path):
     with pytest.raises(ValueError, match=r'the summary has neither "name" nor "video"'):
         write_index([{"face_share": 1.0}], tmp_path)
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("share, text", [(0.4286, "43%"), (0.001, "<1%"), (0.999, ">99%"), (1.0, "100%"),
-                                         (0.0, "0%"), (None, "n/a")])
-def test_percent_never_rounds_to_all_or_nothing(share, text):
-    assert percent(share) == text
 
 
 def test_sparkline_colours_runs_of_levels_and_leaves_gaps():

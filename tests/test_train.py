@@ -37,6 +37,14 @@ def test_model_card_has_every_field(trained_model):
     assert card["architecture"]["dense_activation"] == "relu"
     assert card["training"]["learning_rate"] == 0.001 and card["training"]["batch_size"] == 32
     assert card["training"]["optimizer"] == "Adam"
+    # Every hyperparameter of TrainConfig, with model and augmentation settings, is in the card.
+    assert {"batch_norm_momentum", "conv_dropout", "dense_dropout", "augmentation", "split_seed", "seed",
+            "split_fractions", "reduce_lr_patience"} <= set(card["training"])
+    assert card["training"]["augmentation"] == {
+        "rotation_fraction": 0.05, "shift_fraction": 0.1, "horizontal_flip": True, "zoom_fraction": 0.1}
+    assert card["training"]["augment"] is False and card["augmentation"] is None  # the fixture trains without
+    assert card["architecture"]["batch_norm_momentum"] == card["training"]["batch_norm_momentum"] == 0.9
+    assert card["training"]["split_fractions"] == [0.7, 0.15, 0.15] and card["data"]["extraction"] is None
     assert {"tensorflow", "keras", "mediapipe", "numpy"} <= set(card["versions"])
     assert len(card["history"]["loss"]) == len(card["history"]["val_loss"]) >= 1
     splits = card["splits"]
@@ -100,21 +108,67 @@ def test_existing_model_is_not_overwritten(trained_model, separable_data):
     assert trained_model.model_path.read_bytes() == before
 
 
-def test_same_seed_reproduces_split_and_metrics(separable_data, tmp_path):
+def test_retraining_with_the_same_seed_gives_identical_weights_and_drops_old_by_products(separable_data, tmp_path):
+    # With augmentation (the default): its random state must advance in the same order each run.
     metadata, cache = separable_data
-    config = TrainConfig(name="again", epochs=2, augment=False)
-    first = train_model(metadata, cache, tmp_path / "a", config, verbose=0).card
-    second = train_model(metadata, cache, tmp_path / "b", config, verbose=0).card
-    assert first["splits"] == second["splits"]
-    np.testing.assert_allclose(first["history"]["loss"], second["history"]["loss"], rtol=1e-3)
+    config = TrainConfig(name="again", epochs=2, early_stopping_patience=2)
+    first = train_model(metadata, cache, tmp_path, config, verbose=0)
+    first_weights = load_model(first.model_path)[0].get_weights()
+    stale = [tmp_path / f"again{suffix}" for suffix in ("_evaluation.json", "_confusion.png", "_curves.png")]
+    for path in stale:  # what evaluate, the CLI and the notebook wrote for the first weights
+        path.write_text("of the first model")
+    second = train_model(metadata, cache, tmp_path, config, overwrite=True, verbose=0)
+    assert [path.name for path in stale if path.exists()] == []
+    assert first.card["splits"] == second.card["splits"]
+    assert first.card["history"] == second.card["history"]
+    second_weights = load_model(second.model_path)[0].get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first_weights, second_weights, strict=True))
+    assert first.card["sha256"]["tflite"] == second.card["sha256"]["tflite"]  # .keras records its save time
+    assert first.card["training"]["reproducibility"].startswith("CPU: the same seed")
 
 
 @pytest.mark.parametrize("field, value, message", [
     ("epochs", 0, "epochs is 0; expected a whole number >= 1."),
     ("learning_rate", -1.0, "learning_rate is -1.0; expected a positive number such as 0.001."),
     ("name", "../x", "name is '../x'; expected a plain file name such as 'expressiveness_cnn'."),
+    ("conv_dropout", 1.0, "conv_dropout is 1.0; expected a number in [0, 1)."),
+    ("augmentation", {"zoom_fraction": 2}, "augmentation zoom_fraction is 2; expected a fraction in [0, 1)."),
 ])
 def test_bad_configuration(field, value, message):
     with pytest.raises(ValueError) as caught:
         TrainConfig(**{field: value})
     assert str(caught.value) == message
+
+
+def test_the_train_command_takes_its_defaults_from_train_config_without_tensorflow():
+    from isolated import tensorflow_modules_imported_by
+
+    from expressiveness.cli import build_parser
+
+    args = build_parser()[1]["train"].parse_args([])
+    config = TrainConfig()
+    assert (args.name, args.epochs, args.batch_size, args.learning_rate, args.patience, args.seed,
+            args.split_seed, args.thresholds) == (config.name, config.epochs, config.batch_size,
+                                                  config.learning_rate, config.early_stopping_patience,
+                                                  config.seed, config.split_seed, config.thresholds)
+    assert tensorflow_modules_imported_by("from expressiveness.cli import build_parser; build_parser()") == []
+
+
+def test_evaluate_defaults_to_the_cache_the_card_names(trained_model, separable_data, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import separable_crops, write_crop_cache
+
+    metadata, cache = separable_data
+    assert trained_model.card["data"]["cache_dir"] == str(cache)
+    # Another cache in the working folder, with other crops of the same clips, is not used.
+    write_crop_cache(tmp_path / "cache", {video_id: separable_crops(0, 3, np.random.default_rng(0))
+                                          for video_id in trained_model.card["splits"]["test"]["clips"]})
+    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "evaluate", "--model",
+                             str(trained_model.model_path), "--metadata", str(metadata), "--out",
+                             str(tmp_path / "evaluation.json")], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "evaluation.json").read_text())
+    assert report["test_set"]["crops"] == trained_model.card["metrics"]["test_frame"]["crops"] == 16 * len(
+        trained_model.card["splits"]["test"]["clips"])

@@ -7,9 +7,11 @@ then prints "argument --smoothing: 2 is not in (0, 1]" and exits with code 2, be
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
+from pathlib import Path
 
-from ..config import CACHE_DIR, DEFAULT_MODEL, METADATA_FILE
+from ..config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, METADATA_FILE
 from ..faces import FACE_SELECTIONS, MODELS
 
 
@@ -76,6 +78,29 @@ def thresholds(text: str):
     return (low, high)
 
 
+def dask_cluster(text: str) -> str:
+    """local, a scheduler address such as tcp://HOST:8786, or an existing scheduler file."""
+    if importlib.util.find_spec("distributed") is None:
+        raise argparse.ArgumentTypeError("Dask is not installed; install it with "
+                                         "pip install 'dask[distributed]==2026.8.0' (the project's dask extra)")
+    scheme, separator, rest = text.partition("://")
+    if text == "local" or (separator and scheme.isalpha() and rest):
+        return text
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not local, a scheduler address such as tcp://HOST:8786, "
+                                         f"or an existing scheduler file")
+    return text
+
+
+def add_parallel(parser, default_workers: int | None, workers_help: str) -> None:
+    """--workers and --dask: where the per-video tasks run."""
+    parser.add_argument("--workers", type=positive_int, default=default_workers, help=workers_help)
+    parser.add_argument("--dask", type=dask_cluster, metavar="CLUSTER", default=None,
+                        help="run the videos on a Dask cluster: local (--workers processes on this machine), "
+                             "tcp://HOST:PORT, or a scheduler file; videos and outputs must be on a file system "
+                             "the workers share")
+
+
 def add_metadata(parser) -> None:
     parser.add_argument("--metadata", default=str(METADATA_FILE), help=f"metadata.jsonl (default: {METADATA_FILE})")
 
@@ -85,19 +110,24 @@ def add_cache(parser) -> None:
                         help=f"face-crop cache folder, written by extract (default: {CACHE_DIR})")
 
 
-def add_detector(parser, default: str = "short") -> None:
+def _default_text(default) -> str:
+    return "as the model's training crops, from its card" if default is None else str(default)
+
+
+def add_detector(parser, default: str | None = "short") -> None:
     parser.add_argument("--detector", choices=tuple(MODELS), default=default,
-                        help="MediaPipe detector: short range (within ~2 m) or full range (default: short)")
+                        help=f"MediaPipe detector: short range (within ~2 m) or full range "
+                             f"(default: {_default_text(default)})")
 
 
-def add_min_confidence(parser, default: float = 0.5) -> None:
+def add_min_confidence(parser, default: float | None = 0.5) -> None:
     parser.add_argument("--min-confidence", type=fraction, default=default,
-                        help=f"face detection score threshold in [0, 1] (default: {default})")
+                        help=f"face detection score threshold in [0, 1] (default: {_default_text(default)})")
 
 
-def add_face(parser, default: str = "largest") -> None:
+def add_face(parser, default: str | None = "largest") -> None:
     parser.add_argument("--face", choices=FACE_SELECTIONS, default=default,
-                        help="which face is the interviewee (default: largest)")
+                        help=f"which face is the interviewee (default: {_default_text(default)})")
 
 
 def add_analysis(parser) -> None:
@@ -108,9 +138,11 @@ def add_analysis(parser) -> None:
     parser.add_argument("--measures", action=argparse.BooleanOptionalAction, default=True,
                         help="facial measures from MediaPipe's face mesh: head pose and motion, expressivity "
                              "(default: on; --no-measures for levels only, faster)")
-    add_detector(parser)
-    add_min_confidence(parser)
-    add_face(parser)
+    # None: as the model's training crops were found and chosen (its card), so that inference crops
+    # like training; an option given overrides the card.
+    add_detector(parser, None)
+    add_min_confidence(parser, None)
+    add_face(parser, None)
 
 
 def analysis_options(args, smoothing):
@@ -129,13 +161,14 @@ def analysis_model(args) -> str | None:
     if args.model is not None:
         if not Path(args.model).is_file():
             raise FileNotFoundError(f"--model {args.model}: model file not found; train one with `expressiveness "
-                                    f"train` or `make demo`.")
+                                    f"train` (`make demo` trains {DEMO_MODEL}).")
         return args.model
     if DEFAULT_MODEL.is_file():
         return str(DEFAULT_MODEL)
     if not args.measures:
-        raise FileNotFoundError(f"no model at {DEFAULT_MODEL} and --no-measures: nothing to analyse; train a model "
-                                f"(`make demo` or `expressiveness train`), pass --model PATH, or drop --no-measures.")
-    print(f"No model at {DEFAULT_MODEL}: facial measures only (train one with `make demo` or `expressiveness "
-          f"train` for the levels).", file=sys.stderr)
+        raise FileNotFoundError(f"no model at {DEFAULT_MODEL} and --no-measures: nothing to analyse; train one with "
+                                f"`expressiveness train`, pass --model PATH (after `make demo`: {DEMO_MODEL}), or drop "
+                                f"--no-measures.")
+    print(f"No model at {DEFAULT_MODEL}: facial measures only (for the levels, train one with `expressiveness "
+          f"train`, or pass --model {DEMO_MODEL} after `make demo`).", file=sys.stderr)
     return None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..config import (BATCH_SIZE, DEFAULT_MODEL, DEFAULT_MODEL_NAME, EARLY_STOPPING_PATIENCE, EPOCHS,
-                      LEARNING_RATE, MODELS_DIR, SEED)
+from ..config import CACHE_DIR, DEFAULT_MODEL, MODELS_DIR
+from ..train_config import TrainConfig
 from . import _options as options
 
 
@@ -17,7 +17,8 @@ def register(commands, common) -> None:
     parser = commands.add_parser(
         "extract", parents=[common], help="detect faces in every video of a metadata.jsonl and cache 48x48 crops",
         description="Turn every video listed in metadata.jsonl into 48x48 grayscale face crops (MediaPipe). "
-                    "Resumable: a rerun skips finished videos. Bad videos are recorded in the manifest.")
+                    "Resumable: a rerun reuses a video's crops only when they were made from the same file "
+                    "(name, path, size, modification time). Bad videos are recorded in the manifest.")
     options.add_metadata(parser)
     options.add_cache(parser)
     sampling = parser.add_mutually_exclusive_group()
@@ -25,8 +26,7 @@ def register(commands, common) -> None:
                           help=f"N frames spread evenly over each clip (default: {DEFAULT_FRAMES_PER_CLIP})")
     sampling.add_argument("--every", type=options.positive_int, help="every K-th frame instead")
     sampling.add_argument("--rate", type=options.positive, help="this many frames per second of video instead")
-    parser.add_argument("--workers", type=options.positive_int, default=None,
-                        help="worker processes (default: CPU cores)")
+    options.add_parallel(parser, None, "worker processes (default: CPU cores)")
     options.add_detector(parser, defaults.model)
     options.add_min_confidence(parser, defaults.min_confidence)
     parser.add_argument("--margin", type=options.non_negative, default=defaults.margin,
@@ -43,17 +43,25 @@ def register(commands, common) -> None:
                     "the model card MODELS/NAME.json, NAME_history.csv and NAME_curves.png.")
     options.add_metadata(parser)
     options.add_cache(parser)
+    config = TrainConfig()  # the one home of the defaults
     parser.add_argument("--models", default=str(MODELS_DIR), help=f"output folder (default: {MODELS_DIR})")
-    parser.add_argument("--name", type=options.file_name, default=DEFAULT_MODEL_NAME, help=f"model name (default: {DEFAULT_MODEL_NAME})")
-    parser.add_argument("--epochs", type=options.positive_int, default=EPOCHS, help=f"at most (default: {EPOCHS})")
-    parser.add_argument("--batch-size", type=options.positive_int, default=BATCH_SIZE, help=f"(default: {BATCH_SIZE})")
-    parser.add_argument("--learning-rate", type=options.positive, default=LEARNING_RATE,
-                        help=f"Adam learning rate (default: {LEARNING_RATE})")
-    parser.add_argument("--patience", type=options.positive_int, default=EARLY_STOPPING_PATIENCE,
-                        help=f"early-stopping patience in epochs (default: {EARLY_STOPPING_PATIENCE})")
-    parser.add_argument("--thresholds", type=options.thresholds, default="default",
+    parser.add_argument("--name", type=options.file_name, default=config.name,
+                        help=f"model name (default: {config.name})")
+    parser.add_argument("--epochs", type=options.positive_int, default=config.epochs,
+                        help=f"at most (default: {config.epochs})")
+    parser.add_argument("--batch-size", type=options.positive_int, default=config.batch_size,
+                        help=f"(default: {config.batch_size})")
+    parser.add_argument("--learning-rate", type=options.positive, default=config.learning_rate,
+                        help=f"Adam learning rate (default: {config.learning_rate})")
+    parser.add_argument("--patience", type=options.positive_int, default=config.early_stopping_patience,
+                        help=f"early-stopping patience in epochs (default: {config.early_stopping_patience})")
+    parser.add_argument("--thresholds", type=options.thresholds, default=config.thresholds,
                         help="cut points: default (-0.303,0.294), tertiles (of the training split), or LOW,HIGH")
-    parser.add_argument("--seed", type=int, default=SEED, help=f"(default: {SEED})")
+    parser.add_argument("--seed", type=int, default=config.seed,
+                        help=f"initialisation, shuffling and augmentation (default: {config.seed})")
+    parser.add_argument("--split-seed", type=int, default=config.split_seed,
+                        help=f"the participant split; the same for every model of a data set unless changed "
+                             f"(default: {config.split_seed})")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
     parser.add_argument("--no-class-weights", action="store_true", help="train without balanced class weights")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing model of that name")
@@ -67,7 +75,9 @@ def register(commands, common) -> None:
                     "NAME_confusion.png beside the model.")
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"the .keras model (default: {DEFAULT_MODEL})")
     options.add_metadata(parser)
-    options.add_cache(parser)
+    parser.add_argument("--cache", default=None,
+                        help=f"face-crop cache (default: the one the model was trained on, as its card records; "
+                             f"{CACHE_DIR} for a card without one)")
     parser.add_argument("--out", help="report JSON (default: beside the model, NAME_evaluation.json)")
     parser.set_defaults(run=run_evaluate)
 
@@ -88,7 +98,7 @@ def run_extract(args) -> int:
                                model=args.detector, min_confidence=args.min_confidence,
                                margin=args.margin, align=args.align, face_selection=args.face)
     summary = extract_dataset(args.metadata, args.cache, settings, workers=args.workers,
-                              overwrite=args.overwrite, progress=not args.no_progress)
+                              overwrite=args.overwrite, progress=not args.no_progress, dask=args.dask)
     print(summary.text())
     if summary.processed == 0:
         print(f"{args.prog}: error: no video could be processed; see the manifest for why.", file=sys.stderr)
@@ -102,7 +112,8 @@ def run_train(args) -> int:
 
     config = TrainConfig(name=args.name, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, early_stopping_patience=args.patience,
-                         thresholds=args.thresholds, seed=args.seed, augment=not args.no_augment,
+                         thresholds=args.thresholds, seed=args.seed, split_seed=args.split_seed,
+                         augment=not args.no_augment,
                          class_weighting=not args.no_class_weights)
     result = train_model(args.metadata, args.cache, args.models, config, overwrite=args.overwrite,
                          verbose=0 if args.quiet else 2)

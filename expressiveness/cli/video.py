@@ -16,7 +16,8 @@ def register(commands, common) -> None:
         "analyze", parents=[common], help="analyse interview videos: per-frame table, summary, timeline figure",
         description="Analyse video files and folders (searched recursively). Per video: NAME_frames.csv (one row "
                     "per frame, with or without a face), NAME_summary.json, NAME_timeline.png and optionally "
-                    "NAME_annotated.mp4; plus summary.csv and run_report.json. Reruns skip finished videos.")
+                    "NAME_annotated.mp4; plus summary.csv and run_report.json. A rerun reuses a result only when "
+                    "its source file, model and options are the same; otherwise it analyses the video again.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
     parser.add_argument("--out", default=str(REPORTS_DIR / "analysis"),
                         help=f"output folder (default: {REPORTS_DIR / 'analysis'})")
@@ -26,8 +27,7 @@ def register(commands, common) -> None:
                         help="EMA weight of the newest frame in (0, 1] (default: none, raw per-frame values)")
     parser.add_argument("--annotate", action="store_true", help="also write NAME_annotated.mp4")
     parser.add_argument("--no-figures", action="store_true", help="no timeline PNG")
-    parser.add_argument("--workers", type=options.positive_int, default=1,
-                        help="worker processes, one video each (default: 1)")
+    options.add_parallel(parser, 1, "worker processes, one video each (default: 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--html", action="store_true",
                         help="also write NAME_report.html per video and index.html (self-contained pages)")
@@ -67,8 +67,7 @@ def register(commands, common) -> None:
                         help=f"output folder (default: {REPORTS_DIR / 'validation'})")
     parser.add_argument("--every", type=options.positive_int, default=1,
                         help="analyse every K-th frame (default: 1; blinks need >= 10 frames/s)")
-    parser.add_argument("--workers", type=options.positive_int, default=1,
-                        help="worker processes, one video each (default: 1)")
+    options.add_parallel(parser, 1, "worker processes, one video each (default: 1)")
     parser.add_argument("--bootstrap", type=options.whole_number(100), default=1000,
                         help="bootstrap resamples of participants (default: 1000)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -93,21 +92,35 @@ def run_analyze(args) -> int:
     model = options.analysis_model(args)
     report = analyze_paths(args.paths, model, args.out, options.analysis_options(args, args.smoothing),
                            args.workers, annotate=plots.draw_result if args.annotate else None,
-                           figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress)
+                           figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress,
+                           dask=args.dask)
     for failure in report.failures:
         print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
+    for summary in report.incomplete:
+        print(f"warning: {summary['video']}: {summary['warning']}", file=sys.stderr)
     print(report.text())
-    if (args.html or args.metadata) and report.analyzed:
+    if (args.html or args.metadata) and report.summaries:
         from ..report import write_reports
 
         written = write_reports(args.out, args.metadata)
         print(f"HTML: {written[-1]} and {len(written) - 1} report(s).")
-    return 0 if report.analyzed else 1
+    return 0 if report.summaries else 1
 
 
-def _check_output_folder(path: str | None, option: str) -> None:
-    if path and not Path(path).resolve().parent.is_dir():
-        raise FileNotFoundError(f"{option} {path}: the folder {Path(path).resolve().parent} does not exist.")
+def _check_output_file(path: str | None, option: str) -> None:
+    """An output file's folder exists and is writable, and the path is not a folder: checked
+    before a session starts, so that nothing recorded is lost at the end."""
+    if not path:
+        return
+    target = Path(path)
+    folder = target.resolve().parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{option} {path}: the folder {folder} does not exist.")
+    if target.is_dir():
+        raise IsADirectoryError(f"{option} {path}: is a folder; expected a file name such as "
+                                f"{'session.mp4' if option == '--output' else 'session.csv'}.")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"{option} {path}: the folder {folder} is not writable.")
 
 
 def run_live(args) -> int:
@@ -119,8 +132,8 @@ def run_live(args) -> int:
 
     # Model, outputs, source and camera are checked before the engines load, so a mistake fails in a second.
     model = options.analysis_model(args)
-    _check_output_folder(args.output, "--output")
-    _check_output_folder(args.csv, "--csv")
+    _check_output_file(args.output, "--output")
+    _check_output_file(args.csv, "--csv")
     if args.source:
         info = probe_video(args.source)
         frames, frame_rate = iter_frames(args.source, info=info), info.fps
@@ -153,9 +166,11 @@ def run_live(args) -> int:
     table = session.table
     face_share = f"{table['success'].mean():.0%}" if len(table) else "0%"
     print(f"{len(table)} frames, a face in {face_share} of them, {len(table) / max(session.seconds, 1e-6):.1f} "
-          f"frames/s overall." + (f" Video: {args.output}." if args.output else "")
-          + (f" Table: {args.csv}." if args.csv else "")
+          f"frames/s overall." + (f" Saved: {', '.join(map(str, session.saved))}." if session.saved else "")
           + (" Interrupted; what was recorded is kept." if session.interrupted else ""))
+    if session.error:
+        print(f"{args.prog}: error: {session.error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -168,7 +183,7 @@ def run_validate(args) -> int:
     model = options.analysis_model(args) if args.model else None  # the CNN only when asked for
     validation = validate_dataset(args.metadata, args.out, model, options.analysis_options(args, None),
                                   args.workers, progress=not args.no_progress, figure=plots.save_validation,
-                                  samples=args.bootstrap)
+                                  samples=args.bootstrap, dask=args.dask)
     for failure in validation.failures:
         print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
     print(validation.text())

@@ -1,0 +1,34 @@
+"""Analysis, the live demo and the self-check as a user runs them: no TensorFlow imported, and
+nothing on stderr that the toolkit did not write (native start-up chatter is hidden)."""
+
+import pytest
+from isolated import run_python, tensorflow_modules_imported_by
+
+
+def _commands(demo_dir, trained_model, tmp_path):
+    clip = str(demo_dir / "videos" / "vid_0001.mp4")
+    model = str(trained_model.model_path)
+    return {
+        "analyze": ["analyze", clip, "--out", str(tmp_path / "out"), "--model", model, "--no-progress"],
+        "live": ["live", "--source", clip, "--no-display", "--max-frames", "8", "--model", model],
+        "check": ["check", "--no-camera", "--model", model, "--data", str(demo_dir)],
+    }
+
+
+@pytest.mark.parametrize("command", ["analyze", "live", "check"])
+def test_inference_commands_import_no_tensorflow_and_print_no_native_chatter(command, demo_dir, trained_model,
+                                                                             tmp_path):
+    arguments = _commands(demo_dir, trained_model, tmp_path)[command]
+    code = f"import sys\nfrom expressiveness.cli import main\nsys.exit(main({arguments!r}))\n"
+    assert tensorflow_modules_imported_by(code) == []
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # XNNPACK, absl, inference_feedback_manager, landmark_projection: all hidden
+    assert result.stdout.strip()
+
+
+def test_verbose_shows_the_native_lines(demo_dir, trained_model, tmp_path):
+    arguments = _commands(demo_dir, trained_model, tmp_path)["live"] + ["--verbose"]
+    result = run_python(f"import sys\nfrom expressiveness.cli import main\nsys.exit(main({arguments!r}))\n")
+    assert result.returncode == 0, result.stderr
+    assert "XNNPACK" in result.stderr or "inference_feedback_manager" in result.stderr
