@@ -311,7 +311,8 @@ def features_from_summary(summary: dict, features, source: str = "the video's su
 
 def predict_summary(model: MeasuresModel, summary: dict, source: str = "the video's summary") -> dict:
     """The model's video-level answer for one summary: measures_model, predicted_score,
-    predicted_level and its probabilities; None / "" when the video has no face landmarks."""
+    predicted_level and its probabilities; None (null) when the video has no face landmarks, as
+    the summary's other fields."""
     result = {"measures_model": model.name, "measures_model_sha256": model.card["sha256"]["model"]}
     cnn = model.card.get("cnn_model")
     analysed_with = summary.get("provenance", summary).get("model")  # nested in newer summaries
@@ -322,7 +323,7 @@ def predict_summary(model: MeasuresModel, summary: dict, source: str = "the vide
     share = summary.get("landmarks_share")
     keys = ("predicted_prob_reserved", "predicted_prob_balanced", "predicted_prob_expressive")
     if share is None or not share > 0:
-        return {**result, "predicted_score": None, "predicted_level": "", **dict.fromkeys(keys)}
+        return {**result, "predicted_score": None, "predicted_level": None, **dict.fromkeys(keys)}
     predicted = model.predict(row).iloc[0]
     return {**result, "predicted_score": round(float(predicted["predicted_score"]), 4),
             "predicted_level": LABELS[int(predicted["predicted_level"])],

@@ -246,25 +246,12 @@ def test_a_demo_model_reloads_and_answers_a_video_summary(demo_models, tmp_path)
 
 
 def cli(*argv) -> int:
-    """The measures commands as the lead wires them: `train --kind measures` and `compare`."""
-    from expressiveness.cli import _options as options
-    from expressiveness.cli.models import add_train_measures_options, register, run_train_measures
+    """A subcommand through the real parser, exceptions raised (main() would map them to a line)."""
+    from expressiveness.cli import build_parser
 
-    parser = argparse.ArgumentParser(prog="expressiveness")
-    common = argparse.ArgumentParser(add_help=False)
-    commands = parser.add_subparsers(dest="command")
-    train = commands.add_parser("train", parents=[common])
-    options.add_metadata(train)
-    train.add_argument("--models")
-    train.add_argument("--name", default=None)
-    train.add_argument("--thresholds", type=options.thresholds, default=None)
-    train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--overwrite", action="store_true")
-    train.add_argument("--quiet", action="store_true")
-    add_train_measures_options(train)
-    train.set_defaults(run=run_train_measures)
-    register(commands, common)
+    parser, _ = build_parser()
     args = parser.parse_args([str(part) for part in argv])
+    args.prog = f"expressiveness {args.command}"
     return args.run(args)
 
 
@@ -272,7 +259,8 @@ def test_compare_the_cnn_and_both_measures_models_on_the_demo(demo_models, tmp_p
     from expressiveness.evaluate import evaluate_model
 
     folder, cnn = demo_models["folder"], demo_models["cnn"]
-    assert cli("compare", cnn.model_path, demo_models["linear"].card_path, demo_models["boosting"].model_path,
+    assert cli("evaluate", "--model", cnn.model_path, demo_models["linear"].card_path,
+               demo_models["boosting"].model_path,
                "--metadata", demo_models["metadata"], "--out", tmp_path / "c", "--bootstrap", 100, "--no-progress") == 0
     output = capsys.readouterr().out
     assert "circular" in output and "Test set: 1 participants, 3 clips" in output
@@ -325,6 +313,26 @@ def test_train_command_for_a_measures_model(demo_models, tmp_path, capsys):
     card = json.loads((tmp_path / "expressiveness_measures.json").read_text())
     assert card["threshold_source"] == "tertiles of the training split" and card["split_source"].startswith(
         "participant_split of all 19 clips")
+    # Without --split-from, the same split as the CNN trained with the default split seed.
+    for part in ("train", "validation", "test"):
+        assert card["splits"][part]["participants"] == demo_models["cnn"].card["splits"][part]["participants"]
     assert "Saved" in output and "circular" in output
     with pytest.raises(FileExistsError, match="expressiveness_measures.json exists; pass --overwrite"):
         cli("train", "--kind", "measures", "--metadata", demo_models["metadata"], "--models", tmp_path)
+
+
+def test_analyze_adds_the_measures_models_answer(demo_models, demo_dir, tmp_path, capsys):
+    linear = demo_models["linear"]
+    video = demo_dir / "videos" / "vid_0007.mp4"
+    assert cli("analyze", video, "--model", demo_models["cnn"].model_path, "--measures-model", linear.card_path,
+               "--every", 3, "--out", tmp_path, "--no-figures", "--no-progress") == 0
+    summary = json.loads((tmp_path / "vid_0007_summary.json").read_text())
+    expected = predict_summary(load_measures_model(linear.card_path), summary)
+    assert expected["predicted_score"] is not None
+    assert {key: summary[key] for key in expected} == expected
+    table = pd.read_csv(tmp_path / "summary.csv")
+    assert table.loc[0, "predicted_level"] == summary["predicted_level"]
+    assert f"vid_0007: {summary['predicted_score']:+.3f} ({summary['predicted_level']})" in capsys.readouterr().out
+    with pytest.raises(ExpressivenessError, match="needs the facial measures; drop --no-measures"):
+        cli("analyze", video, "--model", demo_models["cnn"].model_path, "--measures-model", linear.card_path,
+            "--no-measures", "--out", tmp_path)

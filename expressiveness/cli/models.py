@@ -1,10 +1,11 @@
-"""The measures model on the command line: `train --kind measures`, `compare`, and
-`analyze --measures-model`.
+"""The measures model on the command line: `train --kind measures`, `evaluate` of several
+models side by side, and `analyze --measures-model`.
 
 training.py's train parser takes add_train_measures_options(parser), and its run_train hands
-`--kind measures` to run_train_measures; register(commands, common) adds `compare`; the analyze
-parser takes add_measures_model_option(parser), and run_analyze calls prepare_measures_model
-before the analysis and add_measures_predictions after it.
+`--kind measures` to run_train_measures; its evaluate parser takes add_side_by_side_options and
+hands several models (or a measures model) to run_compare; the analyze parser takes
+add_measures_model_option(parser), and run_analyze calls prepare_measures_model before the
+analysis and add_measures_predictions after it.
 """
 
 from __future__ import annotations
@@ -96,40 +97,27 @@ def run_train_measures(args) -> int:
     return 0
 
 
-def register(commands, common) -> None:
-    register_compare(commands, common)
-
-
-def register_compare(commands, common) -> None:
+def add_side_by_side_options(parser) -> None:
+    """The evaluate options that matter only when models are compared side by side."""
     from ..validation import BOOTSTRAP_SAMPLES
 
-    parser = commands.add_parser(
-        "compare", parents=[common], help="evaluate several models side by side on the same held-out participants",
-        description="Evaluate CNNs (.keras) and measures models (their .json card) on the test participants their "
-                    "cards share, beside majority and stratified-random baselines: video-level accuracy, macro-F1, "
-                    "per-class recall, and Spearman of each answer with facial_expression per clip (95%% interval "
-                    "resampling participants) and per participant. Writes comparison.json, comparison.md and "
-                    "comparison_clips.csv.")
-    parser.add_argument("models", nargs="+", metavar="MODEL", help="a CNN (.keras) or a measures model (.json card)")
-    options.add_metadata(parser)
-    parser.add_argument("--cache", default=None, help="face-crop cache for the CNNs (default: the one in each card)")
-    parser.add_argument("--analysis", default=None,
-                        help="folder of clip analyses for the measures models (default: the one in each card)")
-    parser.add_argument("--out", default=str(REPORTS_DIR / "comparison"),
-                        help=f"output folder (default: {REPORTS_DIR / 'comparison'})")
-    parser.add_argument("--bootstrap", type=options.whole_number(100), default=BOOTSTRAP_SAMPLES,
-                        help=f"bootstrap resamples of participants (default: {BOOTSTRAP_SAMPLES})")
-    parser.add_argument("--seed", type=int, default=SEED, help=f"of the random baseline and the bootstrap (default: {SEED})")
-    parser.add_argument("--workers", type=options.positive_int, default=1,
-                        help="worker processes for clips not analysed yet (default: 1)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.set_defaults(run=run_compare)
+    group = parser.add_argument_group("side by side (several models, or a measures model)")
+    group.add_argument("--analysis", default=None,
+                       help="folder of clip analyses for the measures models (default: the one in each card)")
+    group.add_argument("--bootstrap", type=options.whole_number(100), default=BOOTSTRAP_SAMPLES,
+                       help=f"bootstrap resamples of participants (default: {BOOTSTRAP_SAMPLES})")
+    group.add_argument("--seed", type=int, default=SEED,
+                       help=f"of the random baseline and the bootstrap (default: {SEED})")
+    group.add_argument("--workers", type=options.positive_int, default=1,
+                       help="worker processes for clips not analysed yet (default: 1)")
+    group.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def run_compare(args) -> int:
     from ..compare import compare_models
 
-    comparison = compare_models(args.models, args.metadata, args.out, args.cache, args.analysis, args.bootstrap,
+    out = args.out or str(REPORTS_DIR / "comparison")
+    comparison = compare_models(args.model, args.metadata, out, args.cache, args.analysis, args.bootstrap,
                                 args.seed, args.workers, progress=not args.no_progress)
     print(comparison.text())
     return 0
@@ -161,8 +149,8 @@ def prepare_measures_model(model_path: str | Path, measures: bool, cnn_model: st
 
 def measures_prediction(summary: dict, model_path) -> dict:
     """The measures model's video-level answer for one video summary: measures_model,
-    measures_model_sha256, predicted_score, predicted_level, predicted_prob_* (None and "" when
-    the video has no face landmarks). model_path: a measures model's card, or a loaded model."""
+    measures_model_sha256, predicted_score, predicted_level, predicted_prob_* (None when the
+    video has no face landmarks). model_path: a measures model's card, or a loaded model."""
     from ..measures_model import MeasuresModel, load_measures_model, predict_summary
 
     model = model_path if isinstance(model_path, MeasuresModel) else load_measures_model(model_path)
@@ -190,3 +178,16 @@ def add_measures_predictions(report, model) -> int:
             table[key] = [answers.get(name, {}).get(key) for name in table["name"]]
         atomic_write(table_path, table.to_csv(index=False))
     return len(summaries)
+
+
+def predictions_text(report, model, shown: int = 10) -> str:
+    """What the measures model said, one line per video (the first `shown`), for the console."""
+    summaries = getattr(report, "summaries", report.analyzed)
+    lines = [f"Measures model {model.name} (predicted facial_expression score and level, per video):"]
+    for summary in summaries[:shown]:
+        score = summary["predicted_score"]
+        answer = "no face landmarks" if score is None else f"{score:+.3f} ({summary['predicted_level']})"
+        lines.append(f"  {summary['name']}: {answer}")
+    if len(summaries) > shown:
+        lines.append(f"  ... and {len(summaries) - shown} more in summary.csv")
+    return "\n".join(lines)
