@@ -325,14 +325,25 @@ def test_analyze_adds_the_measures_models_answer(demo_models, demo_dir, tmp_path
     linear = demo_models["linear"]
     video = demo_dir / "videos" / "vid_0007.mp4"
     assert cli("analyze", video, "--model", demo_models["cnn"].model_path, "--measures-model", linear.card_path,
-               "--every", 3, "--out", tmp_path, "--no-figures", "--no-progress") == 0
+               "--every", 3, "--out", tmp_path, "--no-figures", "--no-progress", "--html") == 0
     summary = json.loads((tmp_path / "vid_0007_summary.json").read_text())
+    page = (tmp_path / "vid_0007_report.html").read_text()
+    assert f"Measures model {linear.model.name} (whole clip)" in page
+    assert f"{summary['predicted_score']:+.2f} &rarr; {summary['predicted_level']}" in page
     expected = predict_summary(load_measures_model(linear.card_path), summary)
     assert expected["predicted_score"] is not None
     assert {key: summary[key] for key in expected} == expected
     table = pd.read_csv(tmp_path / "summary.csv")
     assert table.loc[0, "predicted_level"] == summary["predicted_level"]
     assert f"vid_0007: {summary['predicted_score']:+.3f} ({summary['predicted_level']})" in capsys.readouterr().out
+    # A rerun without the measures model reuses the analysis but drops the answer it did not ask for.
+    assert cli("analyze", video, "--model", demo_models["cnn"].model_path, "--every", 3, "--out", tmp_path,
+               "--no-figures", "--no-progress", "--html") == 0
+    assert "1 reused" in capsys.readouterr().out
+    rerun = json.loads((tmp_path / "vid_0007_summary.json").read_text())
+    assert rerun == {key: value for key, value in summary.items() if key not in expected}
+    assert "predicted_score" not in pd.read_csv(tmp_path / "summary.csv").columns
+    assert "Measures model" not in (tmp_path / "vid_0007_report.html").read_text()
     with pytest.raises(ExpressivenessError, match="needs the facial measures; drop --no-measures"):
         cli("analyze", video, "--model", demo_models["cnn"].model_path, "--measures-model", linear.card_path,
             "--no-measures", "--out", tmp_path)

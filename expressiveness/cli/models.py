@@ -157,10 +157,16 @@ def measures_prediction(summary: dict, model_path) -> dict:
     return predict_summary(model, summary, f"{summary.get('video', 'the video')}'s summary")
 
 
+PREDICTION_KEYS = ("measures_model", "measures_model_sha256", "predicted_score", "predicted_level",
+                   "predicted_prob_reserved", "predicted_prob_balanced", "predicted_prob_expressive")
+
+
 def add_measures_predictions(report, model) -> int:
     """Add the measures model's answer to every summary of an analyze_paths RunReport: in memory,
     in OUT/NAME_summary.json and as columns of OUT/summary.csv (its other columns kept as
-    written). Returns the number of summaries."""
+    written). With model None, remove an earlier run's answers instead (a reused summary must not
+    keep a measures model's answer the user did not ask for this time). Returns the number of
+    summaries changed."""
     import pandas as pd
 
     from .._io import atomic_write
@@ -168,16 +174,26 @@ def add_measures_predictions(report, model) -> int:
     summaries = getattr(report, "summaries", report.analyzed)  # newer RunReports list reused ones apart
     answers = {}
     for summary in summaries:
-        answers[summary["name"]] = measures_prediction(summary, model)
-        summary.update(answers[summary["name"]])
+        if model is None:
+            if "measures_model" not in summary:
+                continue
+            answers[summary["name"]] = {}
+            for key in PREDICTION_KEYS:
+                summary.pop(key, None)
+        else:
+            answers[summary["name"]] = measures_prediction(summary, model)
+            summary.update(answers[summary["name"]])
         atomic_write(report.out_dir / f"{summary['name']}_summary.json", json.dumps(summary, indent=2))
     table_path = report.out_dir / "summary.csv"
     if answers and table_path.is_file():
         table = pd.read_csv(table_path, dtype=str, keep_default_na=False)  # text in, the same text out
-        for key in next(iter(answers.values())):
-            table[key] = [answers.get(name, {}).get(key) for name in table["name"]]
+        if model is None:
+            table = table.drop(columns=[key for key in PREDICTION_KEYS if key in table.columns])
+        else:
+            for key in PREDICTION_KEYS:
+                table[key] = [answers.get(name, {}).get(key) for name in table["name"]]
         atomic_write(table_path, table.to_csv(index=False))
-    return len(summaries)
+    return len(answers)
 
 
 def predictions_text(report, model, shown: int = 10) -> str:

@@ -104,9 +104,10 @@ def run_analyze(args) -> int:
     for summary in report.incomplete:
         print(f"warning: {summary['video']}: {summary['warning']}", file=sys.stderr)
     print(report.text())
-    if measures_model is not None and report.summaries:
-        models.add_measures_predictions(report, measures_model)
-        print(models.predictions_text(report, measures_model))
+    if report.summaries:
+        models.add_measures_predictions(report, measures_model)  # None: an earlier run's answers go
+        if measures_model is not None:
+            print(models.predictions_text(report, measures_model))
     if (args.html or args.metadata) and report.summaries:
         from ..report import write_reports
 
