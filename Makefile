@@ -20,9 +20,10 @@ DEMO_CLIP := FYP/RecruitView_Data/videos/vid_0016.mp4
 DEMO_MODEL := models/demo_cnn.keras
 
 # Builds the demo data set if FYP/RecruitView_Data is empty, runs the training notebook in quick
-# mode (extract into cache/, train the demo's own model $(DEMO_MODEL), evaluate; the executed copy
-# is outputs/$(NOTEBOOK)), analyses one clip with that model, and checks the installation. A rerun
-# reuses the data set, the crop cache and finished analyses, and replaces only the demo model.
+# mode (extract into cache/, train the demo's own model $(DEMO_MODEL), evaluate, train the measures
+# model models/demo_measures and compare both; the executed copy is outputs/$(NOTEBOOK)), analyses
+# one clip with that model, and checks the installation. A rerun reuses the data set, the crop
+# cache and finished analyses, and replaces only the demo models.
 demo: $(STAMP)
 	test -f FYP/RecruitView_Data/metadata.jsonl || $(BIN)/expressiveness demo-data
 	EXPRESSIVENESS_QUICK=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter nbconvert --to notebook --execute \
@@ -36,6 +37,8 @@ demo: $(STAMP)
 	@echo "  face crops      cache/ (manifest.csv, crops/; where extract, train and evaluate look)"
 	@echo "  demo model      models/demo_cnn.keras, .tflite (inference), .json (card); trained on synthetic labels"
 	@echo "  evaluation      models/demo_cnn_evaluation.json, _confusion.png, _curves.png"
+	@echo "  measures model  models/demo_measures.json (card), .linear.json; on the CNN's split"
+	@echo "  side by side    reports/comparison/comparison.md (both models and two baselines; circular on demo labels)"
 	@echo "  notebook run    outputs/$(NOTEBOOK)"
 	@echo "  clip analysis   outputs/analysis/vid_0016_frames.csv, _summary.json, _timeline.png, _annotated.mp4"
 	@echo "  clip report     outputs/analysis/vid_0016_report.html (open in a browser), index.html"

@@ -108,6 +108,9 @@ def _facts(summary: dict, video_path: Path, info) -> list[tuple[str, str]]:
                                                                   f"{reference} faces" if reference else "")))
     else:
         facts.append(("Facial measures", "not computed (--no-measures)"))
+    if summary.get("measures_model"):
+        facts.append(("Measures model", f"{summary['measures_model']} (sha256 "
+                                        f"{str(summary.get('measures_model_sha256', '?'))[:12]}...)"))
     facts += [("Options", ", ".join(options) or "defaults"),
               ("Report written", datetime.now().strftime("%Y-%m-%d %H:%M")),
               ("Toolkit", f"expressiveness {__version__}")]
@@ -172,6 +175,8 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
         video_found=info is not None, has_face=has_face, table_missing=table is None, charts=charts,
         moments=moments, thumbnails=thumbnails, measure_rows=measure_rows(summary) if has_face else [], record=record,
         human=human_rating(summary, record), expressivity=number(summary, "expressivity_mean"),
+        prediction={"model": summary["measures_model"], "score": summary.get("predicted_score"),
+                    "level": summary.get("predicted_level")} if summary.get("measures_model") else None,
         shares=[(label, summary.get(key) or 0.0, color) for (label, key), color in
                 zip(SHARE_KEYS.items(), plots.LEVEL_COLORS)],
         frames_csv_name=frames_csv_name, frames_csv_href=quote(frames_csv_name) if csv_exists else None,

@@ -57,6 +57,15 @@ def test_notebook_runs_headless_in_quick_mode(demo_dir, tmp_path, monkeypatch):
     assert len(images) >= 4  # levels, crop grid, curves, confusion matrix
     evaluation = json.loads((models / "demo_cnn_evaluation.json").read_text())
     assert evaluation["test_set"]["crops"] == card["metrics"]["test_frame"]["crops"]
+    # Section 6: the measures model on the CNN's split, and both side by side.
+    measures = json.loads((models / "demo_measures.json").read_text())
+    assert measures["kind"] == "measures" and (models / "demo_measures.linear.json").stat().st_size > 0
+    for name, split in card["splits"].items():
+        assert measures["splits"][name]["participants"] == split["participants"], name
+    comparison = json.loads((tmp_path / "reports" / "comparison" / "comparison.json").read_text())
+    assert [row["name"] for row in comparison["models"]] == ["demo_cnn", "demo_measures", "majority baseline",
+                                                             "stratified random baseline"]
+    assert "circular" in printed
 
     # README's participant_split(clips) is the split the model was trained and evaluated on.
     monkeypatch.chdir(tmp_path)

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..config import CACHE_DIR, DEFAULT_MODEL, MODELS_DIR
 from ..train_config import TrainConfig
 from . import _options as options
+from . import models
 
 
 def register(commands, common) -> None:
@@ -55,8 +56,9 @@ def register(commands, common) -> None:
                         help=f"Adam learning rate (default: {config.learning_rate})")
     parser.add_argument("--patience", type=options.positive_int, default=config.early_stopping_patience,
                         help=f"early-stopping patience in epochs (default: {config.early_stopping_patience})")
-    parser.add_argument("--thresholds", type=options.thresholds, default=config.thresholds,
-                        help="cut points: default (-0.303,0.294), tertiles (of the training split), or LOW,HIGH")
+    parser.add_argument("--thresholds", type=options.thresholds, default=None,
+                        help="cut points: default (-0.303,0.294), tertiles (of the training split), or LOW,HIGH "
+                             "(default: default; with --kind measures --split-from, that card's)")
     parser.add_argument("--seed", type=int, default=config.seed,
                         help=f"initialisation, shuffling and augmentation (default: {config.seed})")
     parser.add_argument("--split-seed", type=int, default=config.split_seed,
@@ -66,19 +68,30 @@ def register(commands, common) -> None:
     parser.add_argument("--no-class-weights", action="store_true", help="train without balanced class weights")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing model of that name")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    models.add_train_measures_options(parser)
     parser.set_defaults(run=run_train)
 
     parser = commands.add_parser(
-        "evaluate", parents=[common], help="evaluate a model on its held-out participants, beside majority and random baselines",
-        description="Frame- and video-level metrics on the test participants recorded in the model card, with "
-                    "majority-class and stratified-random baselines. Writes NAME_evaluation.json and "
-                    "NAME_confusion.png beside the model.")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"the .keras model (default: {DEFAULT_MODEL})")
+        "evaluate", parents=[common],
+        help="evaluate a model on its held-out participants, or several side by side, beside majority and random "
+             "baselines",
+        description="One CNN: frame- and video-level metrics on the test participants recorded in its model card, "
+                    "with majority-class and stratified-random baselines; writes NAME_evaluation.json and "
+                    "NAME_confusion.png beside the model. Several models, or a measures model (its .json card): "
+                    "all of them on the test participants their cards share, side by side with the baselines "
+                    "(video-level accuracy, macro-F1, per-class recall, Spearman with facial_expression per clip "
+                    "with a 95%% interval resampling participants, and per participant); writes comparison.json, "
+                    "comparison.md and comparison_clips.csv in --out.")
+    parser.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL)], metavar="MODEL",
+                        help=f"a CNN (.keras) or a measures model (.json card); several are compared side by side "
+                             f"(default: {DEFAULT_MODEL})")
     options.add_metadata(parser)
     parser.add_argument("--cache", default=None,
                         help=f"face-crop cache (default: the one the model was trained on, as its card records; "
                              f"{CACHE_DIR} for a card without one)")
-    parser.add_argument("--out", help="report JSON (default: beside the model, NAME_evaluation.json)")
+    parser.add_argument("--out", help="one CNN: the report JSON (default: beside the model, NAME_evaluation.json); "
+                                      "side by side: the output folder (default: reports/comparison)")
+    models.add_side_by_side_options(parser)
     parser.set_defaults(run=run_evaluate)
 
     parser = commands.add_parser(
@@ -107,12 +120,15 @@ def run_extract(args) -> int:
 
 
 def run_train(args) -> int:
+    if args.kind == "measures":
+        return models.run_train_measures(args)
     from .. import plots
     from ..train import TrainConfig, train_model
 
     config = TrainConfig(name=args.name, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, early_stopping_patience=args.patience,
-                         thresholds=args.thresholds, seed=args.seed, split_seed=args.split_seed,
+                         thresholds=args.thresholds or TrainConfig().thresholds, seed=args.seed,
+                         split_seed=args.split_seed,
                          augment=not args.no_augment,
                          class_weighting=not args.no_class_weights)
     result = train_model(args.metadata, args.cache, args.models, config, overwrite=args.overwrite,
@@ -125,11 +141,14 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
+    if len(args.model) > 1 or Path(args.model[0]).suffix != ".keras":
+        return models.run_compare(args)
     from .. import plots
     from ..evaluate import evaluate_model
 
-    evaluation = evaluate_model(args.model, args.metadata, args.cache, args.out)
-    stem = Path(args.model).with_suffix("")
+    model = args.model[0]
+    evaluation = evaluate_model(model, args.metadata, args.cache, args.out)
+    stem = Path(model).with_suffix("")
     matrix = evaluation.report["model"]["frame"]["confusion_matrix"]
     plots.plt.close(plots.plot_confusion_matrix(matrix, f"{stem}_confusion.png",
                                                 "Confusion matrix, frames of test participants"))

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..config import DATA_DIR, DEFAULT_MODEL, REPORTS_DIR
 from ..errors import ExpressivenessError
 from . import _options as options
+from . import models
 
 
 def register(commands, common) -> None:
@@ -35,6 +36,7 @@ def register(commands, common) -> None:
                         help="a metadata.jsonl whose records the HTML reports join to the videos (id, participant, "
                              "question, the human facial_expression score); implies --html")
     options.add_analysis(parser)
+    models.add_measures_model_option(parser)
     parser.set_defaults(run=run_analyze)
 
     parser = commands.add_parser(
@@ -90,6 +92,9 @@ def run_analyze(args) -> int:
     from ..batch import analyze_paths
 
     model = options.analysis_model(args)
+    measures_model = None
+    if args.measures_model is not None:
+        measures_model = models.prepare_measures_model(args.measures_model, args.measures, model)
     report = analyze_paths(args.paths, model, args.out, options.analysis_options(args, args.smoothing),
                            args.workers, annotate=plots.draw_result if args.annotate else None,
                            figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress,
@@ -99,6 +104,10 @@ def run_analyze(args) -> int:
     for summary in report.incomplete:
         print(f"warning: {summary['video']}: {summary['warning']}", file=sys.stderr)
     print(report.text())
+    if report.summaries:
+        models.add_measures_predictions(report, measures_model)  # None: an earlier run's answers go
+        if measures_model is not None:
+            print(models.predictions_text(report, measures_model))
     if (args.html or args.metadata) and report.summaries:
         from ..report import write_reports
 

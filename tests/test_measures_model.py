@@ -1,0 +1,349 @@
+import argparse
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+from expressiveness.compare import baseline_predictions, compare_models, score_answers
+from expressiveness.config import LABELS, TARGET_SCORE
+from expressiveness.errors import DatasetError, ExpressivenessError, ModelFileError
+from expressiveness.measures_model import (MEASURE_FEATURES, LinearPipeline, MeasuresModel, fit_estimators,
+                                           load_measures_model, predict_summary, save_measures_model)
+from expressiveness.measures_train import MeasuresConfig, train_measures_model
+from expressiveness.metadata import level_index
+from tests.conftest import make_record, write_jsonl
+
+FEATURES = ["expressivity_mean", "head_motion_deg_s_mean", "blinks_per_minute"]
+TINY_BOOSTING = {"regressor": {"n_estimators": [20]}, "classifier": {"n_estimators": [20]}}
+
+
+def linear_table(participants: int = 12, clips: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Clips whose score is exactly 2 x expressivity - 0.5 x head motion + 0.3 (about a third of
+    them in each level); blinks is noise with two gaps."""
+    rng = np.random.default_rng(seed)
+    count = participants * clips
+    table = pd.DataFrame({"id": [f"{k:04d}" for k in range(count)],
+                          "user_no": [str(k // clips + 1) for k in range(count)],
+                          FEATURES[0]: rng.normal(3, 0.3, count), FEATURES[1]: rng.normal(12, 1, count),
+                          FEATURES[2]: rng.normal(20, 5, count)})
+    table[TARGET_SCORE] = 2 * table[FEATURES[0]] - 0.5 * table[FEATURES[1]] + 0.3
+    table.loc[[3, count - 1], FEATURES[2]] = np.nan
+    return table
+
+
+def hand_card(estimator: str) -> dict:
+    return {"kind": "measures", "name": f"hand_{estimator}", "estimator": estimator, "features": FEATURES,
+            "thresholds": [-0.303, 0.294], "labels": list(LABELS)}
+
+
+def test_ridge_recovers_a_known_linear_function():
+    table = linear_table()
+    regressor, classifier, report = fit_estimators(table, FEATURES, (-0.303, 0.294), "linear", seed=0)
+    assert report["folds"] == 5 and report["participants"] == 12
+    assert report["regressor"]["best_params"] == {"alpha": 0.001}  # no noise: the least shrinkage wins
+    np.testing.assert_allclose(regressor.coef / regressor.scale, [2.0, -0.5, 0.0], atol=1e-3)
+    np.testing.assert_allclose(regressor.predict(table[FEATURES]), table[TARGET_SCORE], atol=1e-3)
+    # The plain-number pipeline predicts what scikit-learn's own pipeline predicts.
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    values = table[FEATURES].to_numpy()
+    labels = level_index(table[TARGET_SCORE])
+    ridge = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), Ridge(alpha=0.001)).fit(
+        values, table[TARGET_SCORE])
+    logistic = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(
+        C=report["classifier"]["best_params"]["C"], class_weight="balanced", max_iter=5000)).fit(values, labels)
+    np.testing.assert_allclose(regressor.predict(values), ridge.predict(values), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(classifier.predict_proba(values), logistic.predict_proba(values), rtol=0, atol=1e-10)
+    assert regressor.params["imputation"][2] == pytest.approx(np.nanmedian(table[FEATURES[2]]))
+
+
+@pytest.mark.parametrize("estimator", ["linear", "boosting"])
+def test_a_saved_model_reloads_and_predicts_identically(estimator, tmp_path):
+    table = linear_table(participants=6, clips=4)
+    regressor, classifier, _ = fit_estimators(table, FEATURES, (-0.303, 0.294), estimator, seed=0,
+                                              grids=TINY_BOOSTING if estimator == "boosting" else None)
+    model = MeasuresModel(hand_card(estimator), regressor, classifier)
+    model_path = save_measures_model(model, tmp_path / f"hand_{estimator}.json")
+    assert model_path.name == ("hand_linear.linear.json" if estimator == "linear" else "hand_boosting.skops")
+    assert not [path.name for path in tmp_path.iterdir() if path.name.startswith(".")]
+    loaded = load_measures_model(model_path)  # the model file leads to its card
+    pd.testing.assert_frame_equal(loaded.predict(table), model.predict(table))
+    if estimator == "linear":
+        assert isinstance(loaded.regressor, LinearPipeline)
+        assert "pickle" not in model_path.read_text()
+
+
+def test_a_model_file_that_does_not_match_its_card_is_refused(tmp_path):
+    table = linear_table(participants=4, clips=3)
+    model = MeasuresModel(hand_card("linear"), *fit_estimators(table, FEATURES, (-0.303, 0.294))[:2])
+    model_path = save_measures_model(model, tmp_path / "hand_linear.json")
+    recorded = model.card["sha256"]["model"]
+    model_path.write_text(model_path.read_text().replace("[", "[ ", 1))
+    from expressiveness.card import sha256_file
+
+    with pytest.raises(ModelFileError) as caught:
+        load_measures_model(tmp_path / "hand_linear.json")
+    assert str(caught.value) == (f"{model_path} does not match its model card {tmp_path / 'hand_linear.json'} (sha256 "
+                                 f"{sha256_file(model_path)[:12]}, card {recorded[:12]}); retrain with `expressiveness "
+                                 f"train --kind measures` or restore the pair.")
+
+
+def test_a_feature_missing_from_the_card_or_the_summary_is_refused(tmp_path):
+    table = linear_table(participants=4, clips=3)
+    model = MeasuresModel(hand_card("linear"), *fit_estimators(table, FEATURES, (-0.303, 0.294))[:2])
+    save_measures_model(model, tmp_path / "hand_linear.json")
+    card_path = tmp_path / "hand_linear.json"
+    summary = {name: 1.0 for name in FEATURES} | {"landmarks_share": 1.0}
+    assert predict_summary(model, summary)["predicted_level"] in LABELS
+    with pytest.raises(DatasetError) as caught:
+        predict_summary(model, {key: value for key, value in summary.items() if key != "blinks_per_minute"},
+                        "clip_summary.json")
+    assert str(caught.value) == ("clip_summary.json has no blinks_per_minute, a feature of the measures model; "
+                                 "expected a summary analysed with the facial measures on.")
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps({**card, "features": FEATURES[:2] + ["smile_rate"]}))
+    with pytest.raises(ModelFileError, match=r"hand_linear.json: the model card lists unknown feature 'smile_rate'; "
+                                             r"expected names from expressivity_mean, "):
+        load_measures_model(card_path)
+    card_path.write_text(json.dumps({key: value for key, value in card.items() if key != "features"}))
+    with pytest.raises(ModelFileError) as caught:
+        load_measures_model(card_path)
+    assert str(caught.value) == (f"{card_path}: the model card lacks features; retrain with `expressiveness train "
+                                 f"--kind measures` or restore the pair.")
+
+
+def test_too_few_participants_for_grouped_cross_validation():
+    table = linear_table(participants=2, clips=6)
+    with pytest.raises(DatasetError) as caught:
+        fit_estimators(table, FEATURES, (-0.303, 0.294))
+    assert str(caught.value) == ("grouped cross-validation needs at least 3 participants with usable clips in the "
+                                 "training split; it has 2 (user_no 1, 2). Add participants or change the split.")
+
+
+def test_evaluation_numbers_equal_hand_computed_ones():
+    clips = pd.DataFrame({"user_no": list("aaabbbccc"), TARGET_SCORE: [-2, -1.5, -1, 0, 0.1, 0.2, 1, 2, 3],
+                          "label": [0, 0, 0, 1, 1, 1, 2, 2, 2],
+                          "answer": [1.0, 2, 3, 4, 5, 6, 7, 9, 8]})
+    predicted = [0, 0, 1, 1, 1, 1, 2, 1, 2]
+    clips[["p0", "p1", "p2"]] = np.eye(3)[predicted]
+    result = score_answers(clips, samples=200)
+    assert result["video"]["accuracy"] == pytest.approx(7 / 9)
+    # Reserved: P 1, R 2/3, F1 0.8; Balanced: P 3/5, R 1, F1 0.75; Expressive: P 1, R 2/3, F1 0.8.
+    assert result["video"]["macro_f1"] == pytest.approx((0.8 + 0.75 + 0.8) / 3)
+    assert [result["video"]["per_class"][label]["recall"] for label in LABELS] == pytest.approx([2 / 3, 1, 2 / 3])
+    # One swapped pair of neighbours among 9: 1 - 6 x 2 / (9 x 80).
+    assert result["clip_spearman"] == round(1 - 12 / 720, 4)
+    assert result["participant_spearman"] == 1.0  # means 2, 5, 8 against -1.5, 0.1, 2
+    low, high = result["clip_spearman_ci95"]
+    assert low <= result["clip_spearman"] <= high
+    majority = baseline_predictions(["x", "y"], [5, 2, 3], "majority")
+    assert majority["answer"].tolist() == [0.0, 0.0] and majority["p0"].tolist() == [1.0, 1.0]
+    stratified = baseline_predictions(range(3000), [1, 2, 1], "stratified", seed=7)
+    np.testing.assert_allclose(stratified[["p0", "p1", "p2"]].mean(), [0.25, 0.5, 0.25], atol=0.03)
+    assert stratified.equals(baseline_predictions(range(3000), [1, 2, 1], "stratified", seed=7))
+
+
+def test_a_data_set_whose_clips_have_no_landmarks(demo_dir, tmp_path):
+    records = [json.loads(line) for line in (demo_dir / "metadata.jsonl").read_text().splitlines()]
+    faceless = next(record for record in records if record["user_no"] == "8")
+    (tmp_path / "data" / "videos").mkdir(parents=True)
+    lines = []
+    for number in (1, 2, 3):
+        shutil.copy(demo_dir / faceless["file_name"], tmp_path / "data" / "videos" / f"vid_{number:04d}.mp4")
+        lines.append(make_record(number))
+    metadata = write_jsonl(tmp_path / "data" / "metadata.jsonl", lines)
+    from expressiveness.frames import AnalysisOptions
+
+    with pytest.raises(DatasetError) as caught:
+        train_measures_model(metadata, tmp_path / "models", analysis_dir=tmp_path / "a", options=AnalysisOptions(every=8),
+                             progress=False)
+    assert str(caught.value) == (f"{metadata}: none of its 3 analysed clips has face landmarks (0 could not be read); "
+                                 f"expected clips where MediaPipe finds the face (see {tmp_path / 'a' / 'clips'}).")
+    assert not (tmp_path / "models").exists()
+
+
+# ---------------------------------------------------------------- the demo data set, end to end
+
+@pytest.fixture(scope="module")
+def demo_models(demo_dir, tmp_path_factory):
+    """A tiny CNN on the demo's crops, then a boosting model on the measures and the CNN's mean
+    probabilities, and a linear one on the measures, both with the CNN's split."""
+    from expressiveness.batch import extract_dataset
+    from expressiveness.cache import ExtractSettings
+    from expressiveness.frames import AnalysisOptions
+    from expressiveness.train import TrainConfig, train_model
+
+    folder = tmp_path_factory.mktemp("measures_demo")
+    metadata = demo_dir / "metadata.jsonl"
+    extract_dataset(metadata, folder / "cache", ExtractSettings(frames_per_clip=4), workers=2, progress=False)
+    cnn = train_model(metadata, folder / "cache", folder / "models", TrainConfig(name="cnn", epochs=1, augment=False),
+                      verbose=0)
+    options = AnalysisOptions(every=3)
+    boosting = train_measures_model(metadata, folder / "models", MeasuresConfig(name="boost", estimator="boosting",
+                                                                                grids=TINY_BOOSTING),
+                                    folder / "analysis", cnn.model_path, cnn.card_path, options, workers=2,
+                                    progress=False)
+    linear = train_measures_model(metadata, folder / "models", MeasuresConfig(name="linear"), folder / "analysis",
+                                  split_from=cnn.model_path, options=options, progress=False)
+    return {"folder": folder, "metadata": metadata, "cnn": cnn, "boosting": boosting, "linear": linear}
+
+
+def test_trained_on_the_demo_with_the_cnns_split(demo_models):
+    cnn_card = demo_models["cnn"].card
+    # Clips of people the CNN's split leaves out (a CNN that splits only the clips with crops
+    # leaves out the faceless clip's person) are left out of the measures model's too.
+    people = {person for part in cnn_card["splits"].values() for person in part["participants"]}
+    records = [json.loads(line) for line in demo_models["metadata"].read_text().splitlines()]
+    outside = sum(record["user_no"] not in people for record in records)
+    for result in (demo_models["linear"], demo_models["boosting"]):
+        card = json.loads(result.card_path.read_text())
+        assert card["kind"] == "measures" and card["split_source"] == str(demo_models["cnn"].card_path)
+        for part in ("train", "validation", "test"):
+            assert card["splits"][part]["participants"] == cnn_card["splits"][part]["participants"]
+            assert set(card["splits"][part]["clips"]) <= set(cnn_card["splits"][part]["clips"])
+        assert card["thresholds"] == cnn_card["thresholds"] and card["threshold_source"] == "the split card's"
+        assert card["data"] == {"metadata": str(demo_models["metadata"]), "clips": 19, "analysed": 19,
+                                "without_landmarks": 1, "failed": 0, "outside_the_split": outside}
+        assert card["cross_validation"]["folds"] == 5 and card["metrics"]["test"]["level"]["count"] == 3
+        assert set(card["imputation"]) == set(card["features"]) and card["versions"]["scikit-learn"]
+        assert card["analysis"]["every"] == 3
+    assert json.loads(demo_models["linear"].card_path.read_text())["features"] == list(MEASURE_FEATURES)
+    boosting = demo_models["boosting"].model.card
+    assert boosting["features"][-3:] == ["mean_prob_reserved", "mean_prob_balanced", "mean_prob_expressive"]
+    assert boosting["cnn_model"] == {"name": "cnn", "path": str(demo_models["cnn"].model_path)}
+
+
+def test_a_demo_model_reloads_and_answers_a_video_summary(demo_models, tmp_path):
+    from expressiveness.batch import RunReport
+    from expressiveness.cli.models import add_measures_predictions, prepare_measures_model
+
+    linear = demo_models["linear"]
+    loaded = load_measures_model(linear.card_path)
+    summary = json.loads((demo_models["folder"] / "analysis" / "clips" / "vid_0007_summary.json").read_text())
+    row = pd.DataFrame([{name: np.nan if summary[name] is None else summary[name] for name in loaded.features}])
+    pd.testing.assert_frame_equal(loaded.predict(row), linear.model.predict(row))
+    shutil.copy(demo_models["folder"] / "analysis" / "clips" / "summary.csv", tmp_path / "summary.csv")
+    before = pd.read_csv(tmp_path / "summary.csv", dtype=str, keep_default_na=False)
+    report = RunReport(tmp_path, analyzed=[dict(summary)])
+    assert add_measures_predictions(report, loaded) == 1
+    written = json.loads((tmp_path / f"{summary['name']}_summary.json").read_text())
+    assert written["predicted_score"] == round(float(loaded.predict(row)["predicted_score"][0]), 4)
+    assert written["predicted_level"] == LABELS[int(loaded.predict(row)["predicted_level"][0])]
+    after = pd.read_csv(tmp_path / "summary.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(after[before.columns], before)  # the analysis' columns as they were
+    assert after.set_index("name")["predicted_level"].to_dict() == {
+        name: written["predicted_level"] if name == "vid_0007" else "" for name in before["name"]}
+    with pytest.raises(ExpressivenessError) as caught:
+        prepare_measures_model(demo_models["boosting"].card_path, True, None)
+    assert str(caught.value) == (f"--measures-model {demo_models['boosting'].card_path} uses the mean probabilities "
+                                 f"of CNN 'cnn'; analyse with --model {demo_models['cnn'].model_path}.")
+
+
+def cli(*argv) -> int:
+    """A subcommand through the real parser, exceptions raised (main() would map them to a line)."""
+    from expressiveness.cli import build_parser
+
+    parser, _ = build_parser()
+    args = parser.parse_args([str(part) for part in argv])
+    args.prog = f"expressiveness {args.command}"
+    return args.run(args)
+
+
+def test_compare_the_cnn_and_both_measures_models_on_the_demo(demo_models, tmp_path, capsys):
+    from expressiveness.evaluate import evaluate_model
+
+    folder, cnn = demo_models["folder"], demo_models["cnn"]
+    assert cli("evaluate", "--model", cnn.model_path, demo_models["linear"].card_path,
+               demo_models["boosting"].model_path,
+               "--metadata", demo_models["metadata"], "--out", tmp_path / "c", "--bootstrap", 100, "--no-progress") == 0
+    output = capsys.readouterr().out
+    assert "circular" in output and "Test set: 1 participants, 3 clips" in output
+    report = json.loads((tmp_path / "c" / "comparison.json").read_text())
+    assert [row["name"] for row in report["models"]] == ["cnn", "linear", "boost", "majority baseline",
+                                                         "stratified random baseline"]
+    assert report["test_set"]["participant_ids"] == cnn.card["splits"]["test"]["participants"]
+    clips = pd.read_csv(tmp_path / "c" / "comparison_clips.csv", dtype={"id": str, "user_no": str})
+    rows = {row["name"]: row for row in report["models"]}
+    for name in ("linear", "boost"):
+        assert rows[name]["video"]["accuracy"] == pytest.approx((clips[f"{name}: level"] == clips["label"]).mean())
+        rho = spearmanr(clips[f"{name}: answer"], clips[TARGET_SCORE]).statistic
+        assert rows[name]["clip_spearman"] == (None if np.isnan(rho) else round(float(rho), 4))
+    test = demo_models["linear"].model.card["metrics"]["test"]
+    assert rows["linear"]["video"]["accuracy"] == pytest.approx(test["level"]["accuracy"])
+    # The CNN through its LiteRT export gives the Keras evaluation's video-level figures.
+    evaluation = evaluate_model(cnn.model_path, demo_models["metadata"], folder / "cache", False)
+    assert rows["cnn"]["video"]["accuracy"] == pytest.approx(evaluation.report["model"]["video"]["accuracy"])
+    assert rows["cnn"]["video"]["confusion_matrix"] == evaluation.report["model"]["video"]["confusion_matrix"]
+    assert rows["majority baseline"]["clip_spearman"] is None
+    assert (tmp_path / "c" / "comparison.md").read_text().count("\n| ") == 6
+
+
+def test_compare_refuses_models_tested_on_other_people(demo_models, tmp_path):
+    card = {**demo_models["cnn"].card, "splits": {"test": {"participants": ["1"]}, "train": {"participants": []}}}
+    (tmp_path / "other.json").write_text(json.dumps(card))
+    with pytest.raises(DatasetError) as caught:
+        compare_models([demo_models["linear"].card_path, tmp_path / "other.keras"], demo_models["metadata"],
+                       tmp_path / "c")
+    assert str(caught.value) == (f"{demo_models['linear'].card_path} and {tmp_path / 'other.keras'} hold out different "
+                                 f"test participants; train the measures model with --split-from the CNN's card so "
+                                 f"that both are tested on the same people.")
+
+
+def test_comparing_a_cnn_imports_no_tensorflow(demo_models, tmp_path):
+    from tests.isolated import tensorflow_modules_imported_by
+
+    code = (f"from expressiveness.compare import compare_models; compare_models("
+            f"[{str(demo_models['cnn'].model_path)!r}, {str(demo_models['linear'].card_path)!r}], "
+            f"{str(demo_models['metadata'])!r}, {str(tmp_path)!r}, samples=100, progress=False)")
+    assert tensorflow_modules_imported_by(code) == []
+    assert (tmp_path / "comparison.json").is_file()
+
+
+def test_train_command_for_a_measures_model(demo_models, tmp_path, capsys):
+    folder = demo_models["folder"]
+    assert cli("train", "--kind", "measures", "--metadata", demo_models["metadata"], "--models", tmp_path,
+               "--analysis", folder / "analysis", "--every", 3, "--thresholds", "tertiles", "--no-progress") == 0
+    output = capsys.readouterr().out
+    card = json.loads((tmp_path / "expressiveness_measures.json").read_text())
+    assert card["threshold_source"] == "tertiles of the training split" and card["split_source"].startswith(
+        "participant_split of all 19 clips")
+    # Without --split-from, the same split as the CNN trained with the default split seed.
+    for part in ("train", "validation", "test"):
+        assert card["splits"][part]["participants"] == demo_models["cnn"].card["splits"][part]["participants"]
+    assert "Saved" in output and "circular" in output
+    with pytest.raises(FileExistsError, match="expressiveness_measures.json exists; pass --overwrite"):
+        cli("train", "--kind", "measures", "--metadata", demo_models["metadata"], "--models", tmp_path)
+
+
+def test_analyze_adds_the_measures_models_answer(demo_models, demo_dir, tmp_path, capsys):
+    linear = demo_models["linear"]
+    video = demo_dir / "videos" / "vid_0007.mp4"
+    assert cli("analyze", video, "--model", demo_models["cnn"].model_path, "--measures-model", linear.card_path,
+               "--every", 3, "--out", tmp_path, "--no-figures", "--no-progress", "--html") == 0
+    summary = json.loads((tmp_path / "vid_0007_summary.json").read_text())
+    page = (tmp_path / "vid_0007_report.html").read_text()
+    assert f"Measures model {linear.model.name} (whole clip)" in page
+    assert f"{summary['predicted_score']:+.2f} &rarr; {summary['predicted_level']}" in page
+    expected = predict_summary(load_measures_model(linear.card_path), summary)
+    assert expected["predicted_score"] is not None
+    assert {key: summary[key] for key in expected} == expected
+    table = pd.read_csv(tmp_path / "summary.csv")
+    assert table.loc[0, "predicted_level"] == summary["predicted_level"]
+    assert f"vid_0007: {summary['predicted_score']:+.3f} ({summary['predicted_level']})" in capsys.readouterr().out
+    # A rerun without the measures model reuses the analysis but drops the answer it did not ask for.
+    assert cli("analyze", video, "--model", demo_models["cnn"].model_path, "--every", 3, "--out", tmp_path,
+               "--no-figures", "--no-progress", "--html") == 0
+    assert "1 reused" in capsys.readouterr().out
+    rerun = json.loads((tmp_path / "vid_0007_summary.json").read_text())
+    assert rerun == {key: value for key, value in summary.items() if key not in expected}
+    assert "predicted_score" not in pd.read_csv(tmp_path / "summary.csv").columns
+    assert "Measures model" not in (tmp_path / "vid_0007_report.html").read_text()
+    with pytest.raises(ExpressivenessError, match="needs the facial measures; drop --no-measures"):
+        cli("analyze", video, "--model", demo_models["cnn"].model_path, "--measures-model", linear.card_path,
+            "--no-measures", "--out", tmp_path)
