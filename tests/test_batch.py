@@ -212,3 +212,17 @@ def test_ctrl_c_during_a_parallel_run_prints_one_line_and_keeps_finished_work(de
     assert stderr.splitlines()[-1] == "expressiveness extract: interrupted; finished work is kept, rerun to resume."
     assert "Traceback" not in stderr
     assert (cache / "manifest.csv").exists() and list(cache.glob("crops/*.npz"))
+
+
+def test_without_dask_option_nothing_imports_dask(demo_dir, tmp_path):
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom expressiveness.cli import main\nfrom expressiveness.batch import extract_dataset\n"
+              "from expressiveness.cache import ExtractSettings\n"
+              f"extract_dataset({str(demo_dir / 'metadata.jsonl')!r}, {str(tmp_path / 'c')!r}, "
+              "ExtractSettings(frames_per_clip=2), workers=1, progress=False)\n"
+              "print(sorted({name.split('.')[0] for name in sys.modules} & {'dask', 'distributed'}))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
