@@ -13,6 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from ._io import file_sha256
 from .config import LABELS
 from .errors import ModelFileError
 
@@ -38,14 +39,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_card(model_path: str | Path) -> dict:
     """The card beside `model_path`, checked for the keys and label order inference needs.
 
@@ -55,7 +48,7 @@ def read_card(model_path: str | Path) -> dict:
     card_path = card_path_for(model_path)
     if not card_path.is_file():
         raise FileNotFoundError(f"{card_path}: model card not found; every model needs the .json card that "
-                                f"training writes beside it (labels, cut points, input size).")
+                                f"training writes beside it (labels, cut points, input size, crop settings).")
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -94,7 +87,7 @@ def check_hash(path: Path, card: dict, kind: str, actual: str | None = None) -> 
     expected = recorded_hash(card, kind)
     if expected is None:
         return
-    actual = actual or sha256_file(path)
+    actual = actual or file_sha256(path)
     if actual != expected:
         raise ModelFileError(f"{path} does not match its model card {card_path_for(path)} (sha256 {actual[:12]}, "
                              f"card {expected[:12]}); {RETRAIN_HINT}.")

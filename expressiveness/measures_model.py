@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write
-from .card import card_path_for, sha256_file
+from ._io import atomic_write, file_sha256
+from .card import card_path_for
 from .config import LABELS, SEED, TARGET_SCORE
 from .errors import DatasetError, ModelFileError
 from .metadata import level_index
@@ -229,7 +229,7 @@ def save_measures_model(model: MeasuresModel, card_path: str | Path) -> Path:
         else:
             _skops().dump({"regressor": model.regressor, "classifier": model.classifier}, temporary)
         card["files"] = {"model": target.name}
-        card["sha256"] = {"model": sha256_file(temporary)}
+        card["sha256"] = {"model": file_sha256(temporary)}
         atomic_write(card_path, json.dumps(card, indent=2, allow_nan=False))
         os.replace(temporary, target)
     finally:
@@ -270,7 +270,7 @@ def load_measures_model(path: str | Path) -> MeasuresModel:
     model_path = card_path.with_name(card["files"]["model"])
     if not model_path.is_file():
         raise FileNotFoundError(f"{model_path}: model file not found; its card {card_path.name} expects it beside it.")
-    actual, expected = sha256_file(model_path), card["sha256"]["model"]
+    actual, expected = file_sha256(model_path), card["sha256"]["model"]
     if actual != expected:
         raise ModelFileError(f"{model_path} does not match its model card {card_path} (sha256 {actual[:12]}, card "
                              f"{expected[:12]}); {RETRAIN_HINT}.")

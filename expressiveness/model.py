@@ -12,7 +12,7 @@ import io
 import json
 from pathlib import Path
 
-from ._io import atomic_write
+from ._io import atomic_write, file_sha256
 from ._optional import import_training_stack
 from .card import (
     ModelFileError,
@@ -23,7 +23,6 @@ from .card import (
     read_card,
     recorded_hash,
     sha256_bytes,
-    sha256_file,
     tflite_path_for,
 )
 from .config import FACE_SIZE, LABELS
@@ -127,6 +126,6 @@ def export_tflite(model_path: str | Path, overwrite: bool = False) -> Path:
                               f"--overwrite to export it again).")
     flat_buffer = tflite_bytes(model)
     atomic_write(tflite_path, flat_buffer)
-    card["sha256"] = {"keras": sha256_file(model_path), "tflite": sha256_bytes(flat_buffer)}
+    card["sha256"] = {"keras": file_sha256(model_path), "tflite": sha256_bytes(flat_buffer)}
     atomic_write(card_path, json.dumps(card, indent=2))
     return tflite_path

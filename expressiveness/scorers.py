@@ -8,7 +8,6 @@ facial measures of the interviewee from the face mesh.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -16,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import card
 from ._io import file_sha256
 from .config import LABELS
-from .errors import ModelFileError
 from .faces import FaceBox, crop_face
 from .measures import MEASURE_COLUMNS, MeasureTracker, summarize_measures
 from .metadata import expected_level
@@ -135,25 +134,13 @@ class LevelScorer(Scorer):
 
 
 def read_card(model_path: str | Path) -> dict:
-    """The model card beside a model (models/x.keras -> models/x.json) as a dict, read as JSON
-    only (no TensorFlow). Raises FileNotFoundError for a missing model or card, ModelFileError
-    for a card that is not JSON."""
-    model_path = Path(model_path)
-    card_path = model_path.with_suffix(".json")
-    if not model_path.is_file():
+    """The model card beside a model that must exist (card.read_card's checks; JSON only, no
+    TensorFlow). Raises FileNotFoundError for a missing model or card, ModelFileError for a card
+    that is not a model card."""
+    if not Path(model_path).is_file():
         raise FileNotFoundError(f"{model_path}: model file not found; train one with `expressiveness train` "
                                 f"or `make demo`, or pass --model PATH.")
-    if not card_path.is_file():
-        raise FileNotFoundError(f"{card_path}: model card not found; every model needs the .json card that "
-                                f"training writes beside it (labels, cut points, crop settings).")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{card_path}: the model card is not valid JSON ({error}).") from None
-    if not isinstance(card, dict) or "thresholds" not in card:
-        raise ModelFileError(f"{card_path}: the model card lacks thresholds; expected a card written by "
-                             f"expressiveness training.")
-    return card
+    return card.read_card(model_path)
 
 
 def level_provenance(model_path: str | Path, backend: str, smoothing: float | None) -> dict:

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_open, atomic_write
-from .card import sha256_file, tflite_path_for
+from ._io import atomic_open, atomic_write, file_sha256
+from .card import tflite_path_for
 from .config import FACE_SIZE, LABELS, MODELS_DIR
 from .dataset import PreparedData, make_pipeline, prepare_data
 from .model import DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model, tflite_bytes
@@ -206,7 +206,7 @@ def save_model_files(model, card: dict, model_path: Path, card_path: Path) -> Pa
         _sync(temporary_keras)
         temporary_tflite.write_bytes(tflite_bytes(model))
         _sync(temporary_tflite)
-        card["sha256"] = {"keras": sha256_file(temporary_keras), "tflite": sha256_file(temporary_tflite)}
+        card["sha256"] = {"keras": file_sha256(temporary_keras), "tflite": file_sha256(temporary_tflite)}
         atomic_write(card_path, json.dumps(card, indent=2))
         os.replace(temporary_keras, model_path)
         os.replace(temporary_tflite, tflite_path)

@@ -262,7 +262,7 @@ def test_bad_outputs_and_inputs_are_one_line_each(demo_dir, data_set, trained_mo
          f"expressiveness extract: error: {a_file}: is a file; expected a folder for the outputs (--cache)."),
         (("analyze", clip, clip.with_name("vid_0002.mp4"), "--workers", "2", "--out", tmp_path / "o", "--model", lonely),
          f"expressiveness analyze: error: {lonely.with_suffix('.json')}: model card not found; every model needs "
-         f"the .json card that training writes beside it (labels, cut points, crop settings)."),
+         f"the .json card that training writes beside it (labels, cut points, input size, crop settings)."),
         (("analyze", clip, "--out", a_file / "sub", "--model", model),
          f"expressiveness analyze: error: [Errno 20] Not a directory: '{a_file / 'sub'}'"),
         (("live", "--source", clip, "--no-display", "--csv", tmp_path, "--model", model),

@@ -85,12 +85,12 @@ def test_a_model_file_that_does_not_match_its_card_is_refused(tmp_path):
     model_path = save_measures_model(model, tmp_path / "hand_linear.json")
     recorded = model.card["sha256"]["model"]
     model_path.write_text(model_path.read_text().replace("[", "[ ", 1))
-    from expressiveness.card import sha256_file
+    from expressiveness.card import file_sha256
 
     with pytest.raises(ModelFileError) as caught:
         load_measures_model(tmp_path / "hand_linear.json")
     assert str(caught.value) == (f"{model_path} does not match its model card {tmp_path / 'hand_linear.json'} (sha256 "
-                                 f"{sha256_file(model_path)[:12]}, card {recorded[:12]}); retrain with `expressiveness "
+                                 f"{file_sha256(model_path)[:12]}, card {recorded[:12]}); retrain with `expressiveness "
                                  f"train --kind measures` or restore the pair.")
 
 

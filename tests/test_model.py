@@ -7,7 +7,7 @@ import pytest
 
 from isolated import run_python
 
-from expressiveness.card import sha256_file
+from expressiveness.card import file_sha256
 from expressiveness.model import ModelFileError, build_model, export_tflite, load_model
 
 
@@ -92,7 +92,7 @@ def test_load_model_refuses_a_keras_file_that_does_not_match_its_card(trained_mo
     with pytest.raises(ModelFileError) as caught:
         load_model(model)
     assert str(caught.value) == (f"{model} does not match its model card {tmp_path / 'swapped.json'} (sha256 "
-                                 f"{sha256_file(model)[:12]}, card {trained_model.card['sha256']['keras'][:12]}); "
+                                 f"{file_sha256(model)[:12]}, card {trained_model.card['sha256']['keras'][:12]}); "
                                  f"retrain with `expressiveness train` or restore the pair.")
 
 
@@ -106,7 +106,7 @@ def test_export_tflite_converts_an_older_model_once(trained_model, tmp_path):
         Predictor(model)
     assert export_tflite(model) == tmp_path / "old.tflite"
     card = json.loads((tmp_path / "old.json").read_text())
-    assert card["sha256"] == {"keras": sha256_file(model), "tflite": sha256_file(tmp_path / "old.tflite")}
+    assert card["sha256"] == {"keras": file_sha256(model), "tflite": file_sha256(tmp_path / "old.tflite")}
     assert sorted(path.name for path in tmp_path.iterdir()) == ["old.json", "old.keras", "old.tflite"]
     crops = np.random.default_rng(2).integers(0, 256, (6, 48, 48, 1)).astype("float32")
     np.testing.assert_allclose(Predictor(model).predict(crops), load_model(model)[0].predict(crops, verbose=0),

@@ -45,10 +45,10 @@ def test_reloaded_model_predicts_what_the_trained_model_predicted(separable_data
 
 
 def _write_card(model_path):
-    from expressiveness.card import sha256_file
+    from expressiveness.card import file_sha256
 
     card = {"labels": list(LABELS), "thresholds": list(THRESHOLDS), "input_shape": [48, 48, 1],
-            "sha256": {"keras": sha256_file(model_path)}}
+            "sha256": {"keras": file_sha256(model_path)}}
     model_path.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
 
 

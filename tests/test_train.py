@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expressiveness.card import ModelFileError, sha256_file
+from expressiveness.card import ModelFileError, file_sha256
 from expressiveness.model import load_model
 from expressiveness.predict import Predictor
 from expressiveness.train import TrainConfig, save_model_files, train_model
@@ -54,8 +54,8 @@ def test_model_card_has_every_field(trained_model):
     assert list(history["epoch"]) == list(range(1, len(card["history"]["loss"]) + 1))
     assert not list(trained_model.model_path.parent.glob(".*"))  # no temporary or checkpoint file left
     assert trained_model.tflite_path == trained_model.model_path.with_suffix(".tflite")
-    assert card["sha256"] == {"keras": sha256_file(trained_model.model_path),
-                              "tflite": sha256_file(trained_model.tflite_path)}
+    assert card["sha256"] == {"keras": file_sha256(trained_model.model_path),
+                              "tflite": file_sha256(trained_model.tflite_path)}
     assert card["card_version"] == 2
 
 
@@ -148,9 +148,10 @@ def test_the_train_command_takes_its_defaults_from_train_config_without_tensorfl
     args = build_parser()[1]["train"].parse_args([])
     config = TrainConfig()
     assert (args.name, args.epochs, args.batch_size, args.learning_rate, args.patience, args.seed,
-            args.split_seed, args.thresholds) == (config.name, config.epochs, config.batch_size,
-                                                  config.learning_rate, config.early_stopping_patience,
-                                                  config.seed, config.split_seed, config.thresholds)
+            args.split_seed) == (config.name, config.epochs, config.batch_size, config.learning_rate,
+                                 config.early_stopping_patience, config.seed, config.split_seed)
+    # No --thresholds: the CNN takes TrainConfig's; a measures model with --split-from, that card's.
+    assert args.thresholds is None and args.kind == "cnn"
     assert tensorflow_modules_imported_by("from expressiveness.cli import build_parser; build_parser()") == []
 
 

@@ -171,7 +171,7 @@ def add_measures_predictions(report, model) -> int:
 
     from .._io import atomic_write
 
-    summaries = getattr(report, "summaries", report.analyzed)  # newer RunReports list reused ones apart
+    summaries = report.summaries
     answers = {}
     for summary in summaries:
         if model is None:
@@ -198,7 +198,7 @@ def add_measures_predictions(report, model) -> int:
 
 def predictions_text(report, model, shown: int = 10) -> str:
     """What the measures model said, one line per video (the first `shown`), for the console."""
-    summaries = getattr(report, "summaries", report.analyzed)
+    summaries = report.summaries
     lines = [f"Measures model {model.name} (predicted facial_expression score and level, per video):"]
     for summary in summaries[:shown]:
         score = summary["predicted_score"]
