@@ -49,3 +49,73 @@ def test_every_subcommand_has_help_and_its_options_are_in_the_guide(command):
                if option.startswith("--") and option != "--help"]
     undocumented = [option for option in options if f"`{option}" not in guide and f"/ `{option}" not in guide]
     assert undocumented == [], f"USAGE_GUIDE.md does not describe {command} {undocumented}"
+
+
+# Every example is run by `.ci/readme_commands.py examples` in CI (after the demo). These fast
+# checks catch most drift in the test suite already.
+def _runner():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("readme_commands", ROOT / ".ci" / "readme_commands.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SCRIPT_COMMANDS = {"real_time_demo.py": "live", "test_system.py": "check", "quick_analysis.py": "stats",
+                   "analyze_facial_data.py": "report"}
+
+
+def _documented_commands():
+    runner = _runner()
+    return [(document, line, command) for document in DOCS
+            for language, line, text in runner.code_blocks(document) if language == "bash"
+            for command in runner.shell_commands(text)]
+
+
+@pytest.mark.parametrize("document", DOCS)
+def test_every_code_block_is_bash_python_or_a_listing(document):
+    import ast
+
+    for language, line, text in _runner().code_blocks(document):
+        assert language in ("bash", "python", ""), f"{document}, line {line}: ```{language} is not run in CI"
+        if language == "python":
+            ast.parse(text, f"{document}, line {line}")
+        if language == "":
+            commands = [row for row in text.splitlines() if re.match(r"(expressiveness|python|make) ", row)]
+            assert commands == [], f"{document}, line {line}: commands in an untagged block are never run"
+
+
+def test_documented_commands_parse_with_the_real_command_line():
+    import shlex
+
+    parser = build_parser()[0]
+    checked = 0
+    for document, line, command in _documented_commands():
+        words = shlex.split(command)
+        if words[0] in ("expressiveness", ".venv/bin/expressiveness"):
+            argv = words[1:]
+        elif words[0] == "python" and words[1] in SCRIPT_COMMANDS:
+            argv = [SCRIPT_COMMANDS[words[1]], *words[2:]]
+        else:
+            continue
+        if argv == ["--version"]:
+            continue
+        try:
+            parser.parse_args(argv)
+        except SystemExit:
+            pytest.fail(f"{document}, line {line}: `{command}` does not parse")
+        checked += 1
+    assert checked >= 20
+
+
+def test_what_the_example_runner_skips_or_replaces_is_still_in_the_documents():
+    runner = _runner()
+    commands = {command for _, _, command in _documented_commands()}
+    assert set(runner.NOT_RUN) <= commands
+    text = "".join((ROOT / document).read_text(encoding="utf-8") for document in DOCS)
+    assert runner.USER_DATA in text
+    for placeholder in ("interview.mp4", "interviews/", "candidate_01"):
+        assert placeholder in text, placeholder
+    assert [command for command in commands if command not in runner.NOT_RUN and runner.runnable(
+        command, Path("/tmp"))[0] is None] == []
