@@ -11,7 +11,8 @@ environment exists.
 `examples` needs the state `make demo` leaves (the demo data set, cache/, models/demo_cnn, .venv).
 For each document it copies the project into a temporary folder, as a user has it after
 `make demo`, and runs every ```bash block as one script and every ```python block as one file,
-top to bottom, with .venv/bin first on PATH; any non-zero exit fails the run. What the documents
+top to bottom, with .venv/bin first on PATH; any non-zero exit fails the run. The two documents
+run side by side, each block's output printed when it ends. What the documents
 name as the user's own things is made real (MAPPED): interview.mp4 and interviews/ are demo clips,
 /path/to/RecruitView_Data is a data set of other footage under the demo's ids (the README's
 own-data steps are then checked: no crop of the demo footage is reused), /shared/ is a folder
@@ -32,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,6 +99,7 @@ COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "outputs", "reports", "__p
                                      "*.egg-info", "results", "mutants")
 BLOCK_TIMEOUT_S = 900
 COMMAND = r"^(?:\.venv/bin/)?expressiveness "
+PRINTING = threading.Lock()
 
 
 def readme_commands() -> list[str]:
@@ -195,7 +198,7 @@ def dask_cluster(folder: Path, venv: Path, environment: dict):
         wait = (f"from distributed import Client\nwith Client({address!r}, timeout=60) as client:\n"
                 f"    client.wait_for_workers(2, timeout=180)\n")
         subprocess.run([str(venv / "bin" / "python"), "-c", wait], env=environment, check=True, timeout=240)
-        print(f"Dask scheduler {address} with 2 workers (scheduler file {scheduler_file})", flush=True)
+        say(f"Dask scheduler {address} with 2 workers (scheduler file {scheduler_file})")
         yield address, scheduler_file
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
         log.flush()
@@ -235,7 +238,7 @@ def make_user_data(demo: Path, target: Path) -> dict:
     shutil.copytree(demo, target, ignore=shutil.ignore_patterns(".demo_dataset.json"))
     with open(ROOT / "cache" / "manifest.csv", newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
-    with_face = next(row for row in rows if row["status"] == "ok")
+    with_face = [row for row in rows if row["status"] == "ok"][-1]  # not vid_0001: test_system.py looks there
     without = next(row for row in rows if row["status"] == "no_face")
     first, second = target / with_face["file_name"], target / without["file_name"]
     swap = first.with_name(".swap")
@@ -273,29 +276,34 @@ sys.exit(1 if problems else 0)
 """
 
 
-def run_document(document: str, venv: Path) -> tuple[list[str], float]:
-    """Run a document's examples in a fresh workspace; returns the failures (empty: all ran) and
-    the seconds it took."""
+def say(*lines: str) -> None:
+    """Print lines together: the two documents run at the same time."""
+    with PRINTING:
+        print("\n".join(lines), flush=True)
+
+
+def run_document(document: str, venv: Path, results: dict) -> None:
+    """Run a document's examples in a fresh workspace; results[document] = (failures, seconds)."""
     failures, started = [], time.monotonic()
     with tempfile.TemporaryDirectory(prefix="docs-examples-") as folder:
         parent = Path(folder)
         expected = make_workspace(parent, venv)
-        workspace = parent / "project"
         environment = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
                        "MPLBACKEND": "Agg"}
         blocks = code_blocks(document)
         needs_cluster = any(re.search(r"tcp://|" + re.escape(SCHEDULER_FILE), text) and not block_not_run(text)
                             for language, _, text in blocks if language == "bash")
-        with (dask_cluster(parent, venv, environment) if needs_cluster else _nothing()) as cluster:
-            places = {"parent": parent}
-            if cluster:
-                places.update(scheduler=cluster[0], scheduler_file=cluster[1])
-            for number, (language, line, text) in enumerate(blocks):
-                failure = run_block(document, number, language, line, text, places, workspace, venv, environment,
-                                    expected)
-                if failure:
-                    failures.append(failure)
-    return failures, time.monotonic() - started
+        try:
+            with (dask_cluster(parent, venv, environment) if needs_cluster else _nothing()) as cluster:
+                places = {"parent": parent, "venv": venv, "environment": environment, "expected": expected}
+                if cluster:
+                    places.update(scheduler=cluster[0], scheduler_file=cluster[1])
+                for number, (language, line, text) in enumerate(blocks):
+                    failure = run_block(f"{document}, line {line}", number, language, text, places)
+                    failures += [failure] if failure else []
+        except (OSError, subprocess.SubprocessError) as error:  # the workspace or the cluster
+            failures.append(f"{document}: could not prepare its examples: {error}")
+    results[document] = failures, time.monotonic() - started
 
 
 @contextmanager
@@ -303,45 +311,55 @@ def _nothing():
     yield None
 
 
-def run_block(document, number, language, line, text, places, workspace, venv, environment, expected):
-    """Run one block; returns a failure message or None."""
-    where, parent = f"{document}, line {line}", Path(places["parent"])
+def run_block(where: str, number: int, language: str, text: str, places: dict) -> str | None:
+    """Run one block in the workspace; returns a failure message or None."""
+    parent, venv = Path(places["parent"]), places["venv"]
     if language not in ("bash", "python"):
         what = f"a {language} block (a file's contents" if language else "an untagged block (a listing"
-        print(f"[{where}] not run: {what}, not a command)", flush=True)
+        say(f"[{where}] not run: {what}, not a command)")
         return None
     reason = block_not_run(text)
     if reason:
-        print(f"[{where}] not run: the {language} block ({reason})", flush=True)
+        say(f"[{where}] not run: the {language} block ({reason})")
         return None
     if language == "bash":
-        lines = []
+        lines, plan = [], []
         for command in shell_commands(text):
             run, note = runnable(command, places)
-            print(f"[{where}] {'not run' if run is None else 'run'}: {command}" + (f"  ({note})" if note else ""),
-                  flush=True)
-            if run is not None:
-                lines.append(run)
+            plan.append(f"[{where}] {'not run' if run is None else 'run'}: {command}" + (f"  ({note})" if note else ""))
+            lines += [run] if run is not None else []
+        say(*plan)
         if not lines:
             return None
         script = parent / f"block_{number}.sh"
         script.write_text("set -e -o pipefail\n" + "\n".join(lines) + "\n", encoding="utf-8")
         argv = ["bash", str(script)]
     else:
-        print(f"[{where}] run: python block ({len(text.splitlines())} lines)", flush=True)
+        say(f"[{where}] run: python block ({len(text.splitlines())} lines)")
         script = parent / f"block_{number}.py"
         script.write_text(text, encoding="utf-8")
         argv = [str(venv / "bin" / "python"), str(script)]
     started = time.monotonic()
-    try:
-        code = subprocess.run(argv, cwd=workspace, env=environment, timeout=BLOCK_TIMEOUT_S).returncode
-    except subprocess.TimeoutExpired:
-        code = f"a timeout ({BLOCK_TIMEOUT_S} s)"
+    code, output = run_captured(argv, places)
     if code == 0 and USER_DATA in text:
-        check = [str(venv / "bin" / "python"), "-c", OWN_DATA_CHECK, json.dumps(expected)]
-        code = subprocess.run(check, cwd=workspace, env=environment).returncode and "a failed own-data check"
-    print(f"[{where}] {'ok' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s", flush=True)
+        check = [str(venv / "bin" / "python"), "-c", OWN_DATA_CHECK, json.dumps(places["expected"])]
+        code, more = run_captured(check, places)
+        code, output = code and "a failed own-data check", output + more
+    say(*output, f"[{where}] {'ok' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s")
     return None if code == 0 else f"{where}: the {language} block ended with {code}:\n{text}"
+
+
+def run_captured(argv: list[str], places: dict) -> tuple[int | str, list[str]]:
+    """Exit code (or why there is none) and output lines, each as a terminal would last show it
+    (progress bars rewrite their line)."""
+    try:
+        result = subprocess.run(argv, cwd=Path(places["parent"]) / "project", env=places["environment"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=BLOCK_TIMEOUT_S)
+        code, output = result.returncode, result.stdout
+    except subprocess.TimeoutExpired as timeout:
+        code, output = f"a timeout ({BLOCK_TIMEOUT_S} s)", timeout.stdout or b""
+    lines = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in output.decode("utf-8", "replace").splitlines()]
+    return code, [f"    {line}" for line in lines if line.strip()]
 
 
 def run_examples(venv: Path) -> int:
@@ -350,13 +368,18 @@ def run_examples(venv: Path) -> int:
     if missing or not (venv / "bin" / "python").exists():
         print(f"examples run after `make demo`; missing: {', '.join(missing) or venv}")
         return 1
-    failures, seconds = [], {}
-    for document in DOCUMENTS:
-        failed, seconds[document] = run_document(document, venv)
-        failures += failed
+    started, results = time.monotonic(), {}
+    threads = [threading.Thread(target=run_document, args=(document, venv, results)) for document in DOCUMENTS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failures = [failure for document in DOCUMENTS for failure in results.get(document, ([f"{document}: "
+                                                                                          f"the runner broke"],))[0]]
     for failure in failures:
         print(failure)
-    took = ", ".join(f"{document} {value:.0f} s" for document, value in seconds.items())
+    took = ", ".join(f"{document} {results[document][1]:.0f} s" for document in DOCUMENTS if document in results)
+    took += f"; {time.monotonic() - started:.0f} s in all, side by side"
     print(f"documented examples: {len(failures)} failed ({took})" if failures
           else f"documented examples: all ran ({took})")
     return 1 if failures else 0
