@@ -345,7 +345,8 @@ def run_block(where: str, number: int, language: str, text: str, places: dict) -
         check = [str(venv / "bin" / "python"), "-c", OWN_DATA_CHECK, json.dumps(places["expected"])]
         code, more = run_captured(check, places)
         code, output = code and "a failed own-data check", output + more
-    say(*output, f"[{where}] {'ok' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    say(f"[{where}] output:", *output, f"[{where}] {'ok' if code == 0 else 'FAILED'} in "
+        f"{time.monotonic() - started:.0f} s")
     return None if code == 0 else f"{where}: the {language} block ended with {code}:\n{text}"
 
 
