@@ -12,14 +12,15 @@ environment exists.
 For each document it copies the project into a temporary folder, as a user has it after
 `make demo`, and runs every ```bash block as one script and every ```python block as one file,
 top to bottom, with .venv/bin first on PATH; any non-zero exit fails the run. The two documents
-run side by side, each block's output printed when it ends. What the documents
-name as the user's own things is made real (MAPPED): interview.mp4 and interviews/ are demo clips,
-/path/to/RecruitView_Data is a data set of other footage under the demo's ids (the README's
-own-data steps are then checked: no crop of the demo footage is reused), /shared/ is a folder
-holding copies of both, and a Dask scheduler address or scheduler file is a `dask scheduler`
-with two `dask worker`s that the runner starts on 127.0.0.1 for that document. Quick settings
-keep it short (QUICK). Nothing is skipped silently: every command in NOT_RUN, every block in
-NOT_RUN_BLOCKS and every block in another language (yaml: a file's contents) is printed as
+run side by side, each block's output printed when it ends. What the documents name as the
+user's own is made real: interview.mp4 and interviews/ are demo clips (PLACEHOLDERS);
+/path/to/RecruitView_Data (USER_DATA) is other footage under the demo's ids, and after the
+README's own-data steps OWN_DATA_CHECK checks that no crop of the demo footage was reused;
+/shared/ (SHARED) is a local folder holding copies of interviews/ and the demo data set; a
+scheduler address (tcp://...) or ~/scheduler.json (SCHEDULER_FILE) is a `dask scheduler` with
+two `dask worker`s that the runner starts on 127.0.0.1 for that document. QUICK settings keep it
+short. Nothing is skipped silently: every command in NOT_RUN, every block in NOT_RUN_BLOCKS and
+every block in another language (yaml: a file's contents) or untagged (a listing) is printed as
 "not run" with its reason.
 """
 
