@@ -132,7 +132,8 @@ def test_every_code_block_runs_in_ci_or_says_why_not(document):
         # console) would be a command the runner never runs.
         assert language in ("bash", "python", "yaml", ""), f"{where}: ```{language} is not run in CI"
         if language == "python":
-            assert undefined_names(text) == set(), f"{where}: the python block reads undefined names"
+            undefined = sorted(undefined_names(text))
+            assert undefined == [], f"{where}: the python block reads names it never defines: {undefined}"
         if language == "":
             commands = [row for row in text.splitlines() if re.match(r"(expressiveness|python|make) ", row)]
             assert commands == [], f"{where}: commands in an untagged block are never run"
