@@ -246,6 +246,8 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
         options = options.with_card(read_card(model_path) if model_path is not None else {})
         analysis = analysis_provenance(model_path, options)
     todo, summaries = [], {}
+    # Workers of an existing Dask cluster run in a folder of their own: they get the model's absolute path.
+    task_model = None if model_path is None else str(Path(model_path).resolve())
     for video in videos:
         name = names[video]
         outputs = [f"{name}_frames.csv"] + ([f"{name}_annotated.mp4"] if annotate else []) \
@@ -261,8 +263,7 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
             report.reused.append(finished)
             summaries[name] = finished
         else:
-            todo.append((str(video), name, str(out_dir), None if model_path is None else str(model_path), options,
-                         annotate, figure,
+            todo.append((str(video), name, str(out_dir), task_model, options, annotate, figure,
                          progress and workers == 1 and dask is None))
     workers = max(1, min(workers, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="Analysing videos", unit="video", disable=not progress)

@@ -157,8 +157,10 @@ def train_model(metadata_path: str | Path, cache_dir: str | Path, models_dir: st
                 data: PreparedData | None = None) -> TrainResult:
     """Train on the cached crops of a data set and save model, card and history.
 
-    Raises FileExistsError if the model exists and overwrite is False (checked before any
-    work), DatasetError / MetadataError for unusable data.
+    With overwrite, an existing model of that name is replaced, and its NAME_evaluation.json,
+    NAME_confusion.png and NAME_curves.png (which describe the old weights) are removed once the
+    new model is saved. Raises FileExistsError if the model exists and overwrite is False
+    (checked before any work), DatasetError / MetadataError for unusable data.
     """
     config = config or TrainConfig()
     model_path, card_path, history_path = model_paths(models_dir, config.name)
