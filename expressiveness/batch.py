@@ -95,7 +95,8 @@ def run_tasks(task: Callable, jobs: list[tuple], workers: int = 1, executor=None
 
 
 def _failed_row(job: tuple) -> dict:
-    return {"video": job[0], "status": "failed", "error": executors.worker_died(job[0])}
+    """The row of an analysis job (_analyze_task's arguments) whose worker died twice."""
+    return {"video": job[8], "name": job[1], "status": "failed", "error": executors.worker_died(job[8])}
 
 
 def _failed_extraction(job: tuple) -> dict:  # job: id, file_name, video_path, ...
@@ -166,17 +167,18 @@ class RunReport:
 
 
 def _analyze_task(video: str, name: str, out_dir: str, model_path: str, options, annotate, figure,
-                  progress: bool) -> dict:
+                  progress: bool, shown: str | None = None) -> dict:
     """Analyse one video and write its outputs; returns its summary or a failure row
-    (missing, unreadable, or failed: an output that cannot be written)."""
+    (missing, unreadable, or failed: an output that cannot be written). shown: the video's path
+    as the user gave it, for the summary and messages, when `video` is its absolute path."""
     from .frames import analyze_video, build_analyzer, write_table
 
-    out_dir = Path(out_dir)
+    out_dir, shown = Path(out_dir), shown or video
     analyzer = worker_engine(("analyzer", model_path, options), lambda: build_analyzer(model_path, options))
     try:
         annotated = out_dir / f"{name}_annotated.mp4" if annotate else None
         analysis = analyze_video(video, analyzer, annotate, annotated, progress=progress)
-        analysis.summary["name"] = name
+        analysis.summary["video"], analysis.summary["name"] = shown, name
         # An earlier summary (another file or other options) must not sit beside the new table.
         (out_dir / f"{name}_summary.json").unlink(missing_ok=True)
         write_table(analysis.table, out_dir / f"{name}_frames.csv")
@@ -187,7 +189,7 @@ def _analyze_task(video: str, name: str, out_dir: str, model_path: str, options,
         status = failure_status(error, video)
         if status is None:
             raise
-        return {"video": video, "name": name, "status": status, "error": str(error)}
+        return {"video": shown, "name": name, "status": status, "error": str(error)}
     return {"status": "ok", "summary": analysis.summary}
 
 
@@ -246,8 +248,10 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
         options = options.with_card(read_card(model_path) if model_path is not None else {})
         analysis = analysis_provenance(model_path, options)
     todo, summaries = [], {}
-    # Workers of an existing Dask cluster run in a folder of their own: they get the model's absolute path.
+    # Workers of an existing Dask cluster run in a folder (or on a machine) of their own: they get
+    # absolute paths of the model, the videos and the output folder.
     task_model = None if model_path is None else str(Path(model_path).resolve())
+    task_out = str(out_dir if dask is None else out_dir.resolve())
     for video in videos:
         name = names[video]
         outputs = [f"{name}_frames.csv"] + ([f"{name}_annotated.mp4"] if annotate else []) \
@@ -263,8 +267,8 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
             report.reused.append(finished)
             summaries[name] = finished
         else:
-            todo.append((str(video), name, str(out_dir), task_model, options, annotate, figure,
-                         progress and workers == 1 and dask is None))
+            todo.append((str(video if dask is None else video.resolve()), name, task_out, task_model, options,
+                         annotate, figure, progress and workers == 1 and dask is None, str(video)))
     workers = max(1, min(workers, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="Analysing videos", unit="video", disable=not progress)
     try:
@@ -375,7 +379,11 @@ def extract_dataset(metadata_path: str | Path, cache_dir: str | Path, settings: 
             rows[record.id] = finished
             summary.skipped += 1
         else:
-            todo.append((record.id, record.file_name, record.video_path, str(target), settings))
+            if dask is None:
+                todo.append((record.id, record.file_name, record.video_path, str(target), settings))
+            else:  # a Dask worker runs in a folder (or on a machine) of its own: absolute paths
+                todo.append((record.id, record.file_name, str(Path(record.video_path).resolve()),
+                             str(target.resolve()), settings))
 
     def ordered_rows():
         return [rows[video_id] for video_id in records["id"] if video_id in rows]
