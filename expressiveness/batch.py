@@ -251,7 +251,7 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
     # Workers of an existing Dask cluster run in a folder (or on a machine) of their own: they get
     # absolute paths of the model, the videos and the output folder.
     task_model = None if model_path is None else str(Path(model_path).resolve())
-    task_out = str(out_dir if dask is None else out_dir.resolve())
+    task_out = str(out_dir if dask is None else out_dir.absolute())
     for video in videos:
         name = names[video]
         outputs = [f"{name}_frames.csv"] + ([f"{name}_annotated.mp4"] if annotate else []) \
@@ -267,7 +267,7 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
             report.reused.append(finished)
             summaries[name] = finished
         else:
-            todo.append((str(video if dask is None else video.resolve()), name, task_out, task_model, options,
+            todo.append((str(video if dask is None else video.absolute()), name, task_out, task_model, options,
                          annotate, figure, progress and workers == 1 and dask is None, str(video)))
     workers = max(1, min(workers, len(todo) or 1))
     bar = tqdm(total=len(todo), desc="Analysing videos", unit="video", disable=not progress)
@@ -382,8 +382,8 @@ def extract_dataset(metadata_path: str | Path, cache_dir: str | Path, settings: 
             if dask is None:
                 todo.append((record.id, record.file_name, record.video_path, str(target), settings))
             else:  # a Dask worker runs in a folder (or on a machine) of its own: absolute paths
-                todo.append((record.id, record.file_name, str(Path(record.video_path).resolve()),
-                             str(target.resolve()), settings))
+                todo.append((record.id, record.file_name, str(Path(record.video_path).absolute()),
+                             str(target.absolute()), settings))
 
     def ordered_rows():
         return [rows[video_id] for video_id in records["id"] if video_id in rows]

@@ -217,9 +217,9 @@ def _worker_name() -> str:
 
 
 def check_writable(client, folder: str | Path) -> None:
-    """Raise OSError naming the first worker that cannot create a file in `folder` (resolved
-    here: a worker runs in a folder of its own)."""
-    answers = client.run(_probe_folder, str(Path(folder).resolve()))
+    """Raise OSError naming the first worker that cannot create a file in `folder` (made
+    absolute here: a worker runs in a folder of its own)."""
+    answers = client.run(_probe_folder, str(Path(folder).absolute()))
     for address, problem in sorted(answers.items()):
         if problem:
             raise OSError(f"{folder}: the Dask worker at {address} cannot write there ({problem}); the workers "
