@@ -8,10 +8,12 @@ built once under a file lock in the run's shared temporary folder and reused by 
 """
 
 import fcntl
+import functools
 import io
 import json
 import os
 import subprocess
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pytest
 from expressiveness.config import SCORE_FIELDS
 
 TESTS_DIR = Path(__file__).resolve().parent
+ROOT = TESTS_DIR.parent
 
 
 def make_record(number: int = 1, **overrides) -> dict:
@@ -45,6 +48,19 @@ def write_jsonl(path: Path, lines) -> Path:
     path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines),
                     encoding="utf-8")
     return path
+
+
+# Under pytest-xdist with --dist loadfile, files go to the workers in collection order: the
+# longest first, so that no worker is left alone with a long one at the end of the run.
+LONGEST_FIRST = ("test_notebook.py", "test_faults.py", "test_dask.py", "test_scripts.py", "test_train.py",
+                 "test_measures_model.py", "test_analysis.py", "test_batch.py", "test_light_inference.py",
+                 "test_cli_training.py", "test_report.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 
 
 def build_once(tmp_path_factory, name: str, build) -> Path:
@@ -104,6 +120,14 @@ def main_output(*args) -> subprocess.CompletedProcess:
     with redirect_stdout(out), redirect_stderr(err):
         code = _main(*args)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+@functools.lru_cache(maxsize=None)
+def script_help(script: str) -> subprocess.CompletedProcess:
+    """`python SCRIPT --help` for a top-level script, run in a fresh process from the repository
+    root once per test process (test_docs and test_scripts both check it)."""
+    return subprocess.run([sys.executable, str(ROOT / script), "--help"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,11 @@
 script and subcommand has --help, and the options the guide lists exist."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import run_main
+from conftest import run_main, script_help
 from expressiveness.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +30,7 @@ def test_links_and_named_project_files_exist(document):
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_every_script_has_help(script):
-    result = subprocess.run([sys.executable, str(ROOT / script), "--help"], capture_output=True, text=True)
+    result = script_help(script)
     assert result.returncode == 0 and result.stdout.startswith(f"usage: {script}")
 
 

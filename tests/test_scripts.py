@@ -9,6 +9,8 @@ import cv2
 import pandas as pd
 import pytest
 
+from conftest import script_help
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,7 +21,7 @@ def run_script(name, *args, cwd=ROOT):
 
 @pytest.mark.parametrize("script", ["real_time_demo.py", "test_system.py"])
 def test_help(script):
-    result = run_script(script, "--help")
+    result = script_help(script)
     assert result.returncode == 0 and result.stdout.startswith(f"usage: {script}")
 
 
