@@ -122,12 +122,21 @@ def main_output(*args) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
-@functools.lru_cache(maxsize=None)
-def script_help(script: str) -> subprocess.CompletedProcess:
-    """`python SCRIPT --help` for a top-level script, run in a fresh process from the repository
-    root once per test process (test_docs and test_scripts both check it)."""
-    return subprocess.run([sys.executable, str(ROOT / script), "--help"], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
+@pytest.fixture(scope="session")
+def script_help(tmp_path_factory):
+    """script_help(SCRIPT): `python SCRIPT --help` for a top-level script, run in a fresh process
+    from the repository root once per test run (test_docs and test_scripts both check it)."""
+    def run(script: str, folder: Path) -> None:
+        result = subprocess.run([sys.executable, str(ROOT / script), "--help"], capture_output=True, text=True,
+                                cwd=ROOT, timeout=300)
+        (folder / "result.json").write_text(json.dumps([result.returncode, result.stdout, result.stderr]))
+
+    @functools.lru_cache(maxsize=None)
+    def script_help(script: str) -> subprocess.CompletedProcess:
+        folder = build_once(tmp_path_factory, f"help_{Path(script).stem}", lambda folder: run(script, folder))
+        return subprocess.CompletedProcess([script, "--help"], *json.loads((folder / "result.json").read_text()))
+
+    return script_help
 
 
 @pytest.fixture(scope="session")

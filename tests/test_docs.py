@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_main, script_help
+from conftest import run_main
 from expressiveness.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ def test_links_and_named_project_files_exist(document):
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_every_script_has_help(script):
+def test_every_script_has_help(script, script_help):
     result = script_help(script)
     assert result.returncode == 0 and result.stdout.startswith(f"usage: {script}")
 

@@ -9,8 +9,6 @@ import cv2
 import pandas as pd
 import pytest
 
-from conftest import script_help
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -20,7 +18,7 @@ def run_script(name, *args, cwd=ROOT):
 
 
 @pytest.mark.parametrize("script", ["real_time_demo.py", "test_system.py"])
-def test_help(script):
+def test_help(script, script_help):
     result = script_help(script)
     assert result.returncode == 0 and result.stdout.startswith(f"usage: {script}")
 
