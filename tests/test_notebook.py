@@ -10,7 +10,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from expressiveness.model import load_model
 
@@ -29,8 +28,10 @@ def readme_python_block(containing: str) -> str:
     return next(block for block in blocks if containing in block)
 
 
-@pytest.mark.slow  # about two minutes on 2 cores: extraction, training, evaluation, both measures models
+@pytest.mark.slow  # 1-2 minutes on 2 cores: extraction, 8 epochs of training, evaluation, measures models
 def test_notebook_runs_headless_in_quick_mode(demo_dir, tmp_path, monkeypatch):
+    from nbclient import NotebookClient  # here: only this slow test needs the Jupyter client
+
     (tmp_path / "FYP").mkdir()
     (tmp_path / "FYP" / "RecruitView_Data").symlink_to(demo_dir)
     models = tmp_path / "models"
