@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean-demo mutate
+.PHONY: setup demo test test-slow test-all bench clean-demo mutate
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,20 @@ demo: $(STAMP)
 	@echo "  .venv/bin/expressiveness analyze your_videos/ --out reports/mine   # facial measures"
 	@echo "  .venv/bin/expressiveness train     # your own model, models/expressiveness_cnn (README)"
 
+# Tests in 2 processes (pytest-xdist), one test file per process at a time, the longest files
+# first (tests/conftest.py orders them). `make test` leaves out the tests marked slow (real
+# processes killed, the notebook's whole run; pyproject.toml's addopts); `make test-slow` runs
+# only those (CI runs it after `make test`); `make test-all` runs everything.
+PARALLEL := -n 2 --dist loadfile --no-loadscope-reorder
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest $(PARALLEL) -m slow
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest $(PARALLEL) -m "slow or not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_extract.py

@@ -20,6 +20,22 @@ def run_python(code: str, env: dict | None = None, timeout: float = 600) -> subp
                           timeout=timeout)
 
 
+def run_python_recording_tensorflow(code: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """run_python(code), and the TensorFlow / Keras modules left in sys.modules when that process
+    ended (recorded at interpreter exit, so `code` may end with `sys.exit(main([...]))`): one
+    process for a test that checks both what a command imports and what it prints. The
+    recording writes to a file, nothing to stdout or stderr. Raises AssertionError with the
+    process's stderr when it ends before recording."""
+    with tempfile.TemporaryDirectory() as folder:
+        record = Path(folder) / "modules.json"
+        prologue = (f"import atexit, json, sys\n"
+                    f"atexit.register(lambda: open({str(record)!r}, 'w').write(json.dumps(sorted("
+                    f"name for name in sys.modules if name.split('.')[0] in {TENSORFLOW_PACKAGES!r}))))\n")
+        result = run_python(prologue + code, env)
+        assert record.is_file(), f"the process ended with code {result.returncode}:\n{result.stderr[-3000:]}"
+        return result, json.loads(record.read_text())
+
+
 def tensorflow_modules_imported_by(code: str, env: dict | None = None) -> list[str]:
     """The TensorFlow / Keras modules left in sys.modules after `code` ran in a fresh process.
 
@@ -28,12 +44,6 @@ def tensorflow_modules_imported_by(code: str, env: dict | None = None) -> list[s
     Example: tensorflow_modules_imported_by("from expressiveness.cli import main; "
     "main(['analyze', 'clip.mp4', '--out', 'out'])") == [].
     """
-    with tempfile.TemporaryDirectory() as folder:
-        record = Path(folder) / "modules.json"
-        prologue = (f"import atexit, json, sys\n"
-                    f"atexit.register(lambda: open({str(record)!r}, 'w').write(json.dumps(sorted("
-                    f"name for name in sys.modules if name.split('.')[0] in {TENSORFLOW_PACKAGES!r}))))\n")
-        result = run_python(prologue + code, env)
-        assert result.returncode == 0 and record.is_file(), \
-            f"the process ended with code {result.returncode}:\n{result.stderr[-3000:]}"
-        return json.loads(record.read_text())
+    result, modules = run_python_recording_tensorflow(code, env)
+    assert result.returncode == 0, f"the process ended with code {result.returncode}:\n{result.stderr[-3000:]}"
+    return modules

@@ -1,17 +1,12 @@
 import csv
-import subprocess
-import sys
+
+from conftest import run_main
 
 
-def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "expressiveness.cli", *args], capture_output=True, text=True,
-                          cwd=cwd)
-
-
-def test_analyze_with_two_worker_processes(demo_dir, trained_model, tmp_path):
-    clips = [str(demo_dir / "videos" / f"vid_{n:04d}.mp4") for n in (1, 13, 19)]
-    result = run_cli("analyze", *clips, "--out", str(tmp_path / "out"), "--workers", "2", "--no-progress",
-                     "--model", str(trained_model.model_path))
+def test_analyze_with_two_worker_processes(demo_dir, trained_model, tmp_path, capsys):
+    clips = [demo_dir / "videos" / f"vid_{n:04d}.mp4" for n in (1, 13, 19)]
+    result = run_main(capsys, "analyze", *clips, "--out", tmp_path / "out", "--workers", "2", "--no-progress",
+                      "--model", trained_model.model_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Videos: 3 analysed, 0 reused from an earlier run, 0 failed.")
     with open(tmp_path / "out" / "summary.csv", newline="") as handle:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -22,9 +23,10 @@ from expressiveness.cache import ExtractSettings, read_crops  # noqa: E402
 from expressiveness.executors import start_local_cluster, worker_died  # noqa: E402
 from expressiveness.frames import AnalysisOptions  # noqa: E402
 
+from conftest import DEMO_FRAMES_PER_CLIP, run_main  # noqa: E402
 from fault_tasks import demo_subset, extract_or_die, real_extract_task  # noqa: E402
 
-FAST = ExtractSettings(frames_per_clip=4)
+FAST = ExtractSettings(frames_per_clip=DEMO_FRAMES_PER_CLIP)
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +35,6 @@ def cluster():
     local = start_local_cluster(2)
     yield local.scheduler_address
     local.close()
-
-
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "expressiveness.cli", *args], capture_output=True, text=True)
 
 
 def manifest(cache):
@@ -55,12 +53,14 @@ def assert_same_crops(cache_a, cache_b):
                 assert np.array_equal(a[field], b[field]), (name, field)
 
 
-def test_extract_dask_local_interrupted_then_resumed_gives_the_local_cache(demo_dir, cluster, tmp_path):
-    # The reference runs in this process; test_extract shows that the local pool's cache is
-    # byte-identical to it, and spawning a pool here would only cost time.
+def test_extract_dask_local_interrupted_then_resumed_gives_the_local_cache(demo_dir, demo_extraction, cluster,
+                                                                         tmp_path):
+    # The reference is the local run every test session makes once (conftest's demo_extraction:
+    # the FAST settings, the local pool of 2 worker processes).
     metadata = demo_dir / "metadata.jsonl"
-    local = extract_dataset(metadata, tmp_path / "local", FAST, workers=1, progress=False)
-    assert local.counts == {"ok": 18, "no_face": 1}
+    local, _ = demo_extraction
+    local_counts = Counter(row["status"] for row in manifest(local).values())
+    assert local_counts == {"ok": 18, "no_face": 1}
 
     # Ctrl-C in a terminal signals the parent and every worker of `--dask local`.
     process = subprocess.Popen([sys.executable, "-m", "expressiveness.cli", "extract", "--metadata", str(metadata),
@@ -79,9 +79,9 @@ def test_extract_dask_local_interrupted_then_resumed_gives_the_local_cache(demo_
     assert kept >= 1
 
     resumed = extract_dataset(metadata, tmp_path / "dask", FAST, workers=2, progress=False, dask=cluster)
-    assert resumed.skipped == kept and resumed.counts == local.counts
-    assert manifest(tmp_path / "dask") == manifest(tmp_path / "local")
-    assert_same_crops(tmp_path / "dask", tmp_path / "local")
+    assert resumed.skipped == kept and resumed.counts == local_counts
+    assert manifest(tmp_path / "dask") == manifest(local)
+    assert_same_crops(tmp_path / "dask", local)
 
 
 def test_analysis_on_dask_gives_the_local_tables(demo_dir, trained_model, cluster, tmp_path):
@@ -144,18 +144,18 @@ def test_an_output_folder_the_workers_cannot_write_stops_the_run_at_once(cluster
 
 
 @pytest.mark.parametrize("value", ["nowhere.json", "tcp://"])
-def test_a_bad_dask_option_is_refused_before_any_work(value):
-    result = run_cli("extract", "--dask", value)
+def test_a_bad_dask_option_is_refused_before_any_work(value, capsys):
+    result = run_main(capsys, "extract", "--dask", value)
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (f"expressiveness extract: error: argument --dask: {value!r} is not local, "
                                               f"a scheduler address such as tcp://HOST:8786, or an existing scheduler "
                                               f"file")
 
 
-def test_a_file_that_is_no_scheduler_file_is_one_line(demo_dir, tmp_path):
+def test_a_file_that_is_no_scheduler_file_is_one_line(demo_dir, tmp_path, capsys):
     (tmp_path / "scheduler.json").write_text("{}")
-    result = run_cli("extract", "--metadata", str(demo_dir / "metadata.jsonl"), "--cache", str(tmp_path / "cache"),
-                     "--dask", str(tmp_path / "scheduler.json"), "--no-progress")
+    result = run_main(capsys, "extract", "--metadata", demo_dir / "metadata.jsonl", "--cache", tmp_path / "cache",
+                      "--dask", tmp_path / "scheduler.json", "--no-progress")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         f"expressiveness extract: error: {tmp_path / 'scheduler.json'}: not a Dask scheduler file; expected the JSON "

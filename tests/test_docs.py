@@ -2,12 +2,11 @@
 script and subcommand has --help, and the options the guide lists exist."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_main
 from expressiveness.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +29,8 @@ def test_links_and_named_project_files_exist(document):
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_every_script_has_help(script):
-    result = subprocess.run([sys.executable, str(ROOT / script), "--help"], capture_output=True, text=True)
+def test_every_script_has_help(script, script_help):
+    result = script_help(script)
     assert result.returncode == 0 and result.stdout.startswith(f"usage: {script}")
 
 
@@ -40,9 +39,9 @@ def _subcommands():
 
 
 @pytest.mark.parametrize("command", sorted(_subcommands()))
-def test_every_subcommand_has_help_and_its_options_are_in_the_guide(command):
-    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", command, "--help"], capture_output=True,
-                            text=True)
+def test_every_subcommand_has_help_and_its_options_are_in_the_guide(command, capsys):
+    # main() in this process, as the console script runs it (tests/test_cli.py runs the script).
+    result = run_main(capsys, command, "--help")
     assert result.returncode == 0 and result.stdout.startswith(f"usage: expressiveness {command}")
     guide = (ROOT / "USAGE_GUIDE.md").read_text(encoding="utf-8")
     options = [option for action in _subcommands()[command]._actions for option in action.option_strings

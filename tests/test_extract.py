@@ -151,11 +151,12 @@ def test_bad_settings_are_refused_before_the_cache_is_touched(tmp_path, settings
     assert str(caught.value) == message and not (tmp_path / "cache").exists()
 
 
-def test_extract_with_zero_frames_per_clip_leaves_no_settings(demo_dir, tmp_path):
+def test_extract_with_zero_frames_per_clip_leaves_no_settings(demo_dir, tmp_path, capsys):
+    from conftest import run_main
+
     cache = tmp_path / "cache"
-    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "extract", "--metadata",
-                             str(demo_dir / "metadata.jsonl"), "--cache", str(cache), "--frames-per-clip", "0"],
-                            capture_output=True, text=True)
+    result = run_main(capsys, "extract", "--metadata", demo_dir / "metadata.jsonl", "--cache", cache,
+                      "--frames-per-clip", "0")
     assert result.returncode == 2 and not cache.exists()
 
 

@@ -3,6 +3,10 @@ bad input given to the command line. Nothing is mocked: the outputs of every fau
 rerun, must be those of a run that met no fault (crop files byte for byte; manifest, per-frame
 tables and summaries but for their timing), and every failure must be one line naming what is
 wrong, never a traceback.
+
+The tests that start real processes and kill them, or run two at once, are marked slow: they
+take about two and a half minutes together on 2 cores, and `make test-slow` (CI's last step)
+and `make test-all` run them; the one-line messages of bad input run with `make test`.
 """
 
 import csv
@@ -105,6 +109,7 @@ def _crop_files(cache):
     return len(list((cache / "crops").glob("*.npz"))) if (cache / "crops").is_dir() else 0
 
 
+@pytest.mark.slow
 def test_extraction_killed_at_any_point_resumes_to_the_same_cache(data_set, reference_cache, tmp_path):
     cache = tmp_path / "cache"
     # Before the first crop file, as soon as the cache exists.
@@ -122,6 +127,7 @@ def test_extraction_killed_at_any_point_resumes_to_the_same_cache(data_set, refe
     assert_same_cache(cache, reference_cache)
 
 
+@pytest.mark.slow
 def test_two_extractions_into_one_cache_at_once(data_set, reference_cache, tmp_path):
     cache = tmp_path / "cache"
     runs = [subprocess.Popen(extract_command(data_set, cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -138,6 +144,7 @@ def _limit_file_size(limit_bytes):
     return apply
 
 
+@pytest.mark.slow
 def test_extraction_on_a_full_disk_fails_in_one_line_and_a_rerun_completes(data_set, reference_cache, tmp_path):
     cache = tmp_path / "cache"
     full = subprocess.run(extract_command(data_set, cache), capture_output=True, text=True,
@@ -193,6 +200,7 @@ def _count(out, suffix):
     return len(list(out.glob(f"*{suffix}"))) if out.is_dir() else 0
 
 
+@pytest.mark.slow
 def test_analysis_killed_at_any_point_resumes_to_the_same_results(clips, trained_model, reference_analysis, tmp_path):
     out = tmp_path / "out"
     command = analyze_command(clips, trained_model.model_path, out)
@@ -206,6 +214,7 @@ def test_analysis_killed_at_any_point_resumes_to_the_same_results(clips, trained
     assert_same_analysis(out, reference_analysis)
 
 
+@pytest.mark.slow
 def test_two_analyses_into_one_folder_at_once(clips, trained_model, reference_analysis, tmp_path):
     out = tmp_path / "out"
     runs = [subprocess.Popen(analyze_command(clips, trained_model.model_path, out), stdout=subprocess.PIPE,
@@ -217,6 +226,7 @@ def test_two_analyses_into_one_folder_at_once(clips, trained_model, reference_an
     assert_same_analysis(out, reference_analysis)
 
 
+@pytest.mark.slow
 def test_analysis_on_a_disk_that_fills_up_fails_in_one_line_per_video_and_a_rerun_completes(
         clips, trained_model, reference_analysis, tmp_path):
     out = tmp_path / "out"

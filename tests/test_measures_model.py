@@ -171,19 +171,17 @@ def test_a_data_set_whose_clips_have_no_landmarks(demo_dir, tmp_path):
 # ---------------------------------------------------------------- the demo data set, end to end
 
 @pytest.fixture(scope="module")
-def demo_models(demo_dir, tmp_path_factory):
-    """A tiny CNN on the demo's crops, then a boosting model on the measures and the CNN's mean
-    probabilities, and a linear one on the measures, both with the CNN's split."""
-    from expressiveness.batch import extract_dataset
-    from expressiveness.cache import ExtractSettings
+def demo_models(demo_dir, demo_extraction, tmp_path_factory):
+    """A tiny CNN on the demo's crops (the session's 4-frame crop cache, read-only), then a
+    boosting model on the measures and the CNN's mean probabilities, and a linear one on the
+    measures, both with the CNN's split."""
     from expressiveness.frames import AnalysisOptions
     from expressiveness.train import TrainConfig, train_model
 
     folder = tmp_path_factory.mktemp("measures_demo")
     metadata = demo_dir / "metadata.jsonl"
-    extract_dataset(metadata, folder / "cache", ExtractSettings(frames_per_clip=4), workers=2, progress=False)
-    cnn = train_model(metadata, folder / "cache", folder / "models", TrainConfig(name="cnn", epochs=1, augment=False),
-                      verbose=0)
+    cache, _ = demo_extraction
+    cnn = train_model(metadata, cache, folder / "models", TrainConfig(name="cnn", epochs=1, augment=False), verbose=0)
     options = AnalysisOptions(every=3)
     boosting = train_measures_model(metadata, folder / "models", MeasuresConfig(name="boost", estimator="boosting",
                                                                                 grids=TINY_BOOSTING),
@@ -191,7 +189,8 @@ def demo_models(demo_dir, tmp_path_factory):
                                     progress=False)
     linear = train_measures_model(metadata, folder / "models", MeasuresConfig(name="linear"), folder / "analysis",
                                   split_from=cnn.model_path, options=options, progress=False)
-    return {"folder": folder, "metadata": metadata, "cnn": cnn, "boosting": boosting, "linear": linear}
+    return {"folder": folder, "metadata": metadata, "cache": cache, "cnn": cnn, "boosting": boosting,
+            "linear": linear}
 
 
 def test_trained_on_the_demo_with_the_cnns_split(demo_models):
@@ -277,7 +276,7 @@ def test_compare_the_cnn_and_both_measures_models_on_the_demo(demo_models, tmp_p
     test = demo_models["linear"].model.card["metrics"]["test"]
     assert rows["linear"]["video"]["accuracy"] == pytest.approx(test["level"]["accuracy"])
     # The CNN through its LiteRT export gives the Keras evaluation's video-level figures.
-    evaluation = evaluate_model(cnn.model_path, demo_models["metadata"], folder / "cache", False)
+    evaluation = evaluate_model(cnn.model_path, demo_models["metadata"], demo_models["cache"], False)
     assert rows["cnn"]["video"]["accuracy"] == pytest.approx(evaluation.report["model"]["video"]["accuracy"])
     assert rows["cnn"]["video"]["confusion_matrix"] == evaluation.report["model"]["video"]["confusion_matrix"]
     assert rows["majority baseline"]["clip_spearman"] is None

@@ -11,30 +11,20 @@ from expressiveness.config import LABELS, THRESHOLDS
 from expressiveness.model import ModelFileError, load_model
 
 
-def test_reloaded_model_predicts_what_the_trained_model_predicted(separable_data, tmp_path, monkeypatch):
-    from expressiveness import train
+def test_reloaded_model_predicts_what_the_trained_model_predicted(trained_model, trained_model_in_memory,
+                                                                  separable_data):
+    # conftest's training kept the predictions of the model fit() returned, before it was saved.
     from expressiveness.dataset import prepare_data
 
-    kept = {}
-    fit = train.fit
-
-    def fit_and_keep(*args, **kwargs):  # the real fit; only remembers the model it returns
-        model, history = fit(*args, **kwargs)
-        kept["model"] = model
-        return model, history
-
-    monkeypatch.setattr(train, "fit", fit_and_keep)
+    crops, in_memory = trained_model_in_memory
     metadata, cache = separable_data
-    config = train.TrainConfig(name="kept", epochs=6, augment=False, early_stopping_patience=6)  # as conftest's
-    result = train.train_model(metadata, cache, tmp_path, config, verbose=0)
     test = prepare_data(metadata, cache).splits["test"]
-    noise = np.random.default_rng(0).integers(0, 256, (8, 48, 48, 1))
-    crops = np.concatenate([test.crops, noise]).astype("float32")
-    in_memory = kept["model"].predict(crops, verbose=0)
+    np.testing.assert_array_equal(crops[: len(test.labels)], test.crops.astype("float32"))
+    assert len(crops) == len(test.labels) + 8  # and 8 noise crops
     # The comparison means something: the trained model tells the three levels apart.
     assert set(in_memory[: len(test.labels)].argmax(axis=1)) == {0, 1, 2}
 
-    reloaded, card = load_model(result.model_path)
+    reloaded, card = load_model(trained_model.model_path)
     np.testing.assert_allclose(reloaded.predict(crops, verbose=0), in_memory, rtol=0, atol=1e-6)
     # The card's test metrics were measured on that model, too.
     probabilities = np.clip(in_memory[: len(test.labels)].astype("float64"), 1e-7, 1 - 1e-7)

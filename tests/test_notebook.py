@@ -1,5 +1,6 @@
 """The training notebook runs top to bottom ("Run all") in quick mode on the demo data set, as
-`make demo` runs it: it trains its own model, models/demo_cnn, in the crop cache every tool uses."""
+`make demo` runs it: it trains its own model, models/demo_cnn, in the crop cache every tool uses.
+The run is marked slow (`make test-slow`, `make test-all`)."""
 
 import json
 import os
@@ -8,7 +9,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+import pytest
 
 from expressiveness.model import load_model
 
@@ -27,7 +28,10 @@ def readme_python_block(containing: str) -> str:
     return next(block for block in blocks if containing in block)
 
 
+@pytest.mark.slow  # 1-2 minutes on 2 cores: extraction, 8 epochs of training, evaluation, measures models
 def test_notebook_runs_headless_in_quick_mode(demo_dir, tmp_path, monkeypatch):
+    from nbclient import NotebookClient  # here: only this slow test needs the Jupyter client
+
     (tmp_path / "FYP").mkdir()
     (tmp_path / "FYP" / "RecruitView_Data").symlink_to(demo_dir)
     models = tmp_path / "models"

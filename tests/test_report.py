@@ -2,20 +2,18 @@
 kinds an analysis can be: levels and facial measures (a model, the default measures), facial
 measures only (no model), levels only (--no-measures).
 
-The main session fixture analyses five videos with a really trained model through the CLI: a
-clip with a face throughout, one where the face leaves the picture, one without a face, a
-one-frame video, and a copy whose name holds quotes and "<script>"; then writes the reports with
-the metadata records (one question carries markup too). Two small fixtures analyse the clip
-whose face leaves the picture without a model (plus the clip without a face) and with the model
-but --no-measures, through `analyze --html`.
+The main session fixture analyses five videos with a really trained model through the CLI (its
+main(), in this process): a clip with a face throughout, one where the face leaves the picture,
+one without a face, a one-frame video, and a copy whose name holds quotes and "<script>"; then
+writes the reports with the metadata records (one question carries markup too). Two small
+fixtures analyse the clip whose face leaves the picture without a model (plus the clip without a
+face) and with the model but --no-measures, through `analyze --html`.
 """
 
 import base64
 import json
 import re
 import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -25,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_record, write_jsonl
+from conftest import main_output, make_record, write_jsonl
 from expressiveness.findings import WARMUP_FACES, find_moments, percent
 from expressiveness.report import write_index, write_reports, write_video_report
 from expressiveness.video import VideoWriter, iter_frames
@@ -84,9 +82,7 @@ def analysed(demo_dir, trained_model, tmp_path_factory):
                                transcript="I said <i>hello</i>."))
     metadata = write_jsonl(root / "metadata.jsonl", records)
     out = root / "out"
-    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "analyze", str(videos), "--out", str(out),
-                             "--model", str(trained_model.model_path), "--no-progress"],
-                            capture_output=True, text=True)
+    result = main_output("analyze", videos, "--out", out, "--model", trained_model.model_path, "--no-progress")
     assert result.returncode == 0, result.stderr[-2000:]
     summaries = {path.name[:-len("_summary.json")]: json.loads(path.read_text())
                  for path in out.glob("*_summary.json")}
@@ -98,9 +94,9 @@ def analysed(demo_dir, trained_model, tmp_path_factory):
 def analyze_html(videos: list[Path], out: Path, *options: str) -> tuple[dict, dict]:
     """Run `expressiveness analyze VIDEOS --out OUT --html` in out's parent folder (where there
     is no default model) and return ({name: summary}, {name: table})."""
-    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "analyze", *map(str, videos), "--out",
-                             str(out), "--html", "--no-progress", *options], cwd=out.parent, capture_output=True,
-                            text=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(out.parent)
+        result = main_output("analyze", *videos, "--out", out, "--html", "--no-progress", *options)
     assert result.returncode == 0, result.stderr[-2000:]
     summaries = {path.name[:-len("_summary.json")]: json.loads(path.read_text())
                  for path in out.glob("*_summary.json")}

@@ -18,8 +18,8 @@ def run_script(name, *args, cwd=ROOT):
 
 
 @pytest.mark.parametrize("script", ["real_time_demo.py", "test_system.py"])
-def test_help(script):
-    result = run_script(script, "--help")
+def test_help(script, script_help):
+    result = script_help(script)
     assert result.returncode == 0 and result.stdout.startswith(f"usage: {script}")
 
 

@@ -108,9 +108,10 @@ def test_existing_model_is_not_overwritten(trained_model, separable_data):
     assert trained_model.model_path.read_bytes() == before
 
 
-def test_retraining_with_the_same_seed_gives_identical_weights_and_drops_old_by_products(separable_data, tmp_path):
+def test_retraining_with_the_same_seed_gives_identical_weights_and_drops_old_by_products(small_separable_data,
+                                                                                         tmp_path):
     # With augmentation (the default): its random state must advance in the same order each run.
-    metadata, cache = separable_data
+    metadata, cache = small_separable_data
     config = TrainConfig(name="again", epochs=2, early_stopping_patience=2)
     first = train_model(metadata, cache, tmp_path, config, verbose=0)
     first_weights = load_model(first.model_path)[0].get_weights()
@@ -155,20 +156,17 @@ def test_the_train_command_takes_its_defaults_from_train_config_without_tensorfl
     assert tensorflow_modules_imported_by("from expressiveness.cli import build_parser; build_parser()") == []
 
 
-def test_evaluate_defaults_to_the_cache_the_card_names(trained_model, separable_data, tmp_path):
-    import subprocess
-    import sys
-
-    from conftest import separable_crops, write_crop_cache
+def test_evaluate_defaults_to_the_cache_the_card_names(trained_model, separable_data, tmp_path, monkeypatch, capsys):
+    from conftest import run_main, separable_crops, write_crop_cache
 
     metadata, cache = separable_data
     assert trained_model.card["data"]["cache_dir"] == str(cache)
     # Another cache in the working folder, with other crops of the same clips, is not used.
     write_crop_cache(tmp_path / "cache", {video_id: separable_crops(0, 3, np.random.default_rng(0))
                                           for video_id in trained_model.card["splits"]["test"]["clips"]})
-    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "evaluate", "--model",
-                             str(trained_model.model_path), "--metadata", str(metadata), "--out",
-                             str(tmp_path / "evaluation.json")], capture_output=True, text=True, cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = run_main(capsys, "evaluate", "--model", trained_model.model_path, "--metadata", metadata, "--out",
+                      tmp_path / "evaluation.json")
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "evaluation.json").read_text())
     assert report["test_set"]["crops"] == trained_model.card["metrics"]["test_frame"]["crops"] == 16 * len(

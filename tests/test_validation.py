@@ -1,6 +1,4 @@
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -62,11 +60,12 @@ def test_the_markdown_table_shows_each_row():
     assert "**demo**" in text and "| answer | 12 | +0.98 |" in text and text.rstrip().endswith("| 4 | +1.00 |")
 
 
-def test_validate_on_the_demo_data_set(demo_dir, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "expressiveness.cli", "validate", "--metadata",
-                             str(demo_dir / "metadata.jsonl"), "--out", str(tmp_path / "v"), "--every", "3",
-                             "--workers", "2", "--bootstrap", "200", "--no-progress"],
-                            capture_output=True, text=True, cwd=tmp_path)
+def test_validate_on_the_demo_data_set(demo_dir, tmp_path, monkeypatch, capsys):
+    from conftest import run_main
+
+    monkeypatch.chdir(tmp_path)
+    result = run_main(capsys, "validate", "--metadata", demo_dir / "metadata.jsonl", "--out", tmp_path / "v",
+                      "--every", "3", "--workers", "2", "--bootstrap", "200", "--no-progress")
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "v" / "validation.json").read_text())
     assert "circular" in report["note"] and "circular" in result.stdout
