@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
+from importlib import metadata as package_metadata
 from pathlib import Path
 
 from ._io import file_sha256
@@ -39,6 +41,28 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def package_versions(packages: tuple[str, ...]) -> dict[str, str]:
+    """Python's version and each installed package's ("not installed" when absent), for a card."""
+    versions = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            versions[name] = package_metadata.version(name)
+        except package_metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def load_card_json(card_path: Path, hint: str):
+    """A model card file's JSON value. Raises FileNotFoundError ("model card not found; " + hint)
+    when there is no such file, ModelFileError when it is not JSON."""
+    if not card_path.is_file():
+        raise FileNotFoundError(f"{card_path}: model card not found; {hint}")
+    try:
+        return json.loads(card_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{card_path}: the model card is not valid JSON ({error}).") from None
+
+
 def read_card(model_path: str | Path) -> dict:
     """The card beside `model_path`, checked for the keys and label order inference needs.
 
@@ -46,13 +70,8 @@ def read_card(model_path: str | Path) -> dict:
     lacks labels / thresholds / input_shape, or lists other labels than this package's.
     """
     card_path = card_path_for(model_path)
-    if not card_path.is_file():
-        raise FileNotFoundError(f"{card_path}: model card not found; every model needs the .json card that "
-                                f"training writes beside it (labels, cut points, input size, crop settings).")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{card_path}: the model card is not valid JSON ({error}).") from None
+    card = load_card_json(card_path, "every model needs the .json card that training writes beside it (labels, "
+                                     "cut points, input size, crop settings).")
     if not isinstance(card, dict):
         raise ModelFileError(f"{card_path}: the model card is a JSON {type(card).__name__}; expected an object "
                              f"written by expressiveness training.")

@@ -21,15 +21,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
-from importlib import metadata as package_metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ._io import atomic_write, file_sha256
-from .card import card_path_for
+from .card import card_path_for, load_card_json
 from .config import LABELS, SEED, TARGET_SCORE
 from .errors import DatasetError, ModelFileError
 from .metadata import level_index
@@ -195,16 +193,6 @@ def model_file_name(name: str, estimator: str) -> str:
     return f"{name}.linear.json" if estimator == "linear" else f"{name}.skops"
 
 
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in VERSIONED_PACKAGES:
-        try:
-            versions[package] = package_metadata.version(package)
-        except package_metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
-
-
 def _skops():
     try:
         import skops.io
@@ -241,13 +229,7 @@ def save_measures_model(model: MeasuresModel, card_path: str | Path) -> Path:
 def read_measures_card(path: str | Path) -> dict:
     """The card of a measures model, checked: JSON, kind "measures", known features."""
     card_path = measures_card_path(path)
-    if not card_path.is_file():
-        raise FileNotFoundError(f"{card_path}: model card not found; train a measures model with `expressiveness "
-                                f"train --kind measures`.")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{card_path}: the model card is not valid JSON ({error}).") from None
+    card = load_card_json(card_path, "train a measures model with `expressiveness train --kind measures`.")
     if not isinstance(card, dict) or card.get("kind") != CARD_KIND:
         raise ModelFileError(f"{card_path}: not the card of a measures model (kind {card.get('kind') if isinstance(card, dict) else None!r}); "
                              f"expected one written by `expressiveness train --kind measures`.")

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from .card import card_path_for, keras_path_for
+from .card import card_path_for, keras_path_for, package_versions
 from .config import LABELS, MODELS_DIR, REPORTS_DIR, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
 from .errors import DatasetError, ModelFileError
 from .measures_model import (CARD_KIND, CARD_VERSION, CNN_FEATURES, CV_FOLDS, DEFAULT_MEASURES_MODEL_NAME,
-                             ESTIMATORS, MEASURE_FEATURES, MeasuresModel, fit_estimators,
-                             package_versions, save_measures_model)
+                             ESTIMATORS, MEASURE_FEATURES, VERSIONED_PACKAGES, MeasuresModel, fit_estimators,
+                             save_measures_model)
 from .metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
 from .validation import spearman
 
@@ -268,7 +268,7 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
                                                                   thresholds), minlength=len(LABELS)).tolist()}
                    for name in SPLITS},
         "cross_validation": cross_validation,
-        "versions": package_versions(),
+        "versions": package_versions(VERSIONED_PACKAGES),
     }
     if cnn_model is not None:
         from .card import read_card

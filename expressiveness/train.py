@@ -11,17 +11,15 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import platform
 import time
 from dataclasses import dataclass
-from importlib import metadata as package_metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ._io import atomic_open, atomic_write, file_sha256
-from .card import tflite_path_for
+from .card import package_versions, tflite_path_for
 from .config import FACE_SIZE, LABELS, MODELS_DIR
 from .dataset import PreparedData, make_pipeline, prepare_data
 from .model import DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model, tflite_bytes
@@ -68,16 +66,6 @@ def model_paths(models_dir: str | Path, name: str) -> tuple[Path, Path, Path]:
 def by_product_paths(models_dir: str | Path, name: str) -> list[Path]:
     """The evaluation report, confusion matrix and training curves of a model name."""
     return [Path(models_dir) / f"{name}{suffix}" for suffix in BY_PRODUCTS]
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
-        try:
-            versions[name] = package_metadata.version(name)
-        except package_metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def compile_model(model, learning_rate: float):
@@ -148,7 +136,7 @@ def build_card(config: TrainConfig, data: PreparedData, history: dict, test_metr
                    for name, split in data.splits.items()},
         "history": history,
         "metrics": test_metrics,
-        "versions": package_versions(),
+        "versions": package_versions(VERSIONED_PACKAGES),
     }
 
 
