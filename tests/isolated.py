@@ -47,3 +47,12 @@ def tensorflow_modules_imported_by(code: str, env: dict | None = None) -> list[s
     result, modules = run_python_recording_tensorflow(code, env)
     assert result.returncode == 0, f"the process ended with code {result.returncode}:\n{result.stderr[-3000:]}"
     return modules
+
+
+def default_sigint() -> None:
+    """preexec_fn for a command that a test interrupts as Ctrl-C in a terminal does: SIGINT back
+    to its default, which a shell leaves ignored in a background job (`make test &`, nohup) and a
+    child would inherit."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -193,6 +193,7 @@ def test_a_worker_that_dies_costs_one_video_and_the_pool_goes_on(demo_dir, tmp_p
 
 
 def test_ctrl_c_during_a_parallel_run_prints_one_line_and_keeps_finished_work(demo_dir, tmp_path):
+    from isolated import default_sigint
     import os
     import signal
     import subprocess
@@ -203,7 +204,8 @@ def test_ctrl_c_during_a_parallel_run_prints_one_line_and_keeps_finished_work(de
     process = subprocess.Popen([sys.executable, "-m", "expressiveness.cli", "extract", "--metadata",
                                 str(demo_dir / "metadata.jsonl"), "--cache", str(cache), "--every", "1",
                                 "--workers", "2", "--no-progress"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=default_sigint)
     deadline = time.monotonic() + 120
     while not list(cache.glob("crops/*.npz")) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -25,6 +25,7 @@ from expressiveness.frames import AnalysisOptions  # noqa: E402
 
 from conftest import DEMO_FRAMES_PER_CLIP, run_main  # noqa: E402
 from fault_tasks import demo_subset, extract_or_die, real_extract_task  # noqa: E402
+from isolated import default_sigint  # noqa: E402
 
 FAST = ExtractSettings(frames_per_clip=DEMO_FRAMES_PER_CLIP)
 
@@ -66,7 +67,8 @@ def test_extract_dask_local_interrupted_then_resumed_gives_the_local_cache(demo_
     process = subprocess.Popen([sys.executable, "-m", "expressiveness.cli", "extract", "--metadata", str(metadata),
                                 "--cache", str(tmp_path / "dask"), "--frames-per-clip", "4", "--workers", "2",
                                 "--dask", "local", "--no-progress"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=default_sigint)
     deadline = time.monotonic() + 120
     while not list((tmp_path / "dask").glob("crops/*.npz")) and time.monotonic() < deadline:
         time.sleep(0.1)
