@@ -328,13 +328,14 @@ def test_analyze_adds_the_measures_models_answer(demo_models, demo_dir, tmp_path
     summary = json.loads((tmp_path / "vid_0007_summary.json").read_text())
     page = (tmp_path / "vid_0007_report.html").read_text()
     assert f"Measures model {linear.model.name} (whole clip)" in page
-    assert f"{summary['predicted_score']:+.2f} &rarr; {summary['predicted_level']}" in page
+    assert f"{summary['predicted_score']:+.2f} &middot; {summary['predicted_level']}" in page
     expected = predict_summary(load_measures_model(linear.card_path), summary)
     assert expected["predicted_score"] is not None
     assert {key: summary[key] for key in expected} == expected
     table = pd.read_csv(tmp_path / "summary.csv")
     assert table.loc[0, "predicted_level"] == summary["predicted_level"]
-    assert f"vid_0007: {summary['predicted_score']:+.3f} ({summary['predicted_level']})" in capsys.readouterr().out
+    assert (f"vid_0007: score {summary['predicted_score']:+.3f}, level {summary['predicted_level']}"
+            in capsys.readouterr().out)
     # A rerun without the measures model reuses the analysis but drops the answer it did not ask for.
     assert cli("analyze", video, "--model", demo_models["cnn"].model_path, "--every", 3, "--out", tmp_path,
                "--no-figures", "--no-progress", "--html") == 0

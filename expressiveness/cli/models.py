@@ -199,10 +199,11 @@ def add_measures_predictions(report, model) -> int:
 def predictions_text(report, model, shown: int = 10) -> str:
     """What the measures model said, one line per video (the first `shown`), for the console."""
     summaries = report.summaries
-    lines = [f"Measures model {model.name} (predicted facial_expression score and level, per video):"]
+    lines = [f"Measures model {model.name}, per video: the facial_expression score from its regressor, the level "
+             f"from its classifier (two models, so they can disagree near a cut point):"]
     for summary in summaries[:shown]:
         score = summary["predicted_score"]
-        answer = "no face landmarks" if score is None else f"{score:+.3f} ({summary['predicted_level']})"
+        answer = "no face landmarks" if score is None else f"score {score:+.3f}, level {summary['predicted_level']}"
         lines.append(f"  {summary['name']}: {answer}")
     if len(summaries) > shown:
         lines.append(f"  ... and {len(summaries) - shown} more in summary.csv")
