@@ -20,7 +20,8 @@ def run_python(code: str, env: dict | None = None, timeout: float = 600) -> subp
                           timeout=timeout)
 
 
-def run_python_recording_tensorflow(code: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, list[str]]:
+def run_python_recording_tensorflow(code: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess,
+                                                                                list[str]]:
     """run_python(code), and the TensorFlow / Keras modules left in sys.modules when that process
     ended (recorded at interpreter exit, so `code` may end with `sys.exit(main([...]))`): one
     process for a test that checks both what a command imports and what it prints. The
