@@ -64,8 +64,6 @@ def add_train_measures_options(parser) -> None:
 
 
 def run_train_measures(args) -> int:
-    from ..cache import ExtractSettings
-    from ..card import read_card
     from ..demo_data import is_demo_dataset
     from ..frames import AnalysisOptions
     from ..measures_model import DEFAULT_MEASURES_MODEL_NAME
@@ -79,15 +77,10 @@ def run_train_measures(args) -> int:
     name = args.name if args.name not in (None, DEFAULT_MODEL.stem) else DEFAULT_MEASURES_MODEL_NAME
     config = MeasuresConfig(name=name, estimator=args.estimator, thresholds=args.thresholds,
                             split_seed=getattr(args, "split_seed", args.seed), seed=args.seed, cv_folds=args.cv_folds)
-    # Detector settings not given are the CNN card's crop settings (its features then come from faces
-    # found as its training crops were), else the extraction defaults.
-    crop = (read_card(args.cnn_model).get("crop") or {}) if args.cnn_model else {}
-    defaults = ExtractSettings()
-    analysis = AnalysisOptions(
-        every=args.every, detector_model=args.detector or crop.get("model", defaults.model),
-        min_confidence=args.min_confidence if args.min_confidence is not None
-        else float(crop.get("min_confidence", defaults.min_confidence)),
-        face_selection=args.face or crop.get("face_selection", defaults.face_selection))
+    # Detector settings not given (None) are the CNN card's crop settings, else the extraction
+    # defaults: train_measures_model fills them in (AnalysisOptions.with_card).
+    analysis = AnalysisOptions(every=args.every, detector_model=args.detector, min_confidence=args.min_confidence,
+                               face_selection=args.face)
     result = train_measures_model(args.metadata, args.models, config, args.analysis, args.cnn_model, args.split_from,
                                   analysis, args.workers, progress=not (args.no_progress or args.quiet),
                                   overwrite=args.overwrite)
