@@ -1,8 +1,8 @@
-"""Facial-measure speed, as a ratio against decoding + FaceMesh alone in the same process.
+"""Facial-measure speed, as a ratio against decoding + FaceLandmarker alone in the same process.
 
-(a) ceiling: decode every frame with OpenCV and run FaceMesh (tracking mode) on it;
+(a) ceiling: decode every frame with OpenCV and run FaceLandmarker (tracking mode) on it;
 (b) (a) + MeasureTracker on the landmarks: what the measures add;
-(c) decode + FaceDetector + FaceMesh matched to the detector's face + MeasureTracker: the
+(c) decode + FaceDetector + FaceLandmarker matched to the detector's face + MeasureTracker: the
     per-frame work of an engine that also crops faces for the level model.
 Every variant builds its engines, then processes the first --warmup frames untimed; the variants
 run interleaved, --repeats times; the figures are medians. Besides wall-clock frames/s, the
@@ -27,8 +27,7 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from expressiveness.demo_data import build_demo_dataset  # noqa: E402
-from expressiveness.faces import FaceDetector, select_face  # noqa: E402
-from expressiveness.landmarks import FaceMesh  # noqa: E402
+from expressiveness.face import FaceLandmarker, FaceDetector, select_face  # noqa: E402
 from expressiveness.measures import MeasureTracker  # noqa: E402
 from expressiveness.video import iter_frames, probe_video  # noqa: E402
 
@@ -50,7 +49,7 @@ def run(path: Path, variant: str, max_faces: int, warmup: int, fps: float) -> tu
     tracker = MeasureTracker() if variant in ("b", "c") else None
     found = timed = 0
     started = cpu_started = None
-    with FaceMesh(max_faces=max_faces) as mesh:
+    with FaceLandmarker(tracking="image", max_faces=max_faces) as mesh:
         capture = cv2.VideoCapture(str(path))
         position = 0
         while True:
@@ -62,9 +61,10 @@ def run(path: Path, variant: str, max_faces: int, warmup: int, fps: float) -> tu
             subject = None
             if detector is not None:
                 subject = select_face(detector.detect(image), image.shape)
-            points = mesh.landmarks(image, subject) if detector is None or subject is not None else None
+            face = mesh.landmarks(image, subject) if detector is None or subject is not None else None
+            points = None if face is None else face.points
             if tracker is not None:
-                tracker.update(points, position / fps)
+                tracker.update(points, position / fps, None if face is None else face.transform)
             found += points is not None
             position += 1
             timed += position > warmup
@@ -78,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="FYP/RecruitView_Data", help="demo data folder (built if missing)")
     parser.add_argument("--video", help="time this video instead of the joined demo clips")
-    parser.add_argument("--max-faces", type=int, default=2, help="FaceMesh max_faces (its default is 2)")
+    parser.add_argument("--max-faces", type=int, default=1, help="FaceLandmarker max_faces")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=30, help="untimed frames at the start of every run")
     args = parser.parse_args()
@@ -93,9 +93,9 @@ def main() -> None:
             path = join_talking_clips(data_dir, Path(scratch) / "talking.mp4")
         info = probe_video(path)
         print(f"Video: {path.name}, {info.frame_count} frames, {info.width}x{info.height}, {info.fps:g} fps; "
-              f"FaceMesh max_faces={args.max_faces}; {args.repeats} interleaved repeats, {args.warmup} warm-up frames")
-        labels = {"a": "decode + FaceMesh (ceiling)", "b": "decode + FaceMesh + MeasureTracker",
-                  "c": "decode + FaceDetector + FaceMesh + MeasureTracker"}
+              f"FaceLandmarker max_faces={args.max_faces}; {args.repeats} interleaved repeats, {args.warmup} warm-up frames")
+        labels = {"a": "decode + FaceLandmarker (ceiling)", "b": "decode + FaceLandmarker + MeasureTracker",
+                  "c": "decode + FaceDetector + FaceLandmarker + MeasureTracker"}
         speeds = {variant: [] for variant in labels}
         cpu_ms = {variant: [] for variant in labels}
         for _ in range(args.repeats):

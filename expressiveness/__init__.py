@@ -17,7 +17,7 @@ from .metadata import (
     tertile_thresholds,
 )
 from .video import VideoInfo, iter_frames, probe_video, sample_indices
-from .faces import FaceBox, FaceDetector, crop_face, select_face
+from .face import FaceBox, FaceDetector, crop_face, select_face
 from .cache import ExtractSettings, read_crops
 from .batch import extract_dataset
 from .demo_data import build_demo_dataset

@@ -162,7 +162,7 @@ def probe_all(records: pd.DataFrame, workers: int = 4, progress: bool = True) ->
 def face_coverage(records: pd.DataFrame, frames_per_video: int, progress: bool = True) -> pd.Series:
     """Share of `frames_per_video` evenly sampled frames with a face, per record (NaN when
     the video cannot be read)."""
-    from .faces import FaceDetector
+    from .face import FaceDetector
 
     shares = []
     with FaceDetector() as detector:

@@ -323,7 +323,7 @@ class ExtractSummary:
 
 def _extract_task(video_id: str, file_name: str, video_path: str, target: str, settings: ExtractSettings) -> dict:
     from .extract import extract_to_cache
-    from .faces import FaceDetector
+    from .face import FaceDetector
 
     started = time.perf_counter()
     detector = worker_engine(("detector", settings.model, settings.min_confidence),

@@ -34,7 +34,7 @@ import numpy as np
 from ._io import atomic_open, atomic_write, source_info
 from .config import FACE_SIZE
 from .errors import CacheError
-from .faces import FACE_SELECTIONS, MODELS
+from .face import FACE_SELECTIONS, MODELS
 from .video import sample_indices
 
 STATUSES = ("ok", "no_face", "unreadable", "missing")
@@ -49,7 +49,7 @@ CROP_SETTING_KEYS = ("margin", "align", "size", "model", "min_confidence", "face
 class ExtractSettings:
     """How crops are made. One sampling rule: frames_per_clip (N frames spread evenly over the
     clip; 32 when no rule is given), every (every k-th frame) or rate_fps (frames per second
-    of video). model: the MediaPipe detector, "short" or "full"; min_confidence in [0, 1];
+    of video). model: the face detector, "short" (face_landmarker.task's); min_confidence in [0, 1];
     margin >= 0, a fraction of the face box added on each side."""
 
     frames_per_clip: int | None = None
@@ -76,7 +76,7 @@ class ExtractSettings:
                     or not math.isfinite(value) or not value > 0:
                 raise ValueError(f"{name} is {value!r}; expected {'a whole number' if whole else 'a number'} > 0.")
         if self.model not in MODELS:
-            raise ValueError(f'model is {self.model!r}; expected "short" or "full".')
+            raise ValueError(f'model is {self.model!r}; expected "short" (the only detector of face_landmarker.task).')
         if self.face_selection not in FACE_SELECTIONS:
             raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
                              f"{', '.join(FACE_SELECTIONS)}.")

@@ -48,3 +48,11 @@ class CacheError(DatasetError):
 
 class DemoDataError(ExpressivenessError, RuntimeError):
     """The demo data set cannot be built (download failed, or the folder holds real data)."""
+
+
+class FaceModelError(ExpressivenessError, ValueError):
+    """The face model bundle (face_landmarker.task) is missing, damaged or not a face bundle."""
+
+
+class FaceEngineError(ExpressivenessError, RuntimeError):
+    """MediaPipe is missing, or too old to have the Tasks API the face engine runs on."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .cache import ExtractSettings, crop_source, manifest_row, write_crops
-from .faces import FaceDetector, crop_face, select_face
+from .face import FaceDetector, crop_face, select_face
 from .frames import truncation_warning
 from .video import iter_frames, probe_video
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .config import LABELS
-from .faces import FACE_SELECTIONS, MODELS, FaceBox, FaceDetector, select_face
+from .face import FACE_SELECTIONS, MODELS, FaceBox, FaceDetector, select_face
 from .scorers import (LEVEL_COLUMNS, MEASURE_REFERENCE_FRAMES, LevelScorer, MeasureScorer, Scorer, level_provenance,
                       read_card)
 from .video import DECODE_AHEAD, Frame, decode_ahead
@@ -38,11 +38,14 @@ FRAME_COLUMNS = BASE_COLUMNS + LEVEL_COLUMNS  # the table of the level scorer al
 class AnalysisOptions:
     """How videos are analysed. every: analyse every k-th frame (>= 1). smoothing: EMA weight
     of the newest frame in (0, 1], or None for raw per-frame probabilities (the default for
-    tables). detector_model ("short" or "full"), min_confidence (in [0, 1]) and face_selection
+    tables). detector_model ("short"), min_confidence (in [0, 1]) and face_selection
     (the interviewee among several faces): None takes the model card's crop settings, so that
     inference crops faces as the training crops were cut (see with_card), or the extraction
     defaults without a model; crop margin and alignment always come from the card. backend:
-    the Predictor's inference engine. measures: also the facial measures (MeasureScorer)."""
+    the Predictor's inference engine. measures: also the facial measures (MeasureScorer).
+    face_tracking: how the face landmarker sees frames: "image" (the default for files: each
+    frame on its own, so a frame's landmarks do not depend on the frames before it or their
+    timing) or "video" (tracking with MediaPipe's causal temporal filter: the live camera)."""
 
     every: int = 1
     smoothing: float | None = None
@@ -51,6 +54,7 @@ class AnalysisOptions:
     face_selection: str | None = None
     backend: str = "tflite"
     measures: bool = True
+    face_tracking: str = "image"
 
     def __post_init__(self):
         if isinstance(self.every, bool) or not (isinstance(self.every, int) and self.every >= 1):
@@ -58,9 +62,12 @@ class AnalysisOptions:
         if self.smoothing is not None and not 0 < self.smoothing <= 1:
             raise ValueError(f"smoothing is {self.smoothing!r}; expected a number in (0, 1], or None.")
         if self.detector_model is not None and self.detector_model not in MODELS:
-            raise ValueError(f'detector_model is {self.detector_model!r}; expected "short" or "full".')
+            raise ValueError(f'detector_model is {self.detector_model!r}; expected "short" (the only detector of '
+                             f'face_landmarker.task).')
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
+        if self.face_tracking not in ("image", "video"):
+            raise ValueError(f'face_tracking is {self.face_tracking!r}; expected "image" or "video".')
         if self.face_selection is not None and self.face_selection not in FACE_SELECTIONS:
             raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
                              f"{', '.join(FACE_SELECTIONS)}.")
@@ -81,8 +88,10 @@ DEFAULT_DETECTOR, DEFAULT_MIN_CONFIDENCE, DEFAULT_FACE_SELECTION = "short", 0.5,
 
 
 def _detection_provenance(every: int, detector_model: str, min_confidence: float, face_selection: str) -> dict:
+    from .face import engine_identity
+
     return {"every": every, "detector": detector_model, "min_confidence": min_confidence,
-            "face_selection": face_selection}
+            "face_selection": face_selection, "face_engine": engine_identity()}
 
 
 @dataclass
@@ -204,7 +213,7 @@ def build_analyzer(model_path: str | Path | None, options: AnalysisOptions | Non
     else:
         options = options.with_card({})
     if options.measures:
-        scorers.append(MeasureScorer())
+        scorers.append(MeasureScorer(tracking=options.face_tracking))
     if not scorers:
         raise ValueError("nothing to analyse: give a model for levels or turn the facial measures on.")
     detector = FaceDetector(options.detector_model, options.min_confidence)
@@ -222,7 +231,7 @@ def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions 
     if model_path is not None:
         provenance.update(level_provenance(model_path, options.backend, options.smoothing))
     if options.measures:
-        provenance["measures_reference_frames"] = MEASURE_REFERENCE_FRAMES
+        provenance.update({"measures_reference_frames": MEASURE_REFERENCE_FRAMES, "face_tracking": options.face_tracking})
     return provenance
 
 

@@ -1,9 +1,9 @@
-"""MediaPipe face mesh: frame -> 468 face landmarks in pixels; head pose; similarity alignment.
+"""Face-mesh geometry (numpy only): landmark regions, MediaPipe's canonical face, similarity
+alignment, inter-ocular distance and a head rotation fitted on the landmarks.
 
-`FaceMesh` wraps `mp.solutions.face_mesh` (its model ships inside the mediapipe 0.10.21 wheel,
-so nothing is downloaded). Landmarks are float32 arrays of shape (468, 3): x and y in pixels of
-the frame, z in pixels scaled like x (MediaPipe's relative depth times the frame width; smaller
-is closer to the camera, 0 near the middle of the head). Everything after `FaceMesh` is numpy.
+Landmarks are arrays of shape (468, 3) or (478, 3) as face.FaceLandmarker gives them (the 10
+iris points after the mesh are ignored): x and y in pixels of the frame, z in pixels scaled like
+x (MediaPipe's relative depth times the frame width; smaller is closer to the camera).
 """
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ import math
 
 import numpy as np
 
-from .faces import FaceBox, _import_mediapipe, _to_rgb
-from .quiet import quiet_native
+from .face.pose import rotation_angles
 
-LANDMARK_COUNT = 468
-MIN_SUBJECT_IOU = 0.3  # a mesh and the subject's detector box overlap by ~0.8 when they are one face
-# In tracking mode a newly found face's mesh moves by up to ~6 px over its next 5 frames while the
-# tracker settles (a still face would show a burst of motion): its first frame is run 5 more times.
-SETTLE_PASSES = 5
+LANDMARK_COUNT = 468  # the face mesh; the landmarker's 10 iris points follow and are not used here
 
 # Landmark indices per region, the vertices of mediapipe.solutions.face_mesh_connections'
 # FACEMESH_RIGHT_EYEBROW + FACEMESH_LEFT_EYEBROW, FACEMESH_RIGHT_EYE + FACEMESH_LEFT_EYE and
@@ -66,138 +61,20 @@ BASIS_WEIGHTS = _RAW_WEIGHTS / _RAW_WEIGHTS.sum()  # MediaPipe's sum to 1.055
 CANONICAL_BASIS = np.array([row[2:] for row in _CANONICAL_BASIS]) * np.array([1.0, -1.0, -1.0])
 
 
-class FaceMesh:
-    """468 face landmarks per face with MediaPipe Face Mesh.
-
-    static_image_mode: False (the default) tracks faces from frame to frame, for video; True
-    detects afresh in every frame, for unrelated images. In tracking mode, the frame where a face
-    is (re)found is processed SETTLE_PASSES more times, so that its landmarks are already settled
-    and do not jump on the next frames. max_faces: meshes per frame, >= 1;
-    with more than 1, MediaPipe runs its face detector on every frame, at about 0.6x the speed;
-    with 1, it tracks the first face it found, which may not be the `subject` of a crowded frame.
-    min_detection_confidence, min_tracking_confidence: thresholds in [0.0, 1.0].
-    color_order: "bgr" (OpenCV frames, the default) or "rgb". Use as a context manager, or call
-    close() when done.
-    """
-
-    def __init__(self, static_image_mode: bool = False, max_faces: int = 2, min_detection_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5, color_order: str = "bgr"):
-        if isinstance(max_faces, bool) or not isinstance(max_faces, int) or max_faces < 1:
-            raise ValueError(f"max_faces is {max_faces!r}; expected a whole number >= 1.")
-        for name, value in (("min_detection_confidence", min_detection_confidence),
-                            ("min_tracking_confidence", min_tracking_confidence)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} is {value!r}; expected a number in [0.0, 1.0].")
-        if color_order not in ("bgr", "rgb"):
-            raise ValueError(f'color_order is {color_order!r}; expected "bgr" or "rgb".')
-        self.static_image_mode = bool(static_image_mode)
-        self.max_faces = max_faces
-        self.color_order = color_order
-        mediapipe = _import_mediapipe()
-        self._faces_before = 0
-        # MediaPipe logs from C++ at the graph's first process() (XNNPACK, feedback manager) and
-        # at the first frame with a face (landmark projection): both are hidden unless verbose
-        # (quiet.py), the first by a warm-up on a blank frame, the second until a face was seen.
-        self._quiet_until_face = True
-        with quiet_native():
-            self._engine = mediapipe.solutions.face_mesh.FaceMesh(
-                static_image_mode=self.static_image_mode, max_num_faces=max_faces, refine_landmarks=False,
-                min_detection_confidence=float(min_detection_confidence),
-                min_tracking_confidence=float(min_tracking_confidence))
-            self._engine.process(np.zeros((64, 64, 3), np.uint8))
-
-    def reset(self) -> None:
-        """Forget the tracked face: call between videos, so that a video's landmarks do not
-        depend on which video this mesh saw before (as when workers take videos in any order)."""
-        if self._engine is None:
-            raise ValueError("this FaceMesh is closed; create a new one.")
-        with quiet_native():
-            self._engine.reset()
-            self._engine.process(np.zeros((64, 64, 3), np.uint8))
-        self._faces_before = 0
-
-    def _process(self, rgb: np.ndarray):
-        if not self._quiet_until_face:
-            return self._engine.process(rgb)
-        with quiet_native():
-            result = self._engine.process(rgb)
-        self._quiet_until_face = not result.multi_face_landmarks
-        return result
-
-    def detect(self, frame: np.ndarray) -> list[np.ndarray]:
-        """Landmarks of every face in one uint8 frame (H, W, 3) in `color_order`, (H, W, 4) or
-        (H, W) gray: a list of float32 (468, 3) arrays, largest face first; empty when none."""
-        if self._engine is None:
-            raise ValueError("this FaceMesh is closed; create a new one.")
-        rgb = _to_rgb(frame, self.color_order)
-        height, width = rgb.shape[:2]
-        result = self._process(rgb)
-        if not self.static_image_mode and len(result.multi_face_landmarks or ()) > self._faces_before:
-            for _ in range(SETTLE_PASSES):
-                result = self._engine.process(rgb)
-        self._faces_before = len(result.multi_face_landmarks or ())
-        meshes = []
-        for face in result.multi_face_landmarks or ():
-            points = np.array([(point.x, point.y, point.z) for point in face.landmark[:LANDMARK_COUNT]],
-                              dtype="float32")
-            meshes.append(points * np.array([width, height, width], dtype="float32"))
-        meshes.sort(key=lambda points: _box_area(_landmark_box(points)), reverse=True)
-        return meshes
-
-    def landmarks(self, frame: np.ndarray, subject: FaceBox | None = None) -> np.ndarray | None:
-        """Landmarks (float32, (468, 3), pixels) of one face in `frame`: the mesh whose bounding
-        box overlaps the detector's `subject` box best (None when none overlaps it by an
-        intersection-over-union of at least MIN_SUBJECT_IOU), or the largest when subject is None.
-        None when there is no face."""
-        meshes = self.detect(frame)
-        if subject is None or not meshes:
-            return meshes[0] if meshes else None
-        target = (subject.x, subject.y, subject.x + subject.width, subject.y + subject.height)
-        overlaps = [_iou(_landmark_box(points), target) for points in meshes]
-        best = int(np.argmax(overlaps))
-        return meshes[best] if overlaps[best] >= MIN_SUBJECT_IOU else None
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
-
-    def __enter__(self) -> "FaceMesh":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-
-def _landmark_box(points: np.ndarray) -> tuple[float, float, float, float]:
-    (x0, y0), (x1, y1) = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
-    return float(x0), float(y0), float(x1), float(y1)
-
-
-def _box_area(box) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
-def _iou(first, second) -> float:
-    inner = _box_area((max(first[0], second[0]), max(first[1], second[1]),
-                       min(first[2], second[2]), min(first[3], second[3])))
-    union = _box_area(first) + _box_area(second) - inner
-    return inner / union if union > 0 else 0.0
-
-
 def check_landmarks(landmarks: np.ndarray) -> np.ndarray:
-    """`landmarks` as float64 (468, 3); ValueError for anything else."""
+    """The face mesh of `landmarks` (468, 3) or (478, 3) as float64 (468, 3); ValueError for anything else."""
     points = np.asarray(landmarks)
-    if points.shape != (LANDMARK_COUNT, 3) or not np.issubdtype(points.dtype, np.number) \
-            or not np.isfinite(points).all():
+    if points.ndim != 2 or points.shape[0] not in (LANDMARK_COUNT, LANDMARK_COUNT + 10) or points.shape[1] != 3 \
+            or not np.issubdtype(points.dtype, np.number) or not np.isfinite(points).all():
         raise ValueError(f"landmarks have shape {points.shape} and dtype {points.dtype}; expected finite "
-                         f"numbers of shape ({LANDMARK_COUNT}, 3), as FaceMesh.landmarks returns.")
-    return points.astype("float64")
+                         f"numbers of shape ({LANDMARK_COUNT + 10}, 3) as FaceLandmarker gives them, "
+                         f"or ({LANDMARK_COUNT}, 3).")
+    return points[:LANDMARK_COUNT].astype("float64")
 
 
 def inter_ocular_distance(landmarks: np.ndarray) -> float:
     """Distance between the eye centres (each the midpoint of its two corners), in 3D, in the
-    landmarks' units (pixels for FaceMesh output)."""
+    landmarks' units (pixels for FaceLandmarker output)."""
     points = check_landmarks(landmarks)
     (right_outer, right_inner), (left_outer, left_inner) = EYE_CORNERS
     right = (points[right_outer] + points[right_inner]) / 2
@@ -237,33 +114,11 @@ def _similarity(source: np.ndarray, target: np.ndarray, weights: np.ndarray):
     return scale, rotation, target_mean - scale * rotation @ source_mean
 
 
-def similarity_align(source: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None,
-                     indices=None) -> np.ndarray:
-    """`source` (N, 3) moved onto `target` (N, 3) by the similarity transform (translation,
-    rotation, uniform scale) fitted on the points `indices` (None: all) with `weights`.
-    Returns float64 (N, 3): what is left is how the shapes differ, not where they sit."""
-    source = np.asarray(source, dtype="float64")
-    chosen = slice(None) if indices is None else list(indices)
-    scale, rotation, translation = similarity_transform(source[chosen], np.asarray(target)[chosen], weights)
-    return scale * source @ rotation.T + translation
-
-
 def head_rotation(landmarks: np.ndarray) -> np.ndarray:
     """Rotation (3x3) of the head from MediaPipe's canonical frontal face, in the landmarks' axes
     (x right, y down, z away from the camera), fitted on MediaPipe's Procrustes basis."""
     points = check_landmarks(landmarks)
     return _similarity(CANONICAL_BASIS, points[list(BASIS_INDICES)], BASIS_WEIGHTS)[1]
-
-
-def rotation_angles(rotation: np.ndarray) -> tuple[float, float, float]:
-    """(yaw, pitch, roll) in degrees of a head rotation, with rotation = Yaw @ Pitch @ Roll:
-    yaw and pitch are where the nose points, roll the turn about the nose. See head_pose."""
-    forward = -np.asarray(rotation)[:, 2]  # the nose direction; (0, 0, -1) faces the camera
-    yaw = math.atan2(forward[0], -forward[2])
-    pitch = math.atan2(-forward[1], math.hypot(forward[0], forward[2]))
-    remainder = rotation_matrix(math.degrees(yaw), math.degrees(pitch), 0.0).T @ rotation
-    roll = math.atan2(remainder[0, 1], remainder[0, 0])
-    return math.degrees(yaw), math.degrees(pitch), math.degrees(roll)
 
 
 def rotation_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
@@ -275,15 +130,8 @@ def rotation_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.nda
     return turn @ nod @ tilt
 
 
-def head_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
-    """Head pose (yaw, pitch, roll) in degrees from FaceMesh landmarks (468, 3).
-
-    All three are 0 for MediaPipe's canonical face looking straight into the camera.
-    yaw > 0: the nose points to the image's right (the person turns to their left);
-    pitch > 0: the nose points up (chin up); roll > 0: the face turns counterclockwise as
-    seen in the image (toward the person's right shoulder), like a positive angle of
-    cv2.getRotationMatrix2D. A mirrored image flips the signs of yaw and roll, not pitch.
-    The pose is relative to the line of sight: MediaPipe's landmarks are close to a weak
-    perspective, so a face moved across the image without turning keeps its pose.
-    """
+def landmark_head_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in degrees fitted on the landmarks (MediaPipe's Procrustes basis), with
+    the signs of face.pose.head_pose: an estimate for landmarks without a transformation matrix,
+    and the cross-check of the matrix's pose on real footage."""
     return rotation_angles(head_rotation(landmarks))

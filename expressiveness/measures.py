@@ -1,8 +1,9 @@
 """Facial measures from face landmarks over time, per frame and per video (numpy and pandas only).
 
 Per frame (`MeasureTracker.update`), in MEASURE_COLUMNS order:
-- head_yaw_deg, head_pitch_deg, head_roll_deg: head pose, signs as in `landmarks.head_pose`;
-- head_motion_deg_s: angular speed of the head since the previous frame (deg/s);
+- head_yaw_deg, head_pitch_deg, head_roll_deg: head pose from the landmarker's transformation
+  matrix (signs as in `face.pose.head_pose`);
+- head_motion_deg_s: angular speed of the head since the previous frame (deg/s), from the same matrix;
 - expressivity (and _brows, _eyes, _mouth): how far the face is from the person's typical face
   once head movement is taken out: the landmarks are aligned to the reference face by a 3D
   similarity transform (translation, rotation, uniform scale; fitted on MediaPipe's Procrustes
@@ -15,7 +16,8 @@ Per frame (`MeasureTracker.update`), in MEASURE_COLUMNS order:
   second). At 30 frames/s it is dominated by that mesh noise whenever the face moves in the
   image: a moving camera scores as high as talking. Prefer expressivity;
 - eyes_open: eye aspect ratio, mean of both eyes: (|p2-p6| + |p3-p5|) / (2 |p1-p4|) with the
-  points EYE_OPENNESS_POINTS (p1, p4 the corners); about 0.25-0.35 open, lower when closing;
+  points EYE_OPENNESS_POINTS (p1, p4 the corners); about 0.25-0.35 open, lower when closing or
+  looking down (blinks are counted from the eyeBlink blendshapes instead, see count_blinks);
 - mouth_open: inner-lip gap over mouth width, |13-14| / |61-291|; ~0 closed, ~0.5 wide open.
 All are NaN in a frame without landmarks. Motion uses the frames' real timestamps, so frames may
 be sampled every k-th; the first frame, and the first frame after a frame without a face, have
@@ -36,8 +38,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from .face import BLENDSHAPE_COLUMNS
+from .face.pose import head_rotation, rotation_angle_deg, rotation_angles
 from .landmarks import (BASIS_INDICES, BASIS_WEIGHTS, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, _similarity,
-                        check_landmarks, inter_ocular_distance, rotation_angles)
+                        check_landmarks, inter_ocular_distance)
 
 MEASURE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg", "head_motion_deg_s", "expressivity",
                    "expressivity_brows", "expressivity_eyes", "expressivity_mouth", "facial_motion", "eyes_open",
@@ -46,11 +50,15 @@ EXPRESSIVITY_COLUMNS = ("expressivity", "expressivity_brows", "expressivity_eyes
 # (p1 outer corner, p2, p3 upper lid, p4 inner corner, p5, p6 lower lid), right eye then left eye.
 EYE_OPENNESS_POINTS = ((33, 160, 158, 133, 153, 144), (263, 387, 385, 362, 380, 373))
 MOUTH_OPENNESS_POINTS = (13, 14, 61, 291)  # inner upper lip, inner lower lip, mouth corners
-# MediaPipe's mesh never quite closes the eyes: a blink lowers eyes_open to only ~0.6-0.75 x its level.
-BLINK_WINDOW_S = 1.0  # the local level of eyes_open is its median over 1 s around each frame
-BLINK_CLOSE_RATIO = 0.8  # a blink starts below 0.8 x the local level
-BLINK_OPEN_RATIO = 0.9  # and ends above 0.9 x the local level
+# Blinks are read from the landmarker's eyeBlinkLeft/Right blendshapes (mean of both eyes): a
+# blink is a rise above the local level (their median over 1 s around each frame) by BLINK_RISE,
+# ending when the rise falls below BLINK_END_RISE. The eye-aspect ratio of the landmarks dips as
+# much when a person looking down narrows their eyes (10-11 "blinks" on 4 real ones, measured).
+BLINK_WINDOW_S = 1.0
+BLINK_RISE = 0.2
+BLINK_END_RISE = 0.1
 BLINK_MAX_INTERVAL_S = 0.1  # blinks are counted only from frames sampled at >= 10 per second
+BLINK_COLUMNS = ("bs_eyeBlinkLeft", "bs_eyeBlinkRight")
 REFERENCE_REFRESH = 32  # faces between two recomputations of the reference face
 
 _BASIS = np.array(BASIS_INDICES)
@@ -58,12 +66,12 @@ _REGIONS = {region: np.array(indices) for region, indices in REGIONS.items()}
 
 
 def eye_openness(landmarks: np.ndarray) -> float:
-    """Eye aspect ratio of FaceMesh landmarks (468, 3), mean of both eyes (see module docstring)."""
+    """Eye aspect ratio of face landmarks (478 or 468, 3), mean of both eyes (see module docstring)."""
     return _eye_openness(check_landmarks(landmarks))
 
 
 def mouth_openness(landmarks: np.ndarray) -> float:
-    """Inner-lip gap over mouth width of FaceMesh landmarks (468, 3); 0 when the lips touch."""
+    """Inner-lip gap over mouth width of face landmarks (478 or 468, 3); 0 when the lips touch."""
     return _mouth_openness(check_landmarks(landmarks))
 
 
@@ -82,13 +90,6 @@ def _eye_openness(points: np.ndarray) -> float:
 def _mouth_openness(points: np.ndarray) -> float:
     upper, lower, right, left = MOUTH_OPENNESS_POINTS
     return float(_distances(points[upper], points[lower]) / _distances(points[right], points[left]))
-
-
-def rotation_angle_deg(rotation: np.ndarray) -> float:
-    """Angle in degrees, in [0, 180], of a 3x3 rotation (the turn between two head poses)."""
-    sine = np.linalg.norm([rotation[2, 1] - rotation[1, 2], rotation[0, 2] - rotation[2, 0],
-                           rotation[1, 0] - rotation[0, 1]]) / 2
-    return math.degrees(math.atan2(sine, (np.trace(rotation) - 1) / 2))
 
 
 class MeasureTracker:
@@ -120,10 +121,13 @@ class MeasureTracker:
         self._previous = None  # (timestamp_s, shape in the canonical frame, head rotation)
         self._last_timestamp_s = -math.inf
 
-    def update(self, landmarks: np.ndarray | None, timestamp_s: float) -> dict[str, float]:
+    def update(self, landmarks: np.ndarray | None, timestamp_s: float,
+               transform: np.ndarray | None = None) -> dict[str, float]:
         """Measures of one frame: {column: float} for MEASURE_COLUMNS, all NaN when landmarks is
-        None. landmarks: (468, 3) as FaceMesh.landmarks returns; timestamp_s: seconds, greater
-        than the previous frame's."""
+        None. landmarks: (478, 3) or (468, 3) as FaceLandmarks.points; timestamp_s: seconds,
+        greater than the previous frame's; transform: the face's 4x4 transformation matrix
+        (FaceLandmarks.transform), from which head pose and head motion are read; None fits the
+        head rotation on the landmarks instead."""
         if isinstance(timestamp_s, bool) or not isinstance(timestamp_s, (int, float, np.number)) \
                 or not math.isfinite(timestamp_s):
             raise ValueError(f"timestamp_s is {timestamp_s!r}; expected a finite number of seconds.")
@@ -137,8 +141,10 @@ class MeasureTracker:
             return row
         points = check_landmarks(landmarks)
         scale, rotation, translation = _similarity(CANONICAL_BASIS, points[_BASIS], BASIS_WEIGHTS)
-        row["head_yaw_deg"], row["head_pitch_deg"], row["head_roll_deg"] = rotation_angles(rotation)
         shape = (points - translation) @ rotation / scale  # head pose and size taken out
+        if transform is not None:
+            rotation = head_rotation(transform)
+        row["head_yaw_deg"], row["head_pitch_deg"], row["head_roll_deg"] = rotation_angles(rotation)
         self._remember(shape)
 
         reference, per_iod = self.reference, 100 / self._reference_iod
@@ -179,19 +185,20 @@ class MeasureTracker:
             self._reservoir_changed = False
 
 
-def count_blinks(eyes_open, timestamp_s) -> int:
-    """Blinks in a series of eye openness values (NaN where no face) at `timestamp_s` seconds.
+def count_blinks(eye_closure, timestamp_s) -> int:
+    """Blinks in a series of eye closure scores in [0, 1] (the mean of the eyeBlinkLeft/Right
+    blendshapes; NaN where no face) at `timestamp_s` seconds.
 
-    A blink is a dip below BLINK_CLOSE_RATIO x the local baseline (the median over
-    BLINK_WINDOW_S around each frame), ending when the value is back above BLINK_OPEN_RATIO x
-    baseline. The local baseline lets a blink count while the eyes are narrowed (smiling,
-    looking down) and keeps narrowing from counting. Needs frames at least every
-    BLINK_MAX_INTERVAL_S: a blink lasts 0.1-0.4 s.
+    A blink is a rise of at least BLINK_RISE above the local level (the median over
+    BLINK_WINDOW_S around each frame), ending when the rise is back under BLINK_END_RISE. The
+    local level keeps eyes narrowed for a while (smiling, looking down) from counting, and lets a
+    blink count while they are narrowed. Needs frames at least every BLINK_MAX_INTERVAL_S: a
+    blink lasts 0.1-0.4 s.
     """
-    values = np.asarray(eyes_open, dtype="float64")
+    values = np.asarray(eye_closure, dtype="float64")
     times = np.asarray(timestamp_s, dtype="float64")
     if values.shape != times.shape or values.ndim != 1:
-        raise ValueError(f"eyes_open has shape {values.shape} and timestamp_s {times.shape}; expected two "
+        raise ValueError(f"eye_closure has shape {values.shape} and timestamp_s {times.shape}; expected two "
                          f"1-D series of the same length.")
     keep = np.isfinite(values)
     values, times = values[keep], times[keep]
@@ -199,12 +206,12 @@ def count_blinks(eyes_open, timestamp_s) -> int:
         return 0
     order = np.argsort(times, kind="stable")
     series = pd.Series(values[order], index=pd.to_timedelta(times[order], unit="s"))
-    baseline = series.rolling(pd.Timedelta(seconds=BLINK_WINDOW_S), center=True).median().to_numpy()
+    level = series.rolling(pd.Timedelta(seconds=BLINK_WINDOW_S), center=True).median().to_numpy()
     blinks, closed = 0, False
-    for value, level in zip(series.to_numpy(), baseline):
-        if not closed and value < BLINK_CLOSE_RATIO * level:
+    for rise in series.to_numpy() - level:
+        if not closed and rise >= BLINK_RISE:
             blinks, closed = blinks + 1, True
-        elif closed and value > BLINK_OPEN_RATIO * level:
+        elif closed and rise < BLINK_END_RISE:
             closed = False
     return blinks
 
@@ -221,8 +228,9 @@ def summarize_measures(table: pd.DataFrame, duration_s: float) -> dict[str, floa
     Returns floats (NaN where no frame has a value): {column}_mean and {column}_p90 for each
     expressivity column; facial_motion_mean, head_motion_deg_s_mean; head_yaw_range_deg,
     head_pitch_range_deg, head_roll_range_deg (5th to 95th percentile); blinks_per_minute
-    (count_blinks per minute of video with the face in view, duration_s x landmarks_share; NaN
-    when rows are further apart than BLINK_MAX_INTERVAL_S, median, as blinks then go unseen);
+    (count_blinks of the BLINK_COLUMNS blendshapes per minute of video with the face in view,
+    duration_s x landmarks_share; NaN when the table has no such columns, or when rows are
+    further apart than BLINK_MAX_INTERVAL_S, median, as blinks then go unseen);
     landmarks_share (share of rows with landmarks, in [0, 1]). Percentiles are numpy's (linear).
     """
     missing = [column for column in ("timestamp", *MEASURE_COLUMNS) if column not in table.columns]
@@ -246,7 +254,32 @@ def summarize_measures(table: pd.DataFrame, duration_s: float) -> dict[str, floa
     timestamps = table["timestamp"].to_numpy(dtype="float64")
     sampled_densely = len(timestamps) > 1 and np.median(np.diff(timestamps)) <= BLINK_MAX_INTERVAL_S + 1e-9
     face_minutes = duration_s * share / 60
-    summary["blinks_per_minute"] = (count_blinks(column["eyes_open"], timestamps) / face_minutes
-                                    if sampled_densely and face_minutes > 0 else math.nan)
+    has_blink_scores = all(name in table.columns for name in BLINK_COLUMNS)
+    closure = table[list(BLINK_COLUMNS)].to_numpy(dtype="float64").mean(axis=1) if has_blink_scores else None
+    summary["blinks_per_minute"] = (count_blinks(closure, timestamps) / face_minutes
+                                    if has_blink_scores and sampled_densely and face_minutes > 0 else math.nan)
     summary["landmarks_share"] = share
+    return summary
+
+
+BLENDSHAPE_ACTIVE = 0.5  # a blendshape counts as shown in a frame when its score is above this
+
+
+def summarize_blendshapes(table: pd.DataFrame) -> dict[str, float]:
+    """Per-video blendshape figures over the frames with landmarks (NaN when there is none):
+    bs_<name>_mean, bs_<name>_p90 (numpy's linear percentile) and bs_<name>_share_above_0_5
+    (share of those frames with a score above BLENDSHAPE_ACTIVE), for each of the 52 columns.
+    A table without blendshape columns gives {}."""
+    present = [column for column in BLENDSHAPE_COLUMNS if column in table.columns]
+    if not present:
+        return {}
+    scores = table[present].to_numpy(dtype="float64")
+    scores = scores[np.isfinite(scores).all(axis=1)]
+    summary = {}
+    for index, column in enumerate(present):
+        values = scores[:, index]
+        empty = values.size == 0
+        summary[f"{column}_mean"] = math.nan if empty else float(values.mean())
+        summary[f"{column}_p90"] = math.nan if empty else float(np.percentile(values, 90))
+        summary[f"{column}_share_above_0_5"] = math.nan if empty else float((values > BLENDSHAPE_ACTIVE).mean())
     return summary

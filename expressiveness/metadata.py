@@ -232,7 +232,7 @@ def level_index(scores, thresholds: tuple[float, float] = THRESHOLDS) -> np.ndar
     low, high = _check_thresholds(thresholds)
     values = np.asarray(scores, dtype="float64")
     if not np.all(np.isfinite(values)):
-        bad = values[~np.isfinite(values)][0]
+        bad = float(values[~np.isfinite(values)][0])
         raise ValueError(f"scores contain {bad!r}; expected finite numbers.")
     return np.where(values < low, 0, np.where(values <= high, 1, 2)).astype("int64")
 

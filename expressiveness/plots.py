@@ -174,10 +174,13 @@ def annotate_frame(image: np.ndarray, faces, probabilities, labels=LABELS, info:
     return canvas
 
 
-def draw_result(result, labels=LABELS, fps: float | None = None) -> np.ndarray:
-    """A frames.FrameResult drawn: every face's box and level (annotate_frame), and the
-    interviewee's facial expressivity when the measures ran."""
+def draw_result(result, labels=LABELS, fps: float | None = None, blendshapes: int = 0) -> np.ndarray:
+    """A frames.FrameResult drawn: every face's box and level (annotate_frame), the interviewee's
+    facial expressivity when the measures ran, and its `blendshapes` strongest blendshape scores
+    (0: none) in a column beside the box."""
     import cv2
+
+    from .face import BLENDSHAPE_NAMES
 
     canvas = annotate_frame(result.frame.image, result.faces, result.probabilities, labels, fps=fps)
     expressivity = result.row.get("expressivity")
@@ -189,6 +192,18 @@ def draw_result(result, labels=LABELS, fps: float | None = None) -> np.ndarray:
         below = min(canvas.shape[0] - 8, face.y + face.height + 22)
         cv2.putText(canvas, text, (face.x, below), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 4, cv2.LINE_AA)
         cv2.putText(canvas, text, (face.x, below), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
+    landmarks = result.overlay.get("landmarks")
+    if blendshapes and result.subject is not None and landmarks is not None:
+        face = result.faces[result.subject]
+        scores = landmarks.blendshapes
+        strongest = [index for index in np.argsort(-scores) if BLENDSHAPE_NAMES[index] != "_neutral"][:blendshapes]
+        left = face.x + face.width + 8 if face.x + face.width + 190 < canvas.shape[1] else max(0, face.x - 190)
+        for line, index in enumerate(strongest):
+            top = face.y + 16 + 20 * line
+            cv2.rectangle(canvas, (left, top - 12), (left + int(80 * scores[index]), top + 3), (0, 200, 255), -1)
+            text = f"{BLENDSHAPE_NAMES[index]} {scores[index]:.2f}"
+            cv2.putText(canvas, text, (left, top), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+            cv2.putText(canvas, text, (left, top), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
     return canvas
 
 

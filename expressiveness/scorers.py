@@ -18,22 +18,14 @@ import pandas as pd
 from . import card
 from ._io import file_sha256
 from .config import LABELS
-from .faces import FaceBox, crop_face
-from .measures import MEASURE_COLUMNS, MeasureTracker, summarize_measures
+from .face import BLENDSHAPE_COLUMNS, FaceBox, box_iou, crop_face
+from .measures import MEASURE_COLUMNS, MeasureTracker, summarize_blendshapes, summarize_measures
 from .metadata import expected_level
 from .video import Frame
 
 PROBABILITY_COLUMNS = ("prob_reserved", "prob_balanced", "prob_expressive")  # LABELS order
 LEVEL_COLUMNS = PROBABILITY_COLUMNS + ("level", "level_probability")
 MEASURE_REFERENCE_FRAMES = 100  # faces in the sample whose median is the reference face (measures.py)
-
-
-def _iou(first: FaceBox, second: FaceBox) -> float:
-    x0, y0 = max(first.x, second.x), max(first.y, second.y)
-    x1 = min(first.x + first.width, second.x + second.width)
-    y1 = min(first.y + first.height, second.y + second.height)
-    overlap = max(0, x1 - x0) * max(0, y1 - y0)
-    return overlap / float(first.area + second.area - overlap) if overlap else 0.0
 
 
 class TemporalSmoother:
@@ -56,8 +48,8 @@ class TemporalSmoother:
         free = list(range(len(self._tracks)))
         tracks = []
         for index, face in enumerate(faces):
-            best = max(free, key=lambda track: _iou(face, self._tracks[track][0]), default=None)
-            if best is not None and _iou(face, self._tracks[best][0]) >= self.min_iou:
+            best = max(free, key=lambda track: box_iou(face.corners, self._tracks[track][0].corners), default=None)
+            if best is not None and box_iou(face.corners, self._tracks[best][0].corners) >= self.min_iou:
                 free.remove(best)
                 smoothed[index] = self.alpha * smoothed[index] + (1 - self.alpha) * self._tracks[best][1]
             tracks.append((face, smoothed[index]))
@@ -155,42 +147,52 @@ def level_provenance(model_path: str | Path, backend: str, smoothing: float | No
 
 
 class MeasureScorer(Scorer):
-    """Facial measures from MediaPipe's face mesh (measures.py): head pose and motion, and how
-    far the face itself deforms once head movement is taken out. Needs no trained model.
-    overlay["landmarks"] is the interviewee's (468, 3) mesh in pixels, or None."""
+    """Facial measures from MediaPipe's face landmarker (measures.py): head pose and motion from
+    its transformation matrix, how far the face itself deforms once head movement is taken out,
+    and the 52 blendshape scores (columns bs_<name>, in [0, 1]). Needs no trained model.
+    overlay["landmarks"] is the interviewee's FaceLandmarks, or None."""
 
-    columns = MEASURE_COLUMNS
+    columns = MEASURE_COLUMNS + BLENDSHAPE_COLUMNS
 
-    def __init__(self, reference_frames: int = MEASURE_REFERENCE_FRAMES):
-        from .landmarks import FaceMesh
+    def __init__(self, reference_frames: int = MEASURE_REFERENCE_FRAMES, tracking: str = "image", face_model=None):
+        from .face import FaceLandmarker
 
-        # One tracked face: with more, MediaPipe runs its own detector on every frame (0.6x the
-        # speed); a mesh that is not the detector's interviewee is dropped by FaceMesh.landmarks.
-        self.mesh = FaceMesh(max_faces=1)
+        # tracking "image" (files): every frame on its own, so the landmarks of a frame do not depend
+        # on the frames before it; "video" (the camera): tracked, with MediaPipe's causal filter.
+        # A landmark set that is not the detector's interviewee is dropped by FaceLandmarker.landmarks.
+        self.tracking = tracking
+        self.landmarker = FaceLandmarker(tracking=tracking, max_faces=1, face_model=face_model)
         self.tracker = MeasureTracker(reference_frames)
 
     def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
-        landmarks = self.mesh.landmarks(frame.image, faces[subject])
-        overlay["landmarks"] = landmarks
-        return {column: round(value, 4) if math.isfinite(value) else None
-                for column, value in self.tracker.update(landmarks, frame.timestamp_s).items()}
+        face = self.landmarker.landmarks(frame.image, faces[subject], frame.timestamp_s)
+        overlay["landmarks"] = face
+        if face is None:
+            measures = self.tracker.update(None, frame.timestamp_s)
+        else:
+            measures = self.tracker.update(face.points, frame.timestamp_s, face.transform)
+        row = {column: round(value, 4) if math.isfinite(value) else None for column, value in measures.items()}
+        if face is not None:
+            row.update(zip(BLENDSHAPE_COLUMNS, np.round(face.blendshapes.astype("float64"), 4).tolist()))
+        return row
 
     def no_face(self, frame: Frame) -> None:
         self.tracker.update(None, frame.timestamp_s)  # motion restarts after the gap
 
     def reset(self) -> None:
         self.tracker.reset()
-        self.mesh.reset()
+        self.landmarker.reset()
 
     def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
         summary = summarize_measures(table, duration_s) if duration_s > 0 else {}
+        summary.update(summarize_blendshapes(table))
         return {key: round(value, 4) if math.isfinite(value) else None for key, value in summary.items()}
 
     def provenance(self) -> dict:
-        return {"measures_reference_frames": self.tracker.reference_frames}
+        return {"measures_reference_frames": self.tracker.reference_frames, "face_tracking": self.tracking}
 
     def close(self) -> None:
-        self.mesh.close()
+        self.landmarker.close()
 
 
 def summarize_levels(table: pd.DataFrame, labels=LABELS) -> dict:

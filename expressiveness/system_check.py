@@ -19,6 +19,7 @@ import numpy as np
 
 from .config import DATA_DIR, DEFAULT_MODEL, DEMO_MODEL
 from .demo_data import WHEEL_DATA_PREFIX, default_cache_dir
+from .errors import ExpressivenessError
 
 # (import name, distribution shown, why it matters)
 PACKAGES = (("mediapipe", "mediapipe"), ("cv2", "opencv-contrib-python"), ("ai_edge_litert", "ai-edge-litert"),
@@ -26,8 +27,7 @@ PACKAGES = (("mediapipe", "mediapipe"), ("cv2", "opencv-contrib-python"), ("ai_e
             ("sklearn", "scikit-learn"), ("scipy", "scipy"), ("tqdm", "tqdm"))
 # Needed for training only; looked up without importing them (analysis never loads TensorFlow).
 TRAINING_PACKAGES = ("tensorflow", "keras")
-FACE_MODELS = ("modules/face_detection/face_detection_short_range.tflite",
-               "modules/face_detection/face_detection_full_range_sparse.tflite")
+SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))  # pyproject's requires-python
 
 
 @dataclass
@@ -49,16 +49,16 @@ def format_table(checks: list[Check]) -> str:
 
 def check_python() -> Check:
     version = sys.version.split()[0]
-    if sys.version_info[:2] == (3, 11):
+    if sys.version_info[:2] in SUPPORTED_PYTHONS:
         return Check("python", "OK", f"Python {version}")
-    return Check("python", "WARN", f"Python {version}; the pinned requirements are tested on 3.11")
+    return Check("python", "WARN", f"Python {version}; the toolkit is tested on 3.11 to 3.13")
 
 
 def _import(module_name: str):
     if module_name == "mediapipe":  # as the face pipeline imports it: without loading TensorFlow
-        from .faces import _import_mediapipe
+        from .face import _import_mediapipe
 
-        return _import_mediapipe()
+        return _import_mediapipe()[0]
     return importlib.import_module(module_name)
 
 
@@ -71,13 +71,7 @@ def check_packages() -> list[Check]:
             checks.append(Check(distribution, "FAIL", f"cannot import {module_name}: {type(error).__name__}: "
                                                       f"{str(error)[:120]}; run `make setup`"))
             continue
-        version = getattr(module, "__version__", "?")
-        status, reason = "OK", version
-        if module_name == "numpy" and version.split(".")[0] != "1":
-            status, reason = "FAIL", f"{version}; mediapipe 0.10.21 needs numpy < 2"
-        if module_name == "mediapipe" and not hasattr(module, "solutions"):
-            status, reason = "FAIL", f"{version} has no mp.solutions; install mediapipe==0.10.21"
-        checks.append(Check(distribution, status, reason))
+        checks.append(Check(distribution, "OK", getattr(module, "__version__", "?")))
     for distribution in TRAINING_PACKAGES:
         try:
             checks.append(Check(distribution, "OK", importlib.metadata.version(distribution)))
@@ -88,15 +82,13 @@ def check_packages() -> list[Check]:
 
 
 def check_face_models() -> Check:
+    from .face import load_bundle
+
     try:
-        mediapipe = _import("mediapipe")
-    except Exception:
-        return Check("MediaPipe face models", "FAIL", "mediapipe does not import")
-    root = Path(mediapipe.__file__).parent
-    missing = [name for name in FACE_MODELS if not (root / name).is_file()]
-    if missing:
-        return Check("MediaPipe face models", "FAIL", f"missing {', '.join(missing)}; install mediapipe==0.10.21")
-    return Check("MediaPipe face models", "OK", "short- and full-range face detection models ship in the wheel")
+        bundle = load_bundle()
+    except ExpressivenessError as error:
+        return Check("face model bundle", "FAIL", str(error))
+    return Check("face model bundle", "OK" if bundle.official else "WARN", f"{bundle.status} at {bundle.path}")
 
 
 def find_test_frame(data_dir: Path = DATA_DIR) -> tuple[np.ndarray | None, str]:
@@ -125,13 +117,18 @@ def find_test_frame(data_dir: Path = DATA_DIR) -> tuple[np.ndarray | None, str]:
 def check_face_detection(frame, source: str) -> Check:
     if frame is None:
         return Check("face detection", "WARN", source)
-    from .faces import FaceDetector
+    from .face import FaceDetector, FaceLandmarker
 
     with FaceDetector() as detector:
         faces = detector.detect(frame)
     if not faces:
         return Check("face detection", "FAIL", f"no face found in {source}")
-    return Check("face detection", "OK", f"{len(faces)} face(s) in {source}, score {faces[0].score:.2f}")
+    with FaceLandmarker(tracking="image") as landmarker:
+        face = landmarker.landmarks(frame, faces[0])
+    if face is None:
+        return Check("face detection", "FAIL", f"{len(faces)} face(s) in {source}, but no landmarks")
+    return Check("face detection", "OK", f"{len(faces)} face(s) in {source}, score {faces[0].score:.2f}; "
+                                         f"{len(face.points)} landmarks, {len(face.blendshapes)} blendshapes")
 
 
 def check_camera(index: int | None) -> Check:
@@ -178,7 +175,7 @@ def check_speed(predictor, data_dir: Path = DATA_DIR, frames: int = 60) -> Check
         return Check("end-to-end speed", "WARN", "not measured: no working model")
     if not clip.is_file():
         return Check("end-to-end speed", "WARN", f"not measured: {clip} not found (run `expressiveness demo-data`)")
-    from .faces import FaceDetector
+    from .face import FaceDetector
     from .frames import AnalysisOptions, FrameAnalyzer
     from .scorers import LevelScorer
     from .video import iter_frames
@@ -217,7 +214,7 @@ def run_checks(model_path: str | Path = DEFAULT_MODEL, camera: int | None = 0,
     checks = [guarded("python", check_python)]
     packages = guarded("packages", check_packages)
     checks += packages if isinstance(packages, list) else [packages]
-    checks.append(guarded("MediaPipe face models", check_face_models))
+    checks.append(guarded("face model bundle", check_face_models))
     found = guarded("test footage", find_test_frame, Path(data_dir))
     frame, source = found if isinstance(found, tuple) else (None, found.reason)
     checks.append(guarded("face detection", check_face_detection, frame, source))

@@ -119,6 +119,7 @@ def build_card(config: TrainConfig, data: PreparedData, history: dict, test_metr
         "input_shape": [FACE_SIZE, FACE_SIZE, 1],
         "preprocessing": PREPROCESSING,
         "crop": data.crop,
+        "face_engine": _face_engine(),
         "architecture": {"builder": "expressiveness.model.build_model", "dense_activation": "relu",
                          "batch_norm_momentum": config.batch_norm_momentum, "conv_dropout": config.conv_dropout,
                          "dense_dropout": config.dense_dropout, "note": DENSE_ACTIVATION_NOTE},
@@ -209,3 +210,10 @@ def save_model_files(model, card: dict, model_path: Path, card_path: Path) -> Pa
 def _sync(path: Path) -> None:
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
+
+
+def _face_engine() -> dict:
+    """The face engine the crops of this environment come from (face.engine_identity)."""
+    from .face import engine_identity
+
+    return engine_identity()

@@ -37,7 +37,7 @@ class VideoInfo:
 @dataclass(frozen=True)
 class Frame:
     index: int  # 0-based position in the video
-    timestamp_s: float  # index / fps
+    timestamp_s: float  # the decoder's presentation time, strictly increasing (see iter_frames)
     image: np.ndarray  # BGR uint8, (height, width, 3)
 
 
@@ -106,12 +106,34 @@ def sample_indices(frame_count: int, *, every: int | None = None, count: int | N
     return np.unique(np.floor(np.arange(0, frame_count, step)).astype("int64"))
 
 
+class _DecoderClock:
+    """Frame times in seconds from the decoder's positions (ms), made strictly increasing: a
+    repeated, earlier or non-finite position gives the previous time plus one nominal frame."""
+
+    def __init__(self, fps: float):
+        self.frame_s = 1.0 / fps
+        self.last_s = None
+
+    def tick(self, position_ms: float) -> float:
+        seconds = position_ms / 1000.0 if np.isfinite(position_ms) and position_ms >= 0 else None
+        if self.last_s is None:
+            self.last_s = 0.0 if seconds is None else seconds
+        elif seconds is None or seconds <= self.last_s:
+            self.last_s += self.frame_s
+        else:
+            self.last_s = seconds
+        return self.last_s
+
+
 def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -> Iterator[Frame]:
     """Yield `Frame`s of a video in order, decoding one at a time.
 
     indices: sorted frame indices to yield (None: every frame). Frames in between are
-    grabbed without conversion, which is cheaper than retrieving them. The iterator stops
-    early, without error, where a damaged file stops decoding; it raises
+    grabbed without conversion, which is cheaper than retrieving them. timestamp_s is the
+    decoder's presentation time of the frame, so that a variable-frame-rate video (phones)
+    lines up with its sound; where the container's times repeat, go back or are missing, the
+    frame gets its time at the nominal rate after the previous frame, so times strictly increase.
+    The iterator stops early, without error, where a damaged file stops decoding; it raises
     UnreadableVideoError if not a single frame decodes.
     """
     capture, opened_info = _open(path)
@@ -123,19 +145,21 @@ def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -
         return
     position = 0
     decoded_any = False
+    clock = _DecoderClock(info.fps)
     try:
         while wanted is None or next_wanted is not None:
             if wanted is not None and position < next_wanted:
                 if not capture.grab():
                     break
                 decoded_any = True
+                clock.tick(capture.get(cv2.CAP_PROP_POS_MSEC))
                 position += 1
                 continue
             ok, image = capture.read()
             if not ok or image is None:
                 break
             decoded_any = True
-            yield Frame(position, position / info.fps, image)
+            yield Frame(position, clock.tick(capture.get(cv2.CAP_PROP_POS_MSEC)), image)
             position += 1
             if wanted is not None:
                 next_wanted = next(wanted, None)
@@ -166,12 +190,13 @@ def iter_camera(index: int, max_failures: int = 30) -> Iterator[Frame]:
     """
     import time
 
-    previous_level = cv2.getLogLevel()
-    cv2.setLogLevel(0)  # silent: our message replaces OpenCV's
+    logging = cv2.utils.logging  # OpenCV 5 (cv2.getLogLevel in 4.x is gone)
+    previous_level = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)  # our message replaces OpenCV's
     try:
         capture = cv2.VideoCapture(index)
     finally:
-        cv2.setLogLevel(previous_level)
+        logging.setLogLevel(previous_level)
     if not capture.isOpened():
         capture.release()
         raise CameraError(f"camera {index} cannot be opened (no camera at that index, no permission, or it is "

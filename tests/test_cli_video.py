@@ -24,5 +24,5 @@ def test_crop_options_default_to_the_model_card():
         assert (args.detector, args.min_confidence, args.face) == (None, None, None)
     assert " ".join(commands["analyze"].format_help().split()).count(
         "(default: as the model's training crops, from its card)") == 3
-    args = parser.parse_args(["analyze", "x.mp4", "--detector", "full", "--min-confidence", "0.3"])
-    assert (args.detector, args.min_confidence) == ("full", 0.3)
+    args = parser.parse_args(["analyze", "x.mp4", "--detector", "short", "--min-confidence", "0.3"])
+    assert (args.detector, args.min_confidence) == ("short", 0.3)

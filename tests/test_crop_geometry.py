@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
-from expressiveness.faces import FaceBox, FaceDetector, _padded_window, crop_face, select_face
+from expressiveness.face import FaceBox, FaceDetector, crop_face, select_face
+from expressiveness.face.crops import _padded_window
 
 NO_KEYPOINTS = ((0.0, 0.0),) * 6
 
@@ -216,32 +217,34 @@ def test_facebox_geometry():
     assert face.as_array().tolist() == [10, 20, 31, 40] and face.as_array().dtype == np.int32
 
 
-def _raw_boxes(image, model_selection):
-    """Pixel boxes from MediaPipe's own relative boxes, rounded and clamped as faces.py documents."""
-    import mediapipe
+def _raw_boxes(image):
+    """Pixel boxes straight from MediaPipe's Tasks FaceDetector, clamped as face/engine.py documents."""
+    from expressiveness.face import _import_mediapipe, load_bundle
 
+    mediapipe, BaseOptions, vision = _import_mediapipe()
     height, width = image.shape[:2]
-    with mediapipe.solutions.face_detection.FaceDetection(model_selection=model_selection,
-                                                          min_detection_confidence=0.5) as engine:
-        result = engine.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    options = vision.FaceDetectorOptions(base_options=BaseOptions(
+        model_asset_buffer=load_bundle().member("face_detector.tflite")), min_detection_confidence=0.5)
+    with vision.FaceDetector.create_from_options(options) as engine:
+        result = engine.detect(mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB,
+                                               data=cv2.cvtColor(image, cv2.COLOR_BGR2RGB)))
     boxes = []
-    for detection in result.detections or ():
-        relative = detection.location_data.relative_bounding_box
-        left, top = relative.xmin * width, relative.ymin * height
-        right, bottom = left + relative.width * width, top + relative.height * height
-        x0, y0 = min(max(round(left), 0), width - 1), min(max(round(top), 0), height - 1)
-        x1, y1 = min(max(round(right), x0 + 1), width), min(max(round(bottom), y0 + 1), height)
-        boxes.append((x0, y0, x1 - x0, y1 - y0, round(detection.score[0], 5)))
+    for detection in result.detections:
+        box = detection.bounding_box
+        x0, y0 = min(max(box.origin_x, 0), width - 1), min(max(box.origin_y, 0), height - 1)
+        x1 = min(max(box.origin_x + box.width, x0 + 1), width)
+        y1 = min(max(box.origin_y + box.height, y0 + 1), height)
+        boxes.append((x0, y0, x1 - x0, y1 - y0, round(detection.categories[0].score, 5)))
     return sorted(boxes, key=lambda box: box[2] * box[3], reverse=True)
 
 
 def test_detector_boxes_are_mediapipes_in_pixels_largest_first(group_photo):
-    with FaceDetector(model="full") as detector:
+    with FaceDetector() as detector:
         faces = detector.detect(group_photo)
     found = [(face.x, face.y, face.width, face.height, round(face.score, 5)) for face in faces]
-    assert found == _raw_boxes(group_photo, 1)
+    assert found == _raw_boxes(group_photo)
     assert [face.area for face in faces] == sorted((face.area for face in faces), reverse=True)
-    assert len(faces) == 5
+    assert len(faces) == 3  # the short-range detector of face_landmarker.task finds the three nearest faces
     # Keypoints are pixels of this frame: the eyes lie inside their box.
     for face in faces:
         for x, y in face.keypoints[:2]:
@@ -249,21 +252,22 @@ def test_detector_boxes_are_mediapipes_in_pixels_largest_first(group_photo):
 
 
 def test_select_face_on_real_detections(group_photo):
-    with FaceDetector(model="full") as detector:
+    with FaceDetector() as detector:
         faces = detector.detect(group_photo)
     boxes = {rule: select_face(faces, group_photo.shape, rule).as_array().tolist()
              for rule in ("largest", "most_confident", "most_central")}
-    # Worked out from the five boxes: largest area 118 x 118; highest score 0.93; centre (477, 268) is
-    # 67 px from the frame centre (500, 333.5), the next one 98 px.
-    assert boxes == {"largest": [679, 308, 118, 118], "most_confident": [529, 322, 115, 115],
-                     "most_central": [433, 224, 88, 88]}
+    # Worked out from the three boxes (x, y, side, score): (192, 44, 160, 0.581), (674, 334, 155, 0.569),
+    # (510, 306, 151, 0.563). Largest and most confident are the same face; the centre (585.5, 381.5)
+    # is 98 px from the frame centre (500, 333.5), the next one 263 px.
+    assert boxes == {"largest": [192, 44, 160, 160], "most_confident": [192, 44, 160, 160],
+                     "most_central": [510, 306, 151, 151]}
 
 
 def test_a_face_cut_by_the_left_border_is_clamped_to_the_frame(photo):
     cut = np.ascontiguousarray(photo[:, 250:])  # the face's left half is gone: MediaPipe's xmin < 0
     with FaceDetector() as detector:
         faces = detector.detect(cut)
-    expected = _raw_boxes(cut, 0)
+    expected = _raw_boxes(cut)
     assert [(f.x, f.y, f.width, f.height, round(f.score, 5)) for f in faces] == expected
     assert faces[0].x == 0 and faces[0].x + faces[0].width <= cut.shape[1]
     assert faces[0].keypoints[0][0] < 0  # keypoints are not clamped: the right eye lies left of the frame

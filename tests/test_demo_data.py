@@ -5,7 +5,7 @@ import pytest
 
 from expressiveness.config import LABELS
 from expressiveness.demo_data import CLIPS, DemoDataError, build_demo_dataset
-from expressiveness.faces import FaceDetector
+from expressiveness.face import FaceDetector
 from expressiveness.metadata import REQUIRED_FIELDS, expressiveness_levels, load_metadata, participant_split
 from expressiveness.video import iter_frames, probe_video
 

@@ -151,7 +151,7 @@ def test_documented_commands_parse_with_the_real_command_line(tmp_path):
 
 def test_the_checks_catch_an_undefined_name_and_an_unknown_option(tmp_path):
     old_readme_snippet = (
-        "from expressiveness.faces import FaceDetector, crop_face\n"
+        "from expressiveness.face import FaceDetector, crop_face\n"
         "from expressiveness.predict import Predictor\n"
         "predictor = Predictor('models/expressiveness_cnn.keras')\n"
         "with FaceDetector() as detector:\n"

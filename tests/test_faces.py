@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from expressiveness.faces import FaceBox, FaceDetector, crop_face, select_face
+from expressiveness.face import FaceBox, FaceDetector, crop_face, select_face
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,8 @@ def test_wrong_frame_raises_with_expected_shape(detector, bad):
 def test_option_checks():
     with pytest.raises(ValueError, match=r"min_confidence is 1.5; expected a number in \[0.0, 1.0\]."):
         FaceDetector(min_confidence=1.5)
-    with pytest.raises(ValueError, match='model is \'medium\'; expected "short" or "full".'):
+    with pytest.raises(ValueError, match='^detector model is \'medium\'; expected "short", the short-range detector '
+                                         'of face_landmarker.task \\(the Tasks engine has no full-range model\\).$'):
         FaceDetector(model="medium")
 
 
@@ -75,13 +76,15 @@ def test_face_at_the_frame_edge_still_gives_a_valid_crop(detector, face_frame):
     face = edge_faces[0]
     crop = crop_face(shifted, face)
     assert crop.shape == (48, 48) and crop.dtype == np.uint8
-    # The square of side 1.3 x the longer box side around the box centre, the columns left of the
-    # frame filled with copies of its first column.
+    # The square of side 1.3 x the longer box side around the box centre, the columns left (and
+    # right) of the frame filled with copies of its first (and last) column.
     side = round(max(face.width, face.height) * 1.3)
     x0, y0 = round(face.x + face.width / 2 - side / 2), round(face.y + face.height / 2 - side / 2)
     assert x0 < 0 <= y0 and y0 + side <= shifted.shape[0]
     gray = cv2.cvtColor(shifted, cv2.COLOR_BGR2GRAY)[y0:y0 + side, :x0 + side]
-    expected = cv2.resize(np.pad(gray, ((0, 0), (-x0, 0)), mode="edge"), (48, 48), interpolation=cv2.INTER_AREA)
+    right_pad = max(0, x0 + side - shifted.shape[1])
+    expected = cv2.resize(np.pad(gray, ((0, 0), (-x0, right_pad)), mode="edge"), (48, 48),
+                          interpolation=cv2.INTER_AREA)
     np.testing.assert_array_equal(crop, expected)
 
 

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from expressiveness import plots
-from expressiveness.faces import FaceBox, FaceDetector
+from expressiveness.face import FaceBox, FaceDetector
 from expressiveness.frames import BASE_COLUMNS, FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer, analyze_video, build_analyzer
+from expressiveness.face import BLENDSHAPE_COLUMNS
 from expressiveness.measures import MEASURE_COLUMNS
 from expressiveness.predict import Predictor
 from expressiveness.scorers import LevelScorer, TemporalSmoother, summarize_levels
@@ -25,7 +26,11 @@ def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, trained_model):
     analysis = analyze_video(clip, analyzer)
     analyzer.close()
     table = analysis.table
-    assert list(table.columns) == list(FRAME_COLUMNS + MEASURE_COLUMNS)  # levels, then the facial measures
+    # levels, then the facial measures, then the 52 blendshapes
+    assert list(table.columns) == list(FRAME_COLUMNS + MEASURE_COLUMNS + BLENDSHAPE_COLUMNS)
+    scores = table[list(BLENDSHAPE_COLUMNS)].dropna()
+    assert len(scores) == table["expressivity"].notna().sum() > 0
+    assert ((scores >= 0) & (scores <= 1)).all().all() and scores["bs_jawOpen"].max() > 0.05
     assert list(table["frame"]) == list(range(count_decodable_frames(clip)))
     with_face, without = table[table["success"] == 1], table[table["success"] == 0]
     assert len(with_face) > 10 and len(without) > 10
@@ -50,7 +55,7 @@ def test_measures_without_a_model_and_levels_without_measures(demo_dir, trained_
     measures_only = build_analyzer(None)
     table = analyze_video(clip, measures_only).table
     measures_only.close()
-    assert list(table.columns) == list(BASE_COLUMNS + MEASURE_COLUMNS)
+    assert list(table.columns) == list(BASE_COLUMNS + MEASURE_COLUMNS + BLENDSHAPE_COLUMNS)
     assert table["success"].all() and table["expressivity"].notna().all()
     assert table["head_motion_deg_s"].isna().tolist() == [True] + [False] * (len(table) - 1)  # no motion at frame 0
     levels_only = build_analyzer(trained_model.model_path, AnalysisOptions(measures=False))
@@ -130,7 +135,7 @@ def test_inference_crops_like_the_training_cache(trained_model, face_frame, tmp_
     import json
     import shutil
 
-    from expressiveness.faces import crop_face
+    from expressiveness.face import crop_face
 
     model = tmp_path / "aligned.keras"
     shutil.copy(trained_model.model_path, model)
@@ -163,17 +168,17 @@ def test_inference_finds_faces_as_the_training_crops_were_found(trained_model, d
     """Issue 11, case 4: detector, minimum confidence and face selection default to the card's."""
     from expressiveness.frames import analysis_provenance
 
-    model = _model_with_crop(trained_model, tmp_path, model="full", min_confidence=0.7, face_selection="most_central")
+    model = _model_with_crop(trained_model, tmp_path, model="short", min_confidence=0.7, face_selection="most_central")
     analyzer = build_analyzer(model, AnalysisOptions(every=4))
     try:
-        assert (analyzer.detector.model, analyzer.detector.min_confidence) == ("full", 0.7)
+        assert (analyzer.detector.model, analyzer.detector.min_confidence) == ("short", 0.7)
         assert analyzer.options.face_selection == "most_central"
         summary = analyze_video(demo_dir / "videos" / "vid_0001.mp4", analyzer).summary
         assert analyzer.provenance() == analysis_provenance(model, AnalysisOptions(every=4))
     finally:
         analyzer.close()
     recorded = summary["provenance"]
-    assert (recorded["detector"], recorded["min_confidence"], recorded["face_selection"]) == ("full", 0.7,
+    assert (recorded["detector"], recorded["min_confidence"], recorded["face_selection"]) == ("short", 0.7,
                                                                                               "most_central")
     explicit = AnalysisOptions(every=4, detector_model="short", min_confidence=0.4, face_selection="largest")
     overridden = analysis_provenance(model, explicit)

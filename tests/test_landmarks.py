@@ -1,15 +1,13 @@
-"""Face mesh, head pose and similarity alignment: real MediaPipe on real demo footage, exact math on
-synthetic points."""
+"""Face-mesh geometry: similarity alignment, the landmark head pose and the regions, exact math on
+synthetic points (the engine itself: test_face_engine.py)."""
 
-import math
 
 import numpy as np
 import pytest
 
-from expressiveness.faces import FaceBox, FaceDetector, _import_mediapipe
-from expressiveness.landmarks import (BASIS_INDICES, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, FaceMesh,
-                                      check_landmarks, head_pose, head_rotation, inter_ocular_distance,
-                                      rotation_angles, rotation_matrix, similarity_align, similarity_transform)
+from expressiveness.face import _import_mediapipe, rotation_angles
+from expressiveness.landmarks import (BASIS_INDICES, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, check_landmarks,
+                                      landmark_head_pose, rotation_matrix, similarity_transform)
 
 
 def random_rotation(rng) -> np.ndarray:
@@ -27,12 +25,11 @@ def test_similarity_transform_undoes_a_known_transform_exactly():
     assert found_scale == pytest.approx(scale, abs=1e-12)
     np.testing.assert_allclose(found_rotation, rotation, atol=1e-12)
     np.testing.assert_allclose(found_translation, translation, atol=1e-12)
-    np.testing.assert_allclose(similarity_align(source, target), target, atol=1e-12)
     # Fitted on a subset, with weights: the other points follow, even when the target moved them.
     moved = target.copy()
     moved[40:] += 5.0
-    aligned = similarity_align(source, moved, weights=np.arange(1.0, 41.0), indices=range(40))
-    np.testing.assert_allclose(aligned, target, atol=1e-12)
+    scale, rotation, translation = similarity_transform(source[:40], moved[:40], weights=np.arange(1.0, 41.0))
+    np.testing.assert_allclose(scale * source @ rotation.T + translation, target, atol=1e-12)
 
 
 def test_similarity_transform_never_reflects():
@@ -68,7 +65,7 @@ def canonical_face(yaw: float, pitch: float, roll: float) -> np.ndarray:
 
 
 def test_head_pose_of_the_turned_canonical_face_and_its_sign_convention():
-    np.testing.assert_allclose(head_pose(canonical_face(20, -10, 5)), (20, -10, 5), atol=1e-9)
+    np.testing.assert_allclose(landmark_head_pose(canonical_face(20, -10, 5)), (20, -10, 5), atol=1e-9)
     turned = canonical_face(20, 0, 0)
     nose_tip, right_eye_corner = 4, 33
     assert turned[nose_tip, 0] > 320  # yaw > 0: the nose points to the image's right
@@ -79,14 +76,14 @@ def test_head_pose_of_the_turned_canonical_face_and_its_sign_convention():
 
 
 def test_regions_are_the_mediapipe_connection_vertices_and_disjoint():
-    connections = _import_mediapipe().solutions.face_mesh_connections
+    connections = _import_mediapipe()[2].FaceLandmarksConnections
 
     def vertices(*sets):
-        return tuple(sorted({index for edges in sets for edge in edges for index in edge}))
+        return tuple(sorted({index for edges in sets for edge in edges for index in (edge.start, edge.end)}))
 
-    assert REGIONS["brows"] == vertices(connections.FACEMESH_RIGHT_EYEBROW, connections.FACEMESH_LEFT_EYEBROW)
-    assert REGIONS["eyes"] == vertices(connections.FACEMESH_RIGHT_EYE, connections.FACEMESH_LEFT_EYE)
-    assert REGIONS["mouth"] == vertices(connections.FACEMESH_LIPS)
+    assert REGIONS["brows"] == vertices(connections.FACE_LANDMARKS_RIGHT_EYEBROW, connections.FACE_LANDMARKS_LEFT_EYEBROW)
+    assert REGIONS["eyes"] == vertices(connections.FACE_LANDMARKS_RIGHT_EYE, connections.FACE_LANDMARKS_LEFT_EYE)
+    assert REGIONS["mouth"] == vertices(connections.FACE_LANDMARKS_LIPS)
     for indices in REGIONS.values():
         assert indices and all(0 <= index < LANDMARK_COUNT for index in indices)
     assert not set(REGIONS["brows"]) & set(REGIONS["eyes"])
@@ -102,67 +99,8 @@ def test_canonical_basis_is_mirror_symmetric():
         assert np.abs(CANONICAL_BASIS - point).sum(axis=1).min() < 1e-9
 
 
-def test_face_mesh_finds_the_face_in_pixels(face_frame):
-    with FaceMesh(static_image_mode=True) as mesh:
-        points = mesh.landmarks(face_frame)
-    assert points.shape == (LANDMARK_COUNT, 3) and points.dtype == np.float32
-    height, width = face_frame.shape[:2]
-    assert 0 <= points[:, 0].min() and points[:, 0].max() < width
-    assert 0 <= points[:, 1].min() and points[:, 1].max() < height
-    # The face in this frame is about 220 px wide: eyes some 80-100 px apart.
-    assert 60 < inter_ocular_distance(points) < 120
-    nose_tip, right_cheek = 4, 234
-    assert points[nose_tip, 2] < points[right_cheek, 2]  # z: the nose is closer to the camera
-
-
-def test_face_mesh_matches_the_detectors_subject(face_frame):
-    two_faces = face_frame.copy()
-    two_faces[:, :320] = face_frame[:, ::-1][:, :320]  # a mirrored copy of the face on the left
-    with FaceDetector() as detector, FaceMesh(static_image_mode=True) as mesh:
-        boxes = detector.detect(two_faces)
-        assert len(boxes) == 2 and len(mesh.detect(two_faces)) == 2
-        for box in boxes:
-            points = mesh.landmarks(two_faces, box)
-            assert abs(points[:, 0].mean() - box.center[0]) < 30
-        elsewhere = FaceBox(0, 0, 60, 60, 0.9, ((0.0, 0.0),) * 6)
-        assert mesh.landmarks(two_faces, elsewhere) is None
-
-
-def test_blank_frame_has_no_landmarks():
-    blank = np.zeros((480, 640, 3), dtype=np.uint8)
-    with FaceMesh(static_image_mode=True) as mesh:
-        assert mesh.detect(blank) == []
-        assert mesh.landmarks(blank) is None
-
-
-def test_mirrored_face_flips_yaw_and_roll_not_pitch(face_frame):
-    with FaceMesh(static_image_mode=True) as mesh:
-        yaw, pitch, roll = head_pose(mesh.landmarks(face_frame))
-        mirrored_yaw, mirrored_pitch, mirrored_roll = head_pose(mesh.landmarks(face_frame[:, ::-1].copy()))
-    assert abs(yaw) > 5 and abs(roll) > 2  # the face is turned and tilted, so the sign test means something
-    assert mirrored_yaw == pytest.approx(-yaw, abs=2)
-    assert mirrored_roll == pytest.approx(-roll, abs=2)
-    assert mirrored_pitch == pytest.approx(pitch, abs=2)
-
-
-def test_head_rotation_is_a_rotation(face_frame):
-    with FaceMesh(static_image_mode=True) as mesh:
-        rotation = head_rotation(mesh.landmarks(face_frame))
-    np.testing.assert_allclose(rotation @ rotation.T, np.eye(3), atol=1e-9)
-    assert math.isclose(np.linalg.det(rotation), 1.0, abs_tol=1e-9)
-
-
-def test_bad_options_and_landmarks_are_named():
-    with pytest.raises(ValueError, match=r"^max_faces is 0; expected a whole number >= 1\.$"):
-        FaceMesh(max_faces=0)
-    with pytest.raises(ValueError, match=r"^min_tracking_confidence is 1\.5; expected a number in \[0\.0, 1\.0\]\.$"):
-        FaceMesh(min_tracking_confidence=1.5)
-    with pytest.raises(ValueError, match=r'^color_order is \'BGR\'; expected "bgr" or "rgb"\.$'):
-        FaceMesh(color_order="BGR")
+def test_bad_landmarks_are_named():
     with pytest.raises(ValueError, match=r"^landmarks have shape \(68, 2\) and dtype float64; expected finite "
-                                         r"numbers of shape \(468, 3\), as FaceMesh\.landmarks returns\.$"):
+                                         r"numbers of shape \(478, 3\) as FaceLandmarker gives them, or \(468, 3\)\.$"):
         check_landmarks(np.zeros((68, 2)))
-    mesh = FaceMesh()
-    mesh.close()
-    with pytest.raises(ValueError, match=r"^this FaceMesh is closed; create a new one\.$"):
-        mesh.detect(np.zeros((10, 10, 3), dtype=np.uint8))
+    assert check_landmarks(np.ones((478, 3))).shape == (LANDMARK_COUNT, 3)  # the iris points are left out

@@ -8,23 +8,34 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expressiveness.landmarks import FaceMesh
-from expressiveness.measures import (MEASURE_COLUMNS, MeasureTracker, count_blinks, eye_openness, mouth_openness,
+from expressiveness.face import BLENDSHAPE_NAMES, FaceLandmarker
+from expressiveness.measures import (BLINK_COLUMNS, MEASURE_COLUMNS, MeasureTracker, count_blinks, eye_openness, mouth_openness,
                                      summarize_measures)
 from expressiveness.video import iter_frames, probe_video
 
 FPS = 30.0
+BLINK_SCORES = [BLENDSHAPE_NAMES.index(column[3:]) for column in BLINK_COLUMNS]
 
 
 def measure(timed_frames) -> pd.DataFrame:
-    """Per-frame measures of (BGR frame, timestamp_s) pairs through FaceMesh (tracking) and one
-    MeasureTracker."""
+    """Per-frame measures of (BGR frame, timestamp_s) pairs through FaceLandmarker (frame by frame,
+    as analyze runs it on files) and one MeasureTracker, with head pose from the landmarker's
+    transformation matrix."""
     tracker = MeasureTracker()
     rows = []
-    with FaceMesh() as mesh:
+    with FaceLandmarker(tracking="image") as landmarker:
         for image, timestamp_s in timed_frames:
-            rows.append({"timestamp": timestamp_s, **tracker.update(mesh.landmarks(image), timestamp_s)})
+            face = landmarker.landmarks(image, None, timestamp_s)
+            measures = tracker.update(None, timestamp_s) if face is None else \
+                tracker.update(face.points, timestamp_s, face.transform)
+            closure = math.nan if face is None else float(face.blendshapes[list(BLINK_SCORES)].mean())
+            rows.append({"timestamp": timestamp_s, **measures, "eye_closure": closure})
     return pd.DataFrame(rows)
+
+
+def still_points(frame: np.ndarray) -> np.ndarray:
+    with FaceLandmarker(tracking="image") as landmarker:
+        return landmarker.landmarks(frame).points
 
 
 def at_fps(frames, fps: float = FPS):
@@ -69,7 +80,7 @@ def test_measure_columns_are_the_contract():
 def test_a_still_face_has_no_expressivity_and_no_motion(still):
     assert still[list(MEASURE_COLUMNS)].iloc[1:].notna().all().all()
     assert still["expressivity"].iloc[0] == pytest.approx(0.0, abs=1e-9)  # the first face is its own reference
-    # Every frame, the first tracked ones included: FaceMesh settles a newly found face.
+    # Files are measured frame by frame (tracking="image"): the same picture gives the same landmarks.
     assert still["expressivity"].max() < 0.1  # percent of the inter-ocular distance
     assert still["facial_motion"].max() < 3.0  # percent of the inter-ocular distance per second
     assert still["head_motion_deg_s"].max() < 3.0
@@ -115,8 +126,7 @@ def test_motion_uses_real_timestamps(face_frame):
 
 
 def test_tracker_memory_is_bounded_and_reset_forgets(face_frame):
-    with FaceMesh(static_image_mode=True) as mesh:
-        points = mesh.landmarks(face_frame)
+    points = still_points(face_frame)
     tracker = MeasureTracker(reference_frames=5)
     for number in range(40):
         tracker.update(points + np.float32(number % 3), number / FPS)
@@ -128,8 +138,7 @@ def test_tracker_memory_is_bounded_and_reset_forgets(face_frame):
 
 
 def test_openness_of_open_and_closing_eyes_and_mouth(face_frame):
-    with FaceMesh(static_image_mode=True) as mesh:
-        points = mesh.landmarks(face_frame).astype("float64")
+    points = still_points(face_frame).astype("float64")
     assert 0.1 < eye_openness(points) < 0.4
     assert 0.0 <= mouth_openness(points) < 0.2
     closed = points.copy()
@@ -149,14 +158,15 @@ def test_tracker_rejects_time_going_backwards_and_bad_landmarks():
         tracker.update(None, 1.0)
     with pytest.raises(ValueError, match=r"^timestamp_s is nan; expected a finite number of seconds\.$"):
         tracker.update(None, math.nan)
-    with pytest.raises(ValueError, match=r"^landmarks have shape \(478, 3\)"):
-        tracker.update(np.zeros((478, 3)), 2.0)
+    with pytest.raises(ValueError, match=r"^landmarks have shape \(470, 3\)"):
+        tracker.update(np.zeros((470, 3)), 2.0)
     with pytest.raises(ValueError, match=r"^reference_frames is 0; expected a whole number >= 1\.$"):
         MeasureTracker(reference_frames=0)
 
 
 def hand_made_table() -> pd.DataFrame:
-    """20 frames at 10 per second; no face in frames 8 and 9; two blinks (frames 4 and 15)."""
+    """20 frames at 10 per second; no face in frames 8 and 9; two blinks (frames 4 and 15) in the
+    eyeBlink blendshapes."""
     face = np.ones(20, dtype=bool)
     face[[8, 9]] = False
     table = pd.DataFrame({"timestamp": np.arange(20) / 10})
@@ -164,9 +174,10 @@ def hand_made_table() -> pd.DataFrame:
         table[column] = np.arange(20, dtype="float64") + number
     table["expressivity"] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 0.0, 0.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0,
                              15.0, 16.0, 17.0, 18.0]
-    table["eyes_open"] = 0.3
-    table.loc[[4, 15], "eyes_open"] = 0.15
-    table.loc[~face, list(MEASURE_COLUMNS)] = np.nan
+    for column in BLINK_COLUMNS:
+        table[column] = 0.05
+        table.loc[[4, 15], column] = 0.6
+    table.loc[~face, list(MEASURE_COLUMNS) + list(BLINK_COLUMNS)] = np.nan
     return table.sample(frac=1.0, random_state=0)  # row order must not matter: time order does
 
 
@@ -194,7 +205,7 @@ def test_summarize_measures_matches_hand_computed_numbers():
 
 def test_summary_without_faces_or_with_sparse_frames():
     table = hand_made_table()
-    table[list(MEASURE_COLUMNS)] = np.nan
+    table[list(MEASURE_COLUMNS) + list(BLINK_COLUMNS)] = np.nan
     summary = summarize_measures(table, duration_s=2.0)
     assert summary["landmarks_share"] == 0.0
     assert all(math.isnan(value) for name, value in summary.items() if name != "landmarks_share")
@@ -212,23 +223,28 @@ def test_summary_names_bad_input():
         summarize_measures(hand_made_table(), 0)
 
 
-def test_blinks_are_dips_below_the_local_eye_level():
+def test_blinks_are_rises_above_the_local_eye_closure():
     timestamps = np.arange(40) / 10
-    eyes = np.full(40, 0.30)
-    eyes[10:] = 0.18  # the eyes narrow (a smile) for 3 s: not a blink
-    eyes[25] = 0.11  # a blink while they are narrowed
-    assert count_blinks(eyes, timestamps) == 1
-    eyes[5] = 0.20  # a blink from wide open eyes
-    eyes[6] = np.nan  # the face is lost for a frame in the middle of it: still one blink
-    eyes[7] = 0.21
-    assert count_blinks(eyes, timestamps) == 2
+    closure = np.full(40, 0.05)
+    closure[10:] = 0.45  # the eyes narrow (looking down) for 3 s: not a blink
+    closure[25] = 0.9  # a blink while they are narrowed
+    assert count_blinks(closure, timestamps) == 1
+    closure[5] = 0.5  # a blink from wide open eyes
+    closure[6] = np.nan  # the face is lost for a frame in the middle of it: still one blink
+    closure[7] = 0.4
+    assert count_blinks(closure, timestamps) == 2
+    closure[30] = 0.6  # a rise of 0.15 only: eyes narrowing a little more, not a blink
+    assert count_blinks(closure, timestamps) == 2
     assert count_blinks(np.full(5, np.nan), np.arange(5) / 10) == 0
 
 
 def test_blinks_of_real_footage(talking):
     # By eye, the woman in clips 1-12 blinks at frames 153, 248, 288 and 386, and half closes her
-    # eyes at frame 202; she looks down, eyes narrowed, for frames 17-140 and 420-472.
-    assert count_blinks(talking["eyes_open"], talking["timestamp"]) in (4, 5)
-    still_eyes = talking["eyes_open"].copy()
+    # eyes at frame 202; she looks down, eyes narrowed, for frames 17-140 and 420-472 (where the
+    # blendshapes also see a closure at frames 427-429 that is hard to tell by eye).
+    assert count_blinks(talking["eye_closure"], talking["timestamp"]) in (4, 5, 6)
+    for frame in (153, 248, 288, 386):  # each by-eye blink is one
+        assert count_blinks(talking["eye_closure"][frame - 8:frame + 8], talking["timestamp"][frame - 8:frame + 8]) == 1
+    still_eyes = talking["eye_closure"].copy()
     still_eyes[:] = still_eyes.median()
     assert count_blinks(still_eyes, talking["timestamp"]) == 0

@@ -23,7 +23,7 @@ def copy_model(trained_model, folder, name="copy", parts=(".keras", ".tflite", "
 @pytest.fixture(scope="module")
 def real_crops(demo_dir):
     """uint8 (N, 48, 48) face crops cut by MediaPipe from two demo clips of different people."""
-    from expressiveness.faces import FaceDetector, crop_face
+    from expressiveness.face import FaceDetector, crop_face
     from expressiveness.video import iter_frames
 
     crops = []

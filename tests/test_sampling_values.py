@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from expressiveness.video import (
+    _DecoderClock,
     UnreadableVideoError,
     VideoInfo,
     count_decodable_frames,
@@ -148,9 +149,16 @@ def test_indices_past_the_end_stop_without_error(gray_ramp):
     assert [frame.index for frame in iter_frames(gray_ramp, [11])] == [11]
 
 
-def test_timestamps_use_the_given_video_info(gray_ramp):
-    info = VideoInfo(str(gray_ramp), FRAMES, 10.0, 160, 120)
-    assert [frame.timestamp_s for frame in iter_frames(gray_ramp, [1, 4], info)] == [0.1, 0.4]
+def test_timestamps_are_the_decoders_not_index_over_a_declared_rate(gray_ramp):
+    info = VideoInfo(str(gray_ramp), FRAMES, 10.0, 160, 120)  # a wrong rate given: times stay the file's
+    times = [frame.timestamp_s for frame in iter_frames(gray_ramp, [1, 4], info)]
+    assert times == pytest.approx([1 / FPS, 4 / FPS], abs=1e-9)
+
+
+def test_decoder_times_that_repeat_go_back_or_are_missing_still_increase():
+    clock = _DecoderClock(fps=20.0)  # a nominal frame lasts 0.05 s
+    ticks = [clock.tick(position_ms) for position_ms in (0.0, 40.0, 40.0, 10.0, float("nan"), -1.0, 400.0, 300.0)]
+    assert ticks == pytest.approx([0.0, 0.04, 0.09, 0.14, 0.19, 0.24, 0.4, 0.45], abs=1e-12)
 
 
 def test_an_empty_selection_yields_nothing(gray_ramp):

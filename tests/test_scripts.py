@@ -89,7 +89,7 @@ def test_system_check_passes_with_a_model_and_warns_about_the_camera(demo_dir, t
     assert rows["camera"] == "WARN"
     assert reasons["camera"] == ("camera 42 cannot be opened (no camera at that index, no permission, or it is in use); "
                                  "use --source VIDEO to run on a video file instead.")
-    assert rows["model"] == "OK" and rows["face detection"] == "OK" and rows["MediaPipe face models"] == "OK"
+    assert rows["model"] == "OK" and rows["face detection"] == "OK" and rows["face model bundle"] == "OK"
     assert reasons["face detection"].startswith(f"1 face(s) in {demo_dir / 'videos' / 'vid_0001.mp4'}, score 0.")
     # Speed is machine-dependent; the status must agree with the rate it reports (OK from 25 frames/s).
     speed = re.fullmatch(r"(\d+) frames/s \(detect, crop, classify\) on vid_0001\.mp4(; below real time for 30 fps "

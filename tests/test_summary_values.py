@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from expressiveness.config import LABELS
-from expressiveness.faces import FaceBox
+from expressiveness.face import FaceBox
 from expressiveness.frames import FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer
 from expressiveness.scorers import LevelScorer, TemporalSmoother
 from expressiveness.video import Frame
@@ -56,7 +56,7 @@ class HandMadePredictor:
 @functools.cache
 def _detector():
     """A real detector: the analyzer records its settings (rows here use hand-made faces)."""
-    from expressiveness.faces import FaceDetector
+    from expressiveness.face import FaceDetector
 
     return FaceDetector()
 

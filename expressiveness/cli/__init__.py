@@ -12,12 +12,16 @@ import argparse
 import os
 import sys
 
+from pathlib import Path
+
 from .. import __version__
 from ..errors import ExpressivenessError
+from ..face.bundle import FACE_MODEL_ENV, load_bundle
 from ..quiet import VERBOSE_ENV, set_native_log_levels
 from . import data, training, video
 
 GROUPS = (data, training, video)
+FACE_COMMANDS = ("extract", "analyze", "live", "validate")  # and train --kind measures: they run the face engine
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -30,6 +34,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--verbose", action="store_true",
                         help="also show the native libraries' log lines (TensorFlow, MediaPipe)")
+    common.add_argument("--face-model", metavar="PATH",
+                        help=f"MediaPipe face_landmarker.task bundle to use instead of the one packaged with the "
+                             f"toolkit (also ${FACE_MODEL_ENV})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in GROUPS:
         group.register(commands, common)
@@ -53,6 +60,10 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     else:
         set_native_log_levels()
     try:
+        if args.face_model:  # worker processes inherit the variable
+            os.environ[FACE_MODEL_ENV] = str(Path(args.face_model).absolute())
+        if args.command in FACE_COMMANDS or getattr(args, "kind", None) == "measures":
+            load_bundle()  # a missing or wrong bundle: one sentence now, not a failure per video
         return args.run(args)
     except (ExpressivenessError, OSError) as error:
         print(f"{args.prog}: error: {error}", file=sys.stderr)

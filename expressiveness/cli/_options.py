@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 from ..config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, METADATA_FILE
-from ..faces import FACE_SELECTIONS, MODELS
+from ..face import FACE_SELECTIONS, MODELS
 
 
 def _number(text: str, kind):
@@ -116,7 +116,7 @@ def _default_text(default) -> str:
 
 def add_detector(parser, default: str | None = "short") -> None:
     parser.add_argument("--detector", choices=tuple(MODELS), default=default,
-                        help=f"MediaPipe detector: short range (within ~2 m) or full range "
+                        help=f"face detector: short, the short-range detector of MediaPipe's face_landmarker.task (faces within ~2 m) "
                              f"(default: {_default_text(default)})")
 
 
@@ -162,8 +162,10 @@ def analysis_model(args) -> str | None:
         if not Path(args.model).is_file():
             raise FileNotFoundError(f"--model {args.model}: model file not found; train one with `expressiveness "
                                     f"train` (`make demo` trains {DEMO_MODEL}).")
+        _say_face_engine(args.model)
         return args.model
     if DEFAULT_MODEL.is_file():
+        _say_face_engine(DEFAULT_MODEL)
         return str(DEFAULT_MODEL)
     if not args.measures:
         raise FileNotFoundError(f"no model at {DEFAULT_MODEL} and --no-measures: nothing to analyse; train one with "
@@ -172,3 +174,19 @@ def analysis_model(args) -> str | None:
     print(f"No model at {DEFAULT_MODEL}: facial measures only (for the levels, train one with `expressiveness "
           f"train`, or pass --model {DEMO_MODEL} after `make demo`).", file=sys.stderr)
     return None
+
+
+def _say_face_engine(model_path) -> None:
+    """One line on stderr when the model was trained on crops of another face engine than this
+    one (its card's face_engine; cards from before the Tasks engine have none)."""
+    import sys
+
+    from ..face import engine_identity
+    from ..scorers import read_card
+
+    recorded = read_card(model_path).get("face_engine") or {"engine": "mediapipe solutions (0.10.x)"}
+    current = engine_identity()
+    if recorded.get("engine") != current["engine"] or recorded.get("face_model_sha256") != current["face_model_sha256"]:
+        print(f"Note: {model_path} was trained on face crops from another face engine ({recorded.get('engine')}); "
+              f"its crops are now found by {current['engine']} (same BlazeFace detector: median box IoU 0.99 "
+              f"on the demo footage), so its levels may shift a little.", file=sys.stderr)

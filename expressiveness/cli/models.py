@@ -23,7 +23,7 @@ KINDS = ("cnn", "measures")
 def add_train_measures_options(parser) -> None:
     """--kind, and the options of `train --kind measures` (the shared ones, --metadata, --models,
     --name, --thresholds, --seed, --overwrite and --quiet, are the train parser's)."""
-    from ..faces import FACE_SELECTIONS, MODELS
+    from ..face import FACE_SELECTIONS, MODELS
     from ..measures_model import CV_FOLDS, ESTIMATORS
     from ..measures_train import ANALYSIS_DIR
 
@@ -56,7 +56,7 @@ def add_train_measures_options(parser) -> None:
                        help=f"cross-validation folds, at most one per training participant (default: {CV_FOLDS})")
     group.add_argument("--no-progress", action="store_true", help="no progress bars")
     group.add_argument("--detector", choices=tuple(MODELS), default=None,
-                       help="MediaPipe detector, short or full range (default: the --cnn-model card's, else short)")
+                       help="face detector, short range only (default: the --cnn-model card's, else short)")
     group.add_argument("--min-confidence", type=options.fraction, default=None,
                        help="face detection score threshold in [0, 1] (default: the --cnn-model card's, else 0.5)")
     group.add_argument("--face", choices=FACE_SELECTIONS, default=None,

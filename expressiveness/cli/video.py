@@ -55,6 +55,8 @@ def register(commands, common) -> None:
     parser.add_argument("--smoothing", type=options.weight, default=0.4,
                         help="EMA weight of the newest frame in (0, 1]; 1 turns smoothing off (default: 0.4)")
     parser.add_argument("--max-frames", type=options.positive_int, default=None, help="stop after this many frames")
+    parser.add_argument("--show-blendshapes", type=options.whole_number(0), nargs="?", const=5, default=0,
+                        metavar="N", help="show the interviewee's N strongest blendshapes beside the box (default N: 5)")
     options.add_analysis(parser)
     parser.set_defaults(run=run_live)
 
@@ -134,6 +136,7 @@ def _check_output_file(path: str | None, option: str) -> None:
 
 def run_live(args) -> int:
     import itertools
+    from dataclasses import replace
 
     from .. import plots
     from ..errors import CameraError
@@ -161,10 +164,12 @@ def run_live(args) -> int:
         print("No display found (DISPLAY is not set): running without a window.", file=sys.stderr)
         display = False
     smoothing = None if args.smoothing >= 1 else args.smoothing
-    analyzer = build_analyzer(model, options.analysis_options(args, smoothing))
+    # The camera is causal by nature: the landmarker tracks the face with MediaPipe's temporal filter.
+    analyzer = build_analyzer(model, replace(options.analysis_options(args, smoothing), face_tracking="video"))
     labels = next((scorer.labels for scorer in analyzer.scorers if hasattr(scorer, "labels")), None)
     try:
-        session = run_loop(frames, analyzer, lambda result, fps: plots.draw_result(result, labels or (), fps),
+        session = run_loop(frames, analyzer,
+                           lambda result, fps: plots.draw_result(result, labels or (), fps, args.show_blendshapes),
                            show=plots.show_frame if display else None, output=args.output, csv_path=args.csv,
                            frame_rate=frame_rate, pace=display and bool(args.source) and not args.fast,
                            max_frames=args.max_frames)

@@ -1,24 +1,19 @@
-"""MediaPipe face detection and 48x48 grayscale face crops.
+"""Face boxes, the choice of the interviewee among several faces, and 48x48 grayscale crops
+(numpy and OpenCV only; the boxes come from engine.FaceDetector).
 
-`FaceDetector` wraps `mp.solutions.face_detection` (the BlazeFace models that ship inside
-the mediapipe 0.10.21 wheel, so nothing is downloaded). Frames are BGR by default, as
-OpenCV decodes them; the only colour conversion for detection is in `_to_rgb`.
+Frames are BGR by default, as OpenCV decodes them.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from .config import FACE_SIZE
-from .quiet import quiet_native
+from ..config import FACE_SIZE
 
-MODELS = {"short": 0, "full": 1}  # short range: faces within ~2 m; full range: within ~5 m
 FACE_SELECTIONS = ("largest", "most_confident", "most_central")
 KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear", "left_ear")
 
@@ -47,26 +42,14 @@ class FaceBox:
     def center(self) -> tuple[float, float]:
         return self.x + self.width / 2, self.y + self.height / 2
 
+    @property
+    def corners(self) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1): the box's top-left and bottom-right corners."""
+        return self.x, self.y, self.x + self.width, self.y + self.height
+
     def as_array(self) -> np.ndarray:
         """(x, y, width, height) as int32."""
         return np.array([self.x, self.y, self.width, self.height], dtype="int32")
-
-
-def _import_mediapipe():
-    # mediapipe.tasks imports TensorFlow only to decorate API docs, and falls back to a no-op
-    # when TensorFlow is absent. Hiding TensorFlow for this one import keeps the face pipeline
-    # ~3 s faster to start and ~1 GB lighter per worker; it is restored right after.
-    # MediaPipe's C++ logging would print INFO/WARNING lines for every detector made.
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    if "mediapipe" in sys.modules or "tensorflow" in sys.modules:
-        import mediapipe
-        return mediapipe
-    sys.modules["tensorflow"] = None
-    try:
-        import mediapipe
-    finally:
-        del sys.modules["tensorflow"]
-    return mediapipe
 
 
 def _check_frame(frame: np.ndarray, color_order: str) -> None:
@@ -76,16 +59,6 @@ def _check_frame(frame: np.ndarray, color_order: str) -> None:
         dtype = getattr(frame, "dtype", type(frame).__name__)
         raise ValueError(f"frame has shape {shape} and dtype {dtype}; expected a uint8 image of shape "
                          f"(height, width, 3) {color_order.upper()}, (height, width, 4), or (height, width).")
-
-
-def _to_rgb(frame: np.ndarray, color_order: str) -> np.ndarray:
-    """The single place where frames become RGB for MediaPipe."""
-    _check_frame(frame, color_order)
-    if frame.ndim == 2 or frame.shape[2] == 1:
-        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2RGB)
-    if frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB if color_order == "bgr" else cv2.COLOR_RGBA2RGB)
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if color_order == "bgr" else np.ascontiguousarray(frame)
 
 
 def _to_gray(frame: np.ndarray, color_order: str = "bgr") -> np.ndarray:
@@ -98,67 +71,16 @@ def _to_gray(frame: np.ndarray, color_order: str = "bgr") -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY if color_order == "bgr" else cv2.COLOR_RGB2GRAY)
 
 
-class FaceDetector:
-    """Find faces in video frames with MediaPipe face detection.
+def box_iou(first: tuple[float, float, float, float], second: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two boxes given as (x0, y0, x1, y1), in [0, 1]; 0 for empty boxes."""
+    inner = _box_area((max(first[0], second[0]), max(first[1], second[1]),
+                       min(first[2], second[2]), min(first[3], second[3])))
+    union = _box_area(first) + _box_area(second) - inner
+    return inner / union if union > 0 else 0.0
 
-    model: "short" (faces within about 2 m of the camera, the interview setting) or "full"
-    (up to about 5 m). min_confidence: detection score threshold in [0.0, 1.0].
-    color_order: "bgr" (OpenCV frames, the default) or "rgb".
-    Use as a context manager, or call close() when done.
-    """
 
-    def __init__(self, model: str = "short", min_confidence: float = 0.5, color_order: str = "bgr"):
-        if model not in MODELS:
-            raise ValueError(f'model is {model!r}; expected "short" or "full".')
-        if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) \
-                or not 0.0 <= min_confidence <= 1.0:
-            raise ValueError(f"min_confidence is {min_confidence!r}; expected a number in [0.0, 1.0].")
-        if color_order not in ("bgr", "rgb"):
-            raise ValueError(f'color_order is {color_order!r}; expected "bgr" or "rgb".')
-        self.model = model
-        self.min_confidence = float(min_confidence)
-        self.color_order = color_order
-        mediapipe = _import_mediapipe()
-        # MediaPipe's C++ side logs (XNNPACK, absl, feedback manager) at the first process(), so
-        # the graph is warmed up on a blank frame while those lines are hidden (see quiet.py).
-        with quiet_native():
-            self._engine = mediapipe.solutions.face_detection.FaceDetection(
-                model_selection=MODELS[model], min_detection_confidence=self.min_confidence)
-            self._engine.process(np.zeros((64, 64, 3), np.uint8))
-
-    def detect(self, frame: np.ndarray) -> list[FaceBox]:
-        """Faces in one uint8 frame (H, W, 3) in `color_order`, (H, W, 4) or (H, W) gray.
-
-        Returns FaceBoxes, largest first; an empty list when there is no face.
-        """
-        if self._engine is None:
-            raise ValueError("this FaceDetector is closed; create a new one.")
-        rgb = _to_rgb(frame, self.color_order)
-        height, width = rgb.shape[:2]
-        result = self._engine.process(rgb)
-        faces = []
-        for detection in result.detections or ():
-            relative = detection.location_data.relative_bounding_box
-            x0 = min(max(int(round(relative.xmin * width)), 0), width - 1)
-            y0 = min(max(int(round(relative.ymin * height)), 0), height - 1)
-            x1 = min(max(int(round((relative.xmin + relative.width) * width)), x0 + 1), width)
-            y1 = min(max(int(round((relative.ymin + relative.height) * height)), y0 + 1), height)
-            keypoints = tuple((point.x * width, point.y * height)
-                              for point in detection.location_data.relative_keypoints)
-            faces.append(FaceBox(x0, y0, x1 - x0, y1 - y0, float(detection.score[0]), keypoints))
-        faces.sort(key=lambda face: face.area, reverse=True)
-        return faces
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
-
-    def __enter__(self) -> "FaceDetector":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+def _box_area(box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
 
 def select_face(faces: list[FaceBox], frame_shape: tuple[int, ...], selection: str = "largest") -> FaceBox | None:

@@ -1,0 +1,330 @@
+"""The face engine: MediaPipe's Tasks API, the only code in the toolkit that runs MediaPipe.
+
+`FaceDetector` finds face boxes (the bundle's BlazeFace short-range detector): they place the
+CNN's crops. `FaceLandmarker` gives, per face, 478 landmarks, the 52 blendshape scores and the
+4x4 facial transformation matrix (head pose). Both read the official face_landmarker.task
+bundle (bundle.py), never a download. Frames are BGR uint8 by default, as OpenCV decodes them;
+`_to_rgb` is the single place where they become RGB for MediaPipe.
+
+Video files and the camera use the landmarker in VIDEO mode, which tracks the face from frame
+to frame: give each frame's timestamp; the engine turns them into strictly increasing
+milliseconds even where a container's timestamps repeat or jump back. `reset()` between videos
+starts a fresh tracking state. Stills use IMAGE mode (tracking="image"). Close every engine
+(or use it as a context manager): MediaPipe prints a traceback at exit for one left open.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import os
+import sys
+import threading
+import weakref
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..errors import FaceEngineError
+from ..quiet import quiet_native
+from .bundle import DETECTOR_MEMBER, load_bundle
+from .crops import FaceBox, _check_frame, box_iou
+
+MODELS = ("short",)  # the bundle's detector: BlazeFace short range, faces within about 2 m
+LANDMARK_COUNT = 478  # 468 face mesh points, then 10 iris points
+BLENDSHAPE_NAMES = (
+    "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
+    "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "eyeLookDownLeft",
+    "eyeLookDownRight", "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft",
+    "eyeLookUpRight", "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft",
+    "jawOpen", "jawRight", "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight",
+    "mouthFunnel", "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight",
+    "mouthPucker", "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
+    "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft",
+    "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight")  # MediaPipe's order and spelling
+MIN_SUBJECT_IOU = 0.3  # a landmark box and the subject's detector box overlap by ~0.6-0.8 when they are one face
+# When tracking (re)finds a face, its landmarks move by a few pixels over the next frames while the
+# tracker settles (a still face would show a burst of motion): that frame is run this many more times.
+SETTLE_PASSES = 5
+TRACKING_MODES = ("video", "image")
+
+
+def _import_mediapipe():
+    """mediapipe with its Tasks vision API. mediapipe.tasks imports TensorFlow only to decorate
+    API docs and falls back to a no-op without it: hiding TensorFlow for this one import keeps
+    the face pipeline ~3 s faster to start and ~1 GB lighter per worker. Raises FaceEngineError
+    when mediapipe is missing or has no Tasks API."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    hide_tensorflow = "mediapipe" not in sys.modules and "tensorflow" not in sys.modules
+    if hide_tensorflow:
+        sys.modules["tensorflow"] = None
+    try:
+        import mediapipe
+        from mediapipe.tasks.python import BaseOptions, vision
+    except ImportError as error:
+        installed = sys.modules.get("mediapipe")
+        found = f"mediapipe {getattr(installed, '__version__', '?')}" if installed else "no mediapipe"
+        raise FaceEngineError(f"{found} without the Tasks API ({error}); expected mediapipe 1.2 or later with "
+                              f"FaceDetector and FaceLandmarker: pip install 'mediapipe>=1.2,<2'") from None
+    finally:
+        if hide_tensorflow:
+            del sys.modules["tensorflow"]
+    return mediapipe, BaseOptions, vision
+
+
+_open_engines: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def _track(engine) -> None:
+    """Close `engine` at interpreter exit if nobody did: MediaPipe's own __del__ runs after module
+    teardown and prints a traceback ("'NoneType' object is not callable"), as in a batch worker
+    that is stopped while its engines are open. Each MediaPipe task calls C through a thread pool
+    that concurrent.futures shuts down before atexit handlers run, so the closing is registered
+    with threading's exit hooks (run in reverse order: this one before concurrent.futures')."""
+    global _exit_hook_registered
+    if not _exit_hook_registered:  # once per process, at the first engine, not at import
+        register = getattr(threading, "_register_atexit", atexit.register)
+        register(_close_open_engines)
+        _exit_hook_registered = True
+    _open_engines.add(engine)
+
+
+_exit_hook_registered = False
+
+
+def _close_open_engines() -> None:
+    for engine in list(_open_engines):
+        try:
+            engine.close()
+        except RuntimeError:  # too late to close cleanly: make MediaPipe's __del__ a no-op
+            task = getattr(engine, "_engine", None)
+            if task is not None:
+                task._handle = None
+            engine._engine = None
+
+
+def _to_rgb(frame: np.ndarray, color_order: str) -> np.ndarray:
+    """The single place where frames become RGB (uint8, contiguous) for MediaPipe."""
+    _check_frame(frame, color_order)
+    if frame.ndim == 2 or frame.shape[2] == 1:
+        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2RGB)
+    if frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB if color_order == "bgr" else cv2.COLOR_RGBA2RGB)
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if color_order == "bgr" else np.ascontiguousarray(frame)
+
+
+def _check_unit(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} is {value!r}; expected a number in [0.0, 1.0].")
+    return float(value)
+
+
+def _check_color_order(color_order: str) -> str:
+    if color_order not in ("bgr", "rgb"):
+        raise ValueError(f'color_order is {color_order!r}; expected "bgr" or "rgb".')
+    return color_order
+
+
+class FaceDetector:
+    """Face boxes with MediaPipe's FaceDetector (the bundle's BlazeFace short-range model).
+
+    min_confidence: detection score threshold in [0.0, 1.0]. color_order: "bgr" (OpenCV
+    frames, the default) or "rgb". face_model: the bundle (None: bundle.bundle_path()).
+    Stateless from frame to frame (IMAGE mode): frames may come in any order.
+    """
+
+    def __init__(self, model: str = "short", min_confidence: float = 0.5, color_order: str = "bgr",
+                 face_model=None):
+        if model not in MODELS:
+            raise ValueError(f'detector model is {model!r}; expected "short", the short-range detector of '
+                             f'face_landmarker.task (the Tasks engine has no full-range model).')
+        self.model = model
+        self.min_confidence = _check_unit("min_confidence", min_confidence)
+        self.color_order = _check_color_order(color_order)
+        detector_model = load_bundle(face_model).member(DETECTOR_MEMBER)
+        mediapipe, BaseOptions, vision = _import_mediapipe()
+        self._mediapipe = mediapipe
+        with quiet_native():  # XNNPACK and LiteRT log at creation and at the first frame
+            self._engine = vision.FaceDetector.create_from_options(vision.FaceDetectorOptions(
+                base_options=BaseOptions(model_asset_buffer=detector_model),
+                running_mode=vision.RunningMode.IMAGE, min_detection_confidence=self.min_confidence))
+            self._engine.detect(self._image(np.zeros((64, 64, 3), np.uint8)))
+        _track(self)
+
+    def _image(self, rgb: np.ndarray):
+        return self._mediapipe.Image(image_format=self._mediapipe.ImageFormat.SRGB, data=rgb)
+
+    def detect(self, frame: np.ndarray) -> list[FaceBox]:
+        """Faces in one uint8 frame (H, W, 3) in `color_order`, (H, W, 4) or (H, W) gray.
+
+        Returns FaceBoxes clamped to the frame, largest first; an empty list when there is no face.
+        """
+        if self._engine is None:
+            raise ValueError("this FaceDetector is closed; create a new one.")
+        rgb = _to_rgb(frame, self.color_order)
+        height, width = rgb.shape[:2]
+        faces = []
+        for detection in self._engine.detect(self._image(rgb)).detections:
+            box = detection.bounding_box
+            x0 = min(max(int(box.origin_x), 0), width - 1)
+            y0 = min(max(int(box.origin_y), 0), height - 1)
+            x1 = min(max(int(box.origin_x + box.width), x0 + 1), width)
+            y1 = min(max(int(box.origin_y + box.height), y0 + 1), height)
+            keypoints = tuple((point.x * width, point.y * height) for point in detection.keypoints)
+            faces.append(FaceBox(x0, y0, x1 - x0, y1 - y0, float(detection.categories[0].score), keypoints))
+        faces.sort(key=lambda face: face.area, reverse=True)
+        return faces
+
+    def close(self) -> None:
+        if self._engine is not None:
+            with quiet_native():
+                self._engine.close()
+            self._engine = None
+
+    def __enter__(self) -> "FaceDetector":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class FaceLandmarks:
+    """One face from FaceLandmarker.
+
+    points: float32 (478, 3): x and y in pixels of the frame, z in pixels scaled like x
+    (MediaPipe's relative depth times the frame width; smaller is closer to the camera); the
+    first 468 are the face mesh, the last 10 the irises. blendshapes: float32 (52,) scores in
+    [0, 1], BLENDSHAPE_NAMES order. transform: float64 (4, 4), the facial transformation matrix
+    from MediaPipe's canonical face (cm) to camera space (x right, y up, z toward the viewer).
+    """
+
+    points: np.ndarray
+    blendshapes: np.ndarray
+    transform: np.ndarray
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) around the landmarks, in pixels."""
+        (x0, y0), (x1, y1) = self.points[:, :2].min(axis=0), self.points[:, :2].max(axis=0)
+        return float(x0), float(y0), float(x1), float(y1)
+
+
+class FaceLandmarker:
+    """Landmarks, blendshapes and head-pose matrix per face with MediaPipe's FaceLandmarker.
+
+    tracking: "video" (the default: faces are tracked from frame to frame; frames must come in
+    time order, see detect) or "image" (every frame searched afresh, for unrelated stills).
+    max_faces: faces per frame, >= 1; with 1 the tracker follows the first face it found, which
+    `landmarks(subject=...)` drops when it is not the detector's interviewee.
+    min_confidence: face detection, presence and tracking thresholds, in [0.0, 1.0].
+    color_order: "bgr" (default) or "rgb". face_model: the bundle (None: bundle.bundle_path()).
+    """
+
+    def __init__(self, tracking: str = "video", max_faces: int = 1, min_confidence: float = 0.5,
+                 color_order: str = "bgr", face_model=None):
+        if tracking not in TRACKING_MODES:
+            raise ValueError(f'tracking is {tracking!r}; expected "video" or "image".')
+        if isinstance(max_faces, bool) or not isinstance(max_faces, int) or max_faces < 1:
+            raise ValueError(f"max_faces is {max_faces!r}; expected a whole number >= 1.")
+        self.tracking = tracking
+        self.max_faces = max_faces
+        self.min_confidence = _check_unit("min_confidence", min_confidence)
+        self.color_order = _check_color_order(color_order)
+        self._bundle = load_bundle(face_model)
+        self._mediapipe, self._base_options, self._vision = _import_mediapipe()
+        self._engine = None
+        self._start()
+        _track(self)
+
+    def _start(self) -> None:
+        vision = self._vision
+        mode = vision.RunningMode.VIDEO if self.tracking == "video" else vision.RunningMode.IMAGE
+        with quiet_native():  # XNNPACK, LiteRT and the geometry pipeline log at creation and first use
+            self._engine = vision.FaceLandmarker.create_from_options(vision.FaceLandmarkerOptions(
+                base_options=self._base_options(model_asset_buffer=self._bundle.data), running_mode=mode,
+                num_faces=self.max_faces, min_face_detection_confidence=self.min_confidence,
+                min_face_presence_confidence=self.min_confidence, min_tracking_confidence=self.min_confidence,
+                output_face_blendshapes=True, output_facial_transformation_matrixes=True))
+        self._last_ms = -1
+        self._faces_before = 0
+        self._quiet_until_face = True
+
+    def reset(self) -> None:
+        """A fresh tracking state (a new MediaPipe graph): call between videos, so that a video's
+        landmarks do not depend on which video this landmarker saw before."""
+        if self._engine is None:
+            raise ValueError("this FaceLandmarker is closed; create a new one.")
+        self.close()
+        self._start()
+
+    def _run(self, rgb: np.ndarray, timestamp_s: float | None):
+        image = self._mediapipe.Image(image_format=self._mediapipe.ImageFormat.SRGB, data=rgb)
+        if self.tracking == "image":
+            return self._engine.detect(image)
+        # VIDEO mode needs strictly increasing whole milliseconds: a repeated or earlier
+        # timestamp (variable frame rate, a broken container) moves 1 ms past the previous one.
+        wanted_ms = self._last_ms + 33 if timestamp_s is None or not math.isfinite(timestamp_s) \
+            else int(round(timestamp_s * 1000))
+        self._last_ms = max(wanted_ms, self._last_ms + 1)
+        return self._engine.detect_for_video(image, self._last_ms)
+
+    def _quietly(self, rgb: np.ndarray, timestamp_s: float | None):
+        if not self._quiet_until_face:
+            return self._run(rgb, timestamp_s)
+        with quiet_native():  # the first frame with a face logs from C++ (landmark projection)
+            result = self._run(rgb, timestamp_s)
+        self._quiet_until_face = not result.face_landmarks
+        return result
+
+    def detect(self, frame: np.ndarray, timestamp_s: float | None = None) -> list[FaceLandmarks]:
+        """Every face in one uint8 frame (H, W, 3) in `color_order`, (H, W, 4) or (H, W) gray,
+        largest first; an empty list when there is none. timestamp_s: the frame's time in
+        seconds (tracking="video"; None: 33 ms after the previous frame)."""
+        if self._engine is None:
+            raise ValueError("this FaceLandmarker is closed; create a new one.")
+        rgb = _to_rgb(frame, self.color_order)
+        height, width = rgb.shape[:2]
+        result = self._quietly(rgb, timestamp_s)
+        if self.tracking == "video" and len(result.face_landmarks) > self._faces_before:
+            for _ in range(SETTLE_PASSES):
+                result = self._run(rgb, self._last_ms / 1000 + 0.001)  # 1 ms later
+        self._faces_before = len(result.face_landmarks)
+        scale = np.array([width, height, width], dtype="float32")
+        faces = []
+        for index, landmarks in enumerate(result.face_landmarks):
+            points = np.array([(point.x, point.y, point.z) for point in landmarks], dtype="float32") * scale
+            blendshapes = np.array([category.score for category in result.face_blendshapes[index]], dtype="float32")
+            transform = np.array(result.facial_transformation_matrixes[index], dtype="float64").reshape(4, 4)
+            faces.append(FaceLandmarks(points, np.clip(blendshapes, 0.0, 1.0), transform))
+        faces.sort(key=lambda face: _area(face.box), reverse=True)
+        return faces
+
+    def landmarks(self, frame: np.ndarray, subject: FaceBox | None = None,
+                  timestamp_s: float | None = None) -> FaceLandmarks | None:
+        """The face in `frame` that is the detector's `subject`: the one whose landmark box
+        overlaps the subject's box best, None when none overlaps it by an intersection over
+        union of at least MIN_SUBJECT_IOU; the largest when subject is None. None without a face."""
+        faces = self.detect(frame, timestamp_s)
+        if subject is None or not faces:
+            return faces[0] if faces else None
+        overlaps = [box_iou(face.box, subject.corners) for face in faces]
+        best = int(np.argmax(overlaps))
+        return faces[best] if overlaps[best] >= MIN_SUBJECT_IOU else None
+
+    def close(self) -> None:
+        if self._engine is not None:
+            with quiet_native():
+                self._engine.close()
+            self._engine = None
+
+    def __enter__(self) -> "FaceLandmarker":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _area(box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
