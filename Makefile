@@ -69,8 +69,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_startup.py
 
 # Mutation testing of the pure-logic modules against their fast tests ([tool.mutmut] in
-# pyproject.toml); slow on 2 cores. MODULE=metadata (or video, faces, dataset, evaluate,
-# frames) runs one module's mutants. Work files stay in mutants/ (git-ignored); a rerun
+# pyproject.toml); slow on 2 cores. MODULE=data.metadata (or video.reading, face.crops,
+# levels.dataset, levels.evaluate, pipeline.frames) runs one module's mutants. Work files stay in mutants/ (git-ignored); a rerun
 # resumes. `$(BIN)/mutmut browse` shows each survivor.
 mutate: $(STAMP)
 	test -x $(BIN)/mutmut || $(BIN)/python -m pip install --disable-pip-version-check -q -e ".[test]"

@@ -256,7 +256,7 @@ OWN_DATA_CHECK = """
 import csv, json, sys
 from pathlib import Path
 from expressiveness import read_crops
-from expressiveness.cache import cache_file_name
+from expressiveness.data.cache import cache_file_name
 
 expected, problems = json.loads(sys.argv[1]), []
 with open("cache/manifest.csv", newline="", encoding="utf-8") as file:

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_extract import loop_clip  # noqa: E402
 from expressiveness.config import DATA_DIR, DEFAULT_MODEL  # noqa: E402
 from expressiveness.face import FaceDetector, FaceLandmarker, crop_face  # noqa: E402
-from expressiveness.frames import AnalysisOptions, analyze_video, build_analyzer, iter_analysis  # noqa: E402
+from expressiveness.pipeline.frames import AnalysisOptions, analyze_video, build_analyzer, iter_analysis  # noqa: E402
 from expressiveness.video import iter_frames  # noqa: E402
 
 
@@ -59,7 +59,7 @@ def analysis(path: Path, analyzer, decode_depth: int | None = None) -> int:
 
 PEAK_SCRIPT = """
 import resource, sys
-from expressiveness.frames import analyze_video, build_analyzer
+from expressiveness.pipeline.frames import analyze_video, build_analyzer
 table = analyze_video(sys.argv[1], build_analyzer(sys.argv[2])).table
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(table))
 """
@@ -72,7 +72,7 @@ def peak_rss_mb(path: Path, model: str) -> tuple[float, int]:
 
 
 def naive_rate(path: Path, model_path: str) -> float:
-    from expressiveness.model import load_model
+    from expressiveness.levels.model import load_model
 
     model, _ = load_model(model_path)
     with FaceDetector() as detector:

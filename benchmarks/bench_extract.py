@@ -23,11 +23,11 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from expressiveness.demo_data import build_demo_dataset  # noqa: E402
-from expressiveness.batch import extract_dataset  # noqa: E402
-from expressiveness.cache import ExtractSettings  # noqa: E402
+from expressiveness.data.demo_data import build_demo_dataset  # noqa: E402
+from expressiveness.pipeline.batch import extract_dataset  # noqa: E402
+from expressiveness.data.cache import ExtractSettings  # noqa: E402
 from expressiveness.face import FaceDetector  # noqa: E402
-from expressiveness.metadata import load_metadata  # noqa: E402
+from expressiveness.data.metadata import load_metadata  # noqa: E402
 from expressiveness.video import iter_frames, probe_video  # noqa: E402
 
 
@@ -80,8 +80,8 @@ def baseline(paths: list[Path], on_face=None) -> tuple[int, float]:
 
 PEAK_SCRIPT = """
 import resource, sys
-from expressiveness.cache import ExtractSettings
-from expressiveness.extract import extract_video
+from expressiveness.data.cache import ExtractSettings
+from expressiveness.pipeline.extract import extract_video
 from expressiveness.face import FaceDetector
 with FaceDetector() as detector:
     result = extract_video(detector, sys.argv[1], ExtractSettings(frames_per_clip=None, every=int(sys.argv[2])))

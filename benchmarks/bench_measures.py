@@ -26,9 +26,9 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from expressiveness.demo_data import build_demo_dataset  # noqa: E402
+from expressiveness.data.demo_data import build_demo_dataset  # noqa: E402
 from expressiveness.face import FaceLandmarker, FaceDetector, select_face  # noqa: E402
-from expressiveness.measures import MeasureTracker  # noqa: E402
+from expressiveness.measures.facial import MeasureTracker  # noqa: E402
 from expressiveness.video import iter_frames, probe_video  # noqa: E402
 
 

@@ -36,7 +36,7 @@ import json, sys
 from pathlib import Path
 sys.path.insert(0, {benchmarks!r})
 from bench_extract import loop_clip
-from expressiveness.demo_data import build_demo_dataset
+from expressiveness.data.demo_data import build_demo_dataset
 folder, data, model = Path({folder!r}), {data!r}, {model!r}
 if not (data and (Path(data) / "metadata.jsonl").is_file()):
     data = folder / "data"
@@ -45,8 +45,8 @@ data = Path(data)
 clip = folder / "clip_2s.mp4"
 loop_clip(data / "videos" / "vid_0001.mp4", clip, 2.0)
 if not model:
-    from expressiveness.extract import ExtractSettings, extract_dataset
-    from expressiveness.train import TrainConfig, train_model
+    from expressiveness.pipeline.extract import ExtractSettings, extract_dataset
+    from expressiveness.levels.train import TrainConfig, train_model
     extract_dataset(data / "metadata.jsonl", folder / "cache", ExtractSettings(frames_per_clip=8), workers=1,
                     progress=False)
     config = TrainConfig(name="bench_startup", epochs=2, augment=False)

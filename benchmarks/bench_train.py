@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from expressiveness.dataset import make_pipeline  # noqa: E402
-from expressiveness.model import build_model  # noqa: E402
-from expressiveness.train import compile_model  # noqa: E402
+from expressiveness.levels.dataset import make_pipeline  # noqa: E402
+from expressiveness.levels.model import build_model  # noqa: E402
+from expressiveness.levels.train import compile_model  # noqa: E402
 
 WARM_UP_SAMPLES = 640
 VARIANTS = ("baseline", "ours", "ours+augment", "xla")

@@ -6,9 +6,9 @@ batch) are imported from their modules so that `import expressiveness` stays fas
 
 __version__ = "0.1.0"
 
-from .config import LABELS, THRESHOLDS, FACE_SIZE
-from .errors import ExpressivenessError, MetadataError, UnreadableVideoError
-from .metadata import (
+from expressiveness.config import LABELS, THRESHOLDS, FACE_SIZE
+from expressiveness.errors import ExpressivenessError, MetadataError, UnreadableVideoError
+from expressiveness.data.metadata import (
     expressiveness_level,
     expressiveness_levels,
     load_metadata,
@@ -16,11 +16,11 @@ from .metadata import (
     scan_metadata,
     tertile_thresholds,
 )
-from .video import VideoInfo, iter_frames, probe_video, sample_indices
-from .face import FaceBox, FaceDetector, crop_face, select_face
-from .cache import ExtractSettings, read_crops
-from .batch import extract_dataset
-from .demo_data import build_demo_dataset
+from expressiveness.video import VideoInfo, iter_frames, probe_video, sample_indices
+from expressiveness.face import FaceBox, FaceDetector, crop_face, select_face
+from expressiveness.data.cache import ExtractSettings, read_crops
+from expressiveness.pipeline.batch import extract_dataset
+from expressiveness.data.demo_data import build_demo_dataset
 
 __all__ = [
     "__version__", "LABELS", "THRESHOLDS", "FACE_SIZE",

@@ -5,7 +5,7 @@ turns a missing package into one sentence naming the extra.
 
 from __future__ import annotations
 
-from .quiet import quiet_native
+from expressiveness.quiet import quiet_native
 
 TRAIN_EXTRA = 'pip install "expressiveness[train]"'
 TRAINING_PACKAGES = ("tensorflow", "keras")
@@ -16,7 +16,7 @@ def import_training_stack(module: str):
 
     module: the importing module's name, for the message. Raises ImportError when either
     package is missing: "Training needs TensorFlow and Keras, which are not installed
-    (expressiveness.model imports them); install them with pip install "expressiveness[train]"."
+    (expressiveness.levels.model imports them); install them with pip install "expressiveness[train]"."
     """
     try:
         with quiet_native():

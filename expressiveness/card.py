@@ -15,9 +15,9 @@ import platform
 from importlib import metadata as package_metadata
 from pathlib import Path
 
-from ._io import file_sha256
-from .config import LABELS
-from .errors import ModelFileError
+from expressiveness._io import file_sha256
+from expressiveness.config import LABELS
+from expressiveness.errors import ModelFileError
 
 REQUIRED_KEYS = ("labels", "thresholds", "input_shape")
 RETRAIN_HINT = "retrain with `expressiveness train` or restore the pair"

@@ -21,14 +21,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write
-from .card import keras_path_for, read_card
-from .config import LABELS, SEED, TARGET_SCORE
-from .errors import DatasetError, ModelFileError
-from .measures_model import CARD_KIND, load_measures_model
-from .measures_train import level_metrics
-from .metadata import expected_level, level_index, load_metadata
-from .validation import BOOTSTRAP_SAMPLES, DEMO_NOTE, correlate
+from expressiveness._io import atomic_write
+from expressiveness.card import keras_path_for, read_card
+from expressiveness.config import LABELS, SEED, TARGET_SCORE
+from expressiveness.errors import DatasetError, ModelFileError
+from expressiveness.measures.model import CARD_KIND, load_measures_model
+from expressiveness.measures_train import level_metrics
+from expressiveness.data.metadata import expected_level, level_index, load_metadata
+from expressiveness.correlation import BOOTSTRAP_SAMPLES, correlate
+from expressiveness.validation import DEMO_NOTE
 
 PROBABILITIES = ["p0", "p1", "p2"]  # LABELS order
 ANSWER_NAMES = {"cnn": "expected level (mean frame probabilities)", "measures": "predicted score",
@@ -66,8 +67,8 @@ def _split(card: dict, part: str, path) -> list[str]:
 def cnn_predictions(model_path: str | Path, ids, cache_dir: str | Path) -> pd.DataFrame:
     """Per clip with cached crops: p0..p2, the mean of the CNN's frame probabilities, and
     answer, their expected level in [0, 2]."""
-    from .cache import load_cached_crops
-    from .predict import Predictor
+    from expressiveness.data.cache import load_cached_crops
+    from expressiveness.levels.predict import Predictor
 
     cached = load_cached_crops(cache_dir, ids)
     if not cached:
@@ -85,8 +86,8 @@ def measures_predictions(model, records: pd.DataFrame, analysis_dir=None, worker
                          progress: bool = True) -> pd.DataFrame:
     """Per clip with face landmarks: p0..p2 and answer, the predicted score. Clips are analysed
     (or their analyses reused) with the options and the CNN recorded in the model's card."""
-    from .frames import AnalysisOptions
-    from .measures_train import clip_features
+    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.measures_train import clip_features
 
     card = model.card
     analysis = card["analysis"]
@@ -149,7 +150,7 @@ def compare_models(model_paths, metadata_path: str | Path, out_dir: str | Path, 
     comparison.md and comparison_clips.csv into out_dir. Raises DatasetError when the models
     hold out different participants or use different cut points.
     """
-    from .demo_data import is_demo_dataset
+    from expressiveness.data.demo_data import is_demo_dataset
 
     models = [open_model(path) for path in model_paths]
     if not models:

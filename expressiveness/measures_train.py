@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from .card import card_path_for, keras_path_for, package_versions
-from .config import LABELS, MODELS_DIR, REPORTS_DIR, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
-from .errors import DatasetError, ModelFileError
-from .measures_model import (CARD_KIND, CARD_VERSION, CNN_FEATURES, CV_FOLDS, DEFAULT_MEASURES_MODEL_NAME,
+from expressiveness.card import card_path_for, keras_path_for, package_versions
+from expressiveness.config import LABELS, MODELS_DIR, REPORTS_DIR, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
+from expressiveness.errors import DatasetError, ModelFileError
+from expressiveness.measures.model import (CARD_KIND, CARD_VERSION, CNN_FEATURES, CV_FOLDS, DEFAULT_MEASURES_MODEL_NAME,
                              ESTIMATORS, MEASURE_FEATURES, VERSIONED_PACKAGES, MeasuresModel, fit_estimators,
                              save_measures_model)
-from .metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
-from .validation import spearman
+from expressiveness.data.metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
+from expressiveness.correlation import spearman
 
 ANALYSIS_DIR = REPORTS_DIR / "validation"  # clip analyses in ANALYSIS_DIR/clips, shared with `validate`
 OPTION_KEYS = {"every": "every", "detector": "detector_model", "min_confidence": "min_confidence",
@@ -121,7 +121,7 @@ def resolved_options(options, cnn_model: str | Path | None = None):
     the CNN card's crop setting, or the extraction default)."""
     if not hasattr(options, "with_card"):  # options whose detector settings are always given
         return options
-    from .card import read_card
+    from expressiveness.card import read_card
 
     return options.with_card(read_card(cnn_model) if cnn_model is not None else {})
 
@@ -139,8 +139,8 @@ def clip_features(records: pd.DataFrame, analysis_dir: str | Path, cnn_model: st
     user_no, facial_expression and the features (MEASURE_FEATURES, plus CNN_FEATURES with
     cnn_model) as float64, NaN where the summary has none. A summary made with other analysis
     options than asked is refused."""
-    from .batch import analyze_paths
-    from .frames import AnalysisOptions
+    from expressiveness.pipeline.batch import analyze_paths
+    from expressiveness.pipeline.frames import AnalysisOptions
 
     options = options or AnalysisOptions()
     if not options.measures:
@@ -216,7 +216,7 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
     are analysed (frames.AnalysisOptions; recorded). Raises FileExistsError when the model
     exists and overwrite is False (checked before any work), DatasetError for unusable data.
     """
-    from .frames import AnalysisOptions
+    from expressiveness.pipeline.frames import AnalysisOptions
 
     config = config or MeasuresConfig()
     options = options or AnalysisOptions()
@@ -271,7 +271,7 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
         "versions": package_versions(VERSIONED_PACKAGES),
     }
     if cnn_model is not None:
-        from .card import read_card
+        from expressiveness.card import read_card
 
         card["cnn_model"] = {"name": read_card(cnn_model).get("name", Path(cnn_model).stem), "path": str(cnn_model)}
     model = MeasuresModel(card, regressor, classifier)

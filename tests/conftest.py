@@ -141,7 +141,7 @@ def script_help(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
-    from expressiveness.demo_data import build_demo_dataset
+    from expressiveness.data.demo_data import build_demo_dataset
 
     return build_once(tmp_path_factory, "demo",
                       lambda folder: build_demo_dataset(folder / "RecruitView_Data")) / "RecruitView_Data"
@@ -177,7 +177,7 @@ def write_crop_cache(cache_dir: Path, crops_by_id: dict) -> Path:
     """A crop cache in the format extract writes, for hand-made crops: {id: uint8 (N, 48, 48)}."""
     import numpy as np
 
-    from expressiveness.cache import cache_file_name
+    from expressiveness.data.cache import cache_file_name
 
     (cache_dir / "crops").mkdir(parents=True, exist_ok=True)
     for video_id, crops in crops_by_id.items():
@@ -247,8 +247,8 @@ def _train_tiny(folder: Path, metadata: Path, cache: Path) -> None:
     the model as fit() returned it (before saving) on the test split's crops and 8 noise crops."""
     import numpy as np
 
-    from expressiveness import train
-    from expressiveness.dataset import prepare_data
+    from expressiveness.levels import train
+    from expressiveness.levels.dataset import prepare_data
 
     kept = {}
     fit = train.fit
@@ -275,7 +275,7 @@ def trained_model(separable_data, tmp_path_factory):
     """A small model really trained on the separable data (about 30 s on 2 cores): the
     TrainResult, read back from the files training wrote."""
     from expressiveness.card import tflite_path_for
-    from expressiveness.train import TrainResult, model_paths
+    from expressiveness.levels.train import TrainResult, model_paths
 
     folder = build_once(tmp_path_factory, "tiny_model", lambda folder: _train_tiny(folder, *separable_data))
     model_path, card_path, history_path = model_paths(folder / "models", TINY_CONFIG["name"])
@@ -291,3 +291,32 @@ def trained_model_in_memory(trained_model):
 
     folder = trained_model.model_path.parent.parent / "in_memory"
     return np.load(folder / "crops.npy"), np.load(folder / "predictions.npy")
+
+
+def count_decodable_frames(path) -> int:
+    """Number of frames that really decode (grab only), which may differ from the header."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    frames = 0
+    try:
+        while capture.grab():
+            frames += 1
+    finally:
+        capture.release()
+    return frames
+
+
+def rotation_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float):
+    """The head rotation (3x3, landmarks' axes: x right, y down, z away from the camera) with these
+    angles, built by hand from the three turns (rotation = Yaw @ Pitch @ Roll): the independent
+    inverse of face.pose.rotation_angles."""
+    import math
+
+    import numpy as np
+
+    yaw, pitch, roll = (math.radians(angle) for angle in (yaw_deg, pitch_deg, roll_deg))
+    turn = np.array([[math.cos(yaw), 0, -math.sin(yaw)], [0, 1, 0], [math.sin(yaw), 0, math.cos(yaw)]])
+    nod = np.array([[1, 0, 0], [0, math.cos(pitch), math.sin(pitch)], [0, -math.sin(pitch), math.cos(pitch)]])
+    tilt = np.array([[math.cos(roll), math.sin(roll), 0], [-math.sin(roll), math.cos(roll), 0], [0, 0, 1]])
+    return turn @ nod @ tilt

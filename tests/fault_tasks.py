@@ -6,7 +6,7 @@ import os
 import signal
 from pathlib import Path
 
-from expressiveness import batch
+from expressiveness.pipeline import batch
 
 real_extract_task = batch._extract_task
 

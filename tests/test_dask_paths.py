@@ -9,10 +9,10 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from expressiveness.batch import analyze_paths, extract_dataset  # noqa: E402
-from expressiveness.cache import ExtractSettings, read_crops  # noqa: E402
-from expressiveness.executors import start_local_cluster  # noqa: E402
-from expressiveness.frames import AnalysisOptions  # noqa: E402
+from expressiveness.pipeline.batch import analyze_paths, extract_dataset  # noqa: E402
+from expressiveness.data.cache import ExtractSettings, read_crops  # noqa: E402
+from expressiveness.pipeline.executors import start_local_cluster  # noqa: E402
+from expressiveness.pipeline.frames import AnalysisOptions  # noqa: E402
 from tests.conftest import make_record, write_jsonl  # noqa: E402
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from expressiveness.dataset import DatasetError, make_pipeline, prepare_data
-from expressiveness.metadata import tertile_thresholds
+from expressiveness.levels.dataset import DatasetError, make_pipeline, prepare_data
+from expressiveness.data.metadata import tertile_thresholds
 
 from conftest import make_record, separable_crops, write_crop_cache, write_jsonl
 
@@ -80,9 +80,9 @@ def test_pipeline_batches_one_hot_and_augments_only_training():
 
 
 def test_crop_settings_come_from_the_cache(demo_dir, tmp_path):
-    from expressiveness.dataset import crop_settings
-    from expressiveness.batch import extract_dataset
-    from expressiveness.cache import ExtractSettings
+    from expressiveness.levels.dataset import crop_settings
+    from expressiveness.pipeline.batch import extract_dataset
+    from expressiveness.data.cache import ExtractSettings
 
     settings = ExtractSettings(frames_per_clip=2, margin=0.25, align=True, face_selection="most_confident")
     extract_dataset(demo_dir / "metadata.jsonl", tmp_path / "cache", settings, workers=1, progress=False)

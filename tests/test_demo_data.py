@@ -4,9 +4,9 @@ import cv2
 import pytest
 
 from expressiveness.config import LABELS
-from expressiveness.demo_data import CLIPS, DemoDataError, build_demo_dataset
+from expressiveness.data.demo_data import CLIPS, DemoDataError, build_demo_dataset
 from expressiveness.face import FaceDetector
-from expressiveness.metadata import REQUIRED_FIELDS, expressiveness_levels, load_metadata, participant_split
+from expressiveness.data.metadata import REQUIRED_FIELDS, expressiveness_levels, load_metadata, participant_split
 from expressiveness.video import iter_frames, probe_video
 
 from conftest import make_record, write_jsonl

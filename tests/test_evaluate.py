@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expressiveness.evaluate import (
+from expressiveness.levels.evaluate import (
     LEAKAGE_NOTE,
     baseline_predictions,
     classification_metrics,
     evaluate_model,
     score_predictions,
 )
-from expressiveness.metadata import expected_level
+from expressiveness.data.metadata import expected_level
 
 
 def test_metrics_of_a_hand_made_prediction_set():

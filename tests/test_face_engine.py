@@ -7,7 +7,8 @@ import pytest
 
 from expressiveness.face import (BLENDSHAPE_NAMES, LANDMARK_COUNT, FaceBox, FaceDetector, FaceLandmarker, head_pose,
                                  rotation_angles)
-from expressiveness.landmarks import inter_ocular_distance, landmark_head_pose, rotation_matrix
+from conftest import rotation_matrix
+from expressiveness.measures.geometry import inter_ocular_distance, landmark_rotation
 from expressiveness.video import iter_frames
 
 
@@ -75,7 +76,7 @@ def test_matrix_pose_agrees_with_the_landmark_estimate_on_real_talk(demo_dir):
             for frame in iter_frames(demo_dir / "videos" / f"vid_{number:04d}.mp4"):
                 face = landmarker.landmarks(frame.image)
                 from_matrix.append(head_pose(face.transform))
-                from_landmarks.append(landmark_head_pose(face.points))
+                from_landmarks.append(rotation_angles(landmark_rotation(face.points)))
     from_matrix, from_landmarks = np.array(from_matrix), np.array(from_landmarks)
     for axis, largest_median_gap in zip(range(3), (6.0, 3.0, 2.0)):
         assert np.corrcoef(from_matrix[:, axis], from_landmarks[:, axis])[0, 1] > 0.98

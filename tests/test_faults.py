@@ -23,9 +23,9 @@ from dataclasses import asdict
 import pandas as pd
 import pytest
 
-from expressiveness.batch import analyze_paths, extract_dataset
-from expressiveness.cache import ExtractSettings
-from expressiveness.frames import AnalysisOptions
+from expressiveness.pipeline.batch import analyze_paths, extract_dataset
+from expressiveness.data.cache import ExtractSettings
+from expressiveness.pipeline.frames import AnalysisOptions
 
 from conftest import make_record, write_jsonl
 
@@ -299,7 +299,7 @@ def test_bad_outputs_and_inputs_are_one_line_each(demo_dir, data_set, trained_mo
 def test_evaluate_refuses_crops_cut_another_way_and_names_the_clips_it_lacks(trained_model, separable_data, tmp_path):
     """Issue 11, case 8."""
     from expressiveness.errors import CacheError
-    from expressiveness.evaluate import evaluate_model
+    from expressiveness.levels.evaluate import evaluate_model
 
     metadata, cache = separable_data
     other = tmp_path / "cache"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expressiveness.findings import (WARMUP_FACES, WARMUP_S, describe, find_moments, has_levels, has_measures,
+from expressiveness.report.findings import (WARMUP_FACES, WARMUP_S, describe, find_moments, has_levels, has_measures,
                                      measure_rows, percent)
 
 LEVELS = {"frames_analyzed": 120, "face_share": 0.975, "share_reserved": 0.1, "share_balanced": 0.49,

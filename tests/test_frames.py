@@ -5,14 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expressiveness import plots
+from expressiveness.report import plots
 from expressiveness.face import FaceBox, FaceDetector
-from expressiveness.frames import BASE_COLUMNS, FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer, analyze_video, build_analyzer
+from expressiveness.pipeline.frames import BASE_COLUMNS, FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer, analyze_video, build_analyzer
 from expressiveness.face import BLENDSHAPE_COLUMNS
-from expressiveness.measures import MEASURE_COLUMNS
-from expressiveness.predict import Predictor
-from expressiveness.scorers import LevelScorer, TemporalSmoother, summarize_levels
-from expressiveness.video import Frame, count_decodable_frames
+from expressiveness.measures.facial import MEASURE_COLUMNS
+from expressiveness.levels.predict import Predictor
+from expressiveness.pipeline.scorers import LevelScorer, TemporalSmoother, summarize_levels
+from conftest import count_decodable_frames
+from expressiveness.video import Frame
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,7 @@ def _model_with_crop(trained_model, folder, **crop):
 
 def test_inference_finds_faces_as_the_training_crops_were_found(trained_model, demo_dir, tmp_path):
     """Issue 11, case 4: detector, minimum confidence and face selection default to the card's."""
-    from expressiveness.frames import analysis_provenance
+    from expressiveness.pipeline.frames import analysis_provenance
 
     model = _model_with_crop(trained_model, tmp_path, model="short", min_confidence=0.7, face_selection="most_central")
     analyzer = build_analyzer(model, AnalysisOptions(every=4))
@@ -189,7 +190,7 @@ def test_inference_finds_faces_as_the_training_crops_were_found(trained_model, d
 def test_a_live_session_keeps_what_was_recorded_when_the_camera_fails(demo_dir, trained_model, tmp_path):
     """Issue 11, case 12: a camera error mid-session still writes the video and the table."""
     from expressiveness.errors import CameraError
-    from expressiveness.frames import run_live
+    from expressiveness.pipeline.live import run_live
     from expressiveness.video import iter_frames
 
     def camera():

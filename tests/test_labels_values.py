@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from expressiveness.config import LABELS
-from expressiveness.dataset import balanced_class_weights, load_cached_crops, prepare_data
-from expressiveness.metadata import (
+from expressiveness.levels.dataset import balanced_class_weights, load_cached_crops, prepare_data
+from expressiveness.data.metadata import (
     expected_level,
     expressiveness_level,
     expressiveness_levels,

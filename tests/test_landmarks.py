@@ -5,9 +5,10 @@ synthetic points (the engine itself: test_face_engine.py)."""
 import numpy as np
 import pytest
 
+from conftest import rotation_matrix
 from expressiveness.face import _import_mediapipe, rotation_angles
-from expressiveness.landmarks import (BASIS_INDICES, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, check_landmarks,
-                                      landmark_head_pose, rotation_matrix, similarity_transform)
+from expressiveness.measures.geometry import (BASIS_INDICES, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, check_landmarks,
+                                              landmark_rotation, similarity_transform)
 
 
 def random_rotation(rng) -> np.ndarray:
@@ -51,11 +52,6 @@ def test_similarity_transform_rejects_bad_shapes_and_weights():
         similarity_transform(points, points)
 
 
-@pytest.mark.parametrize("angles", [(0, 0, 0), (30, 0, 0), (0, -20, 0), (0, 0, 25), (-35, 15, -10), (60, -40, 70)])
-def test_rotation_angles_invert_rotation_matrix(angles):
-    np.testing.assert_allclose(rotation_angles(rotation_matrix(*angles)), angles, atol=1e-9)
-
-
 def canonical_face(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """468 landmarks whose Procrustes basis is MediaPipe's canonical face turned by these angles,
     scaled to pixels and placed in a 640x480 frame."""
@@ -65,7 +61,7 @@ def canonical_face(yaw: float, pitch: float, roll: float) -> np.ndarray:
 
 
 def test_head_pose_of_the_turned_canonical_face_and_its_sign_convention():
-    np.testing.assert_allclose(landmark_head_pose(canonical_face(20, -10, 5)), (20, -10, 5), atol=1e-9)
+    np.testing.assert_allclose(rotation_angles(landmark_rotation(canonical_face(20, -10, 5))), (20, -10, 5), atol=1e-9)
     turned = canonical_face(20, 0, 0)
     nose_tip, right_eye_corner = 4, 33
     assert turned[nose_tip, 0] > 320  # yaw > 0: the nose points to the image's right

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from expressiveness.face import BLENDSHAPE_NAMES, FaceLandmarker
-from expressiveness.measures import (BLINK_COLUMNS, MEASURE_COLUMNS, MeasureTracker, count_blinks, eye_openness, mouth_openness,
+from expressiveness.measures.facial import (BLINK_COLUMNS, MEASURE_COLUMNS, MeasureTracker, count_blinks, eye_openness, mouth_openness,
                                      summarize_measures)
 from expressiveness.video import iter_frames, probe_video
 

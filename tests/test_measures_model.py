@@ -10,10 +10,10 @@ from scipy.stats import spearmanr
 from expressiveness.compare import baseline_predictions, compare_models, score_answers
 from expressiveness.config import LABELS, TARGET_SCORE
 from expressiveness.errors import DatasetError, ExpressivenessError, ModelFileError
-from expressiveness.measures_model import (MEASURE_FEATURES, LinearPipeline, MeasuresModel, fit_estimators,
+from expressiveness.measures.model import (MEASURE_FEATURES, LinearPipeline, MeasuresModel, fit_estimators,
                                            load_measures_model, predict_summary, save_measures_model)
 from expressiveness.measures_train import MeasuresConfig, train_measures_model
-from expressiveness.metadata import level_index
+from expressiveness.data.metadata import level_index
 from tests.conftest import make_record, write_jsonl
 
 FEATURES = ["expressivity_mean", "head_motion_deg_s_mean", "blinks_per_minute"]
@@ -158,7 +158,7 @@ def test_a_data_set_whose_clips_have_no_landmarks(demo_dir, tmp_path):
         shutil.copy(demo_dir / faceless["file_name"], tmp_path / "data" / "videos" / f"vid_{number:04d}.mp4")
         lines.append(make_record(number))
     metadata = write_jsonl(tmp_path / "data" / "metadata.jsonl", lines)
-    from expressiveness.frames import AnalysisOptions
+    from expressiveness.pipeline.frames import AnalysisOptions
 
     with pytest.raises(DatasetError) as caught:
         train_measures_model(metadata, tmp_path / "models", analysis_dir=tmp_path / "a", options=AnalysisOptions(every=8),
@@ -175,8 +175,8 @@ def demo_models(demo_dir, demo_extraction, tmp_path_factory):
     """A tiny CNN on the demo's crops (the session's 4-frame crop cache, read-only), then a
     boosting model on the measures and the CNN's mean probabilities, and a linear one on the
     measures, both with the CNN's split."""
-    from expressiveness.frames import AnalysisOptions
-    from expressiveness.train import TrainConfig, train_model
+    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.levels.train import TrainConfig, train_model
 
     folder = tmp_path_factory.mktemp("measures_demo")
     metadata = demo_dir / "metadata.jsonl"
@@ -219,7 +219,7 @@ def test_trained_on_the_demo_with_the_cnns_split(demo_models):
 
 
 def test_a_demo_model_reloads_and_answers_a_video_summary(demo_models, tmp_path):
-    from expressiveness.batch import RunReport
+    from expressiveness.pipeline.batch import RunReport
     from expressiveness.cli.models import add_measures_predictions, prepare_measures_model
 
     linear = demo_models["linear"]
@@ -255,7 +255,7 @@ def cli(*argv) -> int:
 
 
 def test_compare_the_cnn_and_both_measures_models_on_the_demo(demo_models, tmp_path, capsys):
-    from expressiveness.evaluate import evaluate_model
+    from expressiveness.levels.evaluate import evaluate_model
 
     folder, cnn = demo_models["folder"], demo_models["cnn"]
     assert cli("evaluate", "--model", cnn.model_path, demo_models["linear"].card_path,

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from expressiveness.config import LABELS, SCORE_FIELDS
-from expressiveness.metadata import (
+from expressiveness.data.metadata import (
     MetadataError,
     expressiveness_level,
     expressiveness_levels,

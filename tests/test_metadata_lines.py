@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from expressiveness.metadata import COLUMNS, MetadataError, load_metadata, scan_metadata
+from expressiveness.data.metadata import COLUMNS, MetadataError, load_metadata, scan_metadata
 
 from conftest import make_record, write_jsonl
 

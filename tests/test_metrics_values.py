@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from expressiveness.config import LABELS
-from expressiveness.evaluate import Evaluation, baseline_predictions, classification_metrics, score_predictions, spearman
+from expressiveness.levels.evaluate import Evaluation, baseline_predictions, classification_metrics, score_predictions, spearman
 
 RESERVED, BALANCED, EXPRESSIVE = LABELS
 

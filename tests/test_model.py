@@ -8,7 +8,7 @@ import pytest
 from isolated import run_python
 
 from expressiveness.card import file_sha256
-from expressiveness.model import ModelFileError, build_model, export_tflite, load_model
+from expressiveness.levels.model import ModelFileError, build_model, export_tflite, load_model
 
 
 def write_card_without_hashes(trained_model, path):
@@ -38,7 +38,7 @@ def test_architecture_is_pinned():
 
 
 def test_dropout_and_batch_norm_come_from_the_training_configuration():
-    from expressiveness.train_config import TrainConfig
+    from expressiveness.levels.train_config import TrainConfig
 
     model = build_model(config=TrainConfig(conv_dropout=0.1, dense_dropout=0.3, batch_norm_momentum=0.8))
     assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.1] * 3 + [0.3]
@@ -97,7 +97,7 @@ def test_load_model_refuses_a_keras_file_that_does_not_match_its_card(trained_mo
 
 
 def test_export_tflite_converts_an_older_model_once(trained_model, tmp_path):
-    from expressiveness.predict import Predictor
+    from expressiveness.levels.predict import Predictor
 
     model = tmp_path / "old.keras"
     shutil.copy(trained_model.model_path, model)
@@ -117,9 +117,9 @@ def test_export_tflite_converts_an_older_model_once(trained_model, tmp_path):
                                  f"--overwrite to export it again).")
 
 
-@pytest.mark.parametrize("module, importer", [("expressiveness.model", "expressiveness.model"),
-                                              ("expressiveness.dataset", "expressiveness.dataset"),
-                                              ("expressiveness.train", "expressiveness.dataset")])
+@pytest.mark.parametrize("module, importer", [("expressiveness.levels.model", "expressiveness.levels.model"),
+                                              ("expressiveness.levels.dataset", "expressiveness.levels.dataset"),
+                                              ("expressiveness.levels.train", "expressiveness.levels.dataset")])
 def test_training_modules_without_tensorflow_name_the_extra(module, importer):
     result = run_python(f"import sys\nsys.modules['tensorflow'] = None\nimport {module}\n")
     assert result.returncode == 1

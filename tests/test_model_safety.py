@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from expressiveness.config import LABELS, THRESHOLDS
-from expressiveness.model import ModelFileError, load_model
+from expressiveness.levels.model import ModelFileError, load_model
 
 
 def test_reloaded_model_predicts_what_the_trained_model_predicted(trained_model, trained_model_in_memory,
                                                                   separable_data):
     # conftest's training kept the predictions of the model fit() returned, before it was saved.
-    from expressiveness.dataset import prepare_data
+    from expressiveness.levels.dataset import prepare_data
 
     crops, in_memory = trained_model_in_memory
     metadata, cache = separable_data
@@ -63,7 +63,7 @@ def test_safe_mode_refuses_a_model_with_a_lambda_layer(tmp_path):
 
 def test_a_model_without_a_lambda_layer_and_the_same_card_loads(tmp_path):
     # Guards the test above: the card written there is one that load_model accepts.
-    from expressiveness.model import build_model
+    from expressiveness.levels.model import build_model
 
     path = tmp_path / "plain.keras"
     build_model().save(path)

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from expressiveness.model import load_model
+from expressiveness.levels.model import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "Facial_Expression_Expressiveness_Recognition.ipynb"

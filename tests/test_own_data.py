@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from expressiveness import extract_dataset, read_crops
-from expressiveness.cache import cache_file_name
+from expressiveness.data.cache import cache_file_name
 
 ROOT = Path(__file__).resolve().parents[1]
 WITH_FACE, WITHOUT_FACE, FACE_LEAVES = "0001", "0019", "0016"  # demo clips: a talking face, an animated title

@@ -9,7 +9,7 @@ from conftest import separable_crops
 from isolated import tensorflow_modules_imported_by
 
 from expressiveness.card import ModelFileError
-from expressiveness.predict import Predictor
+from expressiveness.levels.predict import Predictor
 
 
 def copy_model(trained_model, folder, name="copy", parts=(".keras", ".tflite", ".json")):
@@ -36,7 +36,7 @@ def real_crops(demo_dir):
 
 
 def test_predictor_matches_the_keras_model_on_real_crops(trained_model, real_crops):
-    from expressiveness.model import load_model
+    from expressiveness.levels.model import load_model
 
     predictor = Predictor(trained_model.model_path)
     model, _ = load_model(trained_model.model_path)
@@ -71,7 +71,7 @@ def test_predictor_runs_from_the_tflite_and_card_alone(trained_model, tmp_path):
 
 
 def test_predictor_imports_no_tensorflow(trained_model):
-    code = (f"import numpy as np\nfrom expressiveness.predict import Predictor\n"
+    code = (f"import numpy as np\nfrom expressiveness.levels.predict import Predictor\n"
             f"print(Predictor({str(trained_model.model_path)!r}).predict(np.zeros((2, 48, 48), np.uint8)).shape)\n")
     assert tensorflow_modules_imported_by(code) == []
 

@@ -15,7 +15,7 @@ def engines_script(model_path, clip, verbose) -> str:
     return (f"import numpy as np\n"
             f"from expressiveness.quiet import quiet_native\n"
             f"from expressiveness.face import FaceDetector, FaceLandmarker\n"
-            f"from expressiveness.predict import Predictor\n"
+            f"from expressiveness.levels.predict import Predictor\n"
             f"from expressiveness.video import iter_frames\n"
             f"frame = next(iter(iter_frames({str(clip)!r}, [10]))).image\n"
             f"with quiet_native({verbose!r}):\n"

@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from conftest import main_output, make_record, write_jsonl
-from expressiveness.findings import WARMUP_FACES, find_moments, percent
-from expressiveness.report import write_index, write_reports, write_video_report
+from expressiveness.report.findings import WARMUP_FACES, find_moments, percent
+from expressiveness.report.pages import write_index, write_reports, write_video_report
 from expressiveness.video import VideoWriter, iter_frames
 
 ODD = "it's \"odd\" <script>alert(1)"
@@ -370,7 +370,7 @@ def test_bad_input_is_one_clear_sentence(analysed, tmp_path):
 
 
 def test_sparkline_colours_runs_of_levels_and_leaves_gaps():
-    from expressiveness.plots import LEVEL_COLORS, level_sparkline_svg
+    from expressiveness.report.plots import LEVEL_COLORS, level_sparkline_svg
 
     levels = ["Reserved Expression"] * 2 + [""] + ["Expressive"]
     probabilities = [[1, 0, 0], [1, 0, 0], [np.nan] * 3, [0, 0, 1]]

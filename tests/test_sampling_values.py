@@ -9,15 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from expressiveness.video import (
-    _DecoderClock,
-    UnreadableVideoError,
-    VideoInfo,
-    count_decodable_frames,
-    iter_frames,
-    probe_video,
-    sample_indices,
-)
+from conftest import count_decodable_frames
+from expressiveness.video import UnreadableVideoError, VideoInfo, iter_frames, probe_video, sample_indices
+from expressiveness.video.reading import _DecoderClock
 
 FPS = 25
 FRAMES = 12

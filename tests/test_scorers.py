@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expressiveness.scorers import summarize_levels
+from expressiveness.pipeline.scorers import summarize_levels
 
 KEYS = ("reserved", "balanced", "expressive")
 

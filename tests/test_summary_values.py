@@ -15,8 +15,8 @@ import pytest
 
 from expressiveness.config import LABELS
 from expressiveness.face import FaceBox
-from expressiveness.frames import FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer
-from expressiveness.scorers import LevelScorer, TemporalSmoother
+from expressiveness.pipeline.frames import FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer
+from expressiveness.pipeline.scorers import LevelScorer, TemporalSmoother
 from expressiveness.video import Frame
 
 RESERVED, BALANCED, EXPRESSIVE = LABELS

@@ -1,25 +1,26 @@
 import json
 import os
+from importlib.metadata import version
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from expressiveness.card import ModelFileError, file_sha256
-from expressiveness.model import load_model
-from expressiveness.predict import Predictor
-from expressiveness.train import TrainConfig, save_model_files, train_model
+from expressiveness.levels.model import load_model
+from expressiveness.levels.predict import Predictor
+from expressiveness.levels.train import TrainConfig, save_model_files, train_model
 
 CARD_FIELDS = {"card_version", "name", "created", "labels", "thresholds", "threshold_source", "input_shape",
                "preprocessing", "architecture", "inference", "augmentation", "class_weights", "training", "data",
-               "splits", "history", "metrics", "versions", "crop", "sha256"}
+               "splits", "history", "metrics", "versions", "crop", "sha256", "face_engine"}
 
 
 def test_a_short_real_training_run_learns_separable_crops(trained_model, separable_data):
     card = trained_model.card
     assert card["metrics"]["test_frame"]["accuracy"] >= 0.9, card["history"]
     model, _ = load_model(trained_model.model_path)
-    from expressiveness.dataset import prepare_data
+    from expressiveness.levels.dataset import prepare_data
 
     test = prepare_data(*separable_data).splits["test"]
     predicted = model.predict(test.crops.astype("float32"), verbose=0).argmax(axis=1)
@@ -30,6 +31,8 @@ def test_model_card_has_every_field(trained_model):
     card = json.loads(trained_model.card_path.read_text())
     assert set(card) == CARD_FIELDS
     assert card["input_shape"] == [48, 48, 1] and card["thresholds"] == [-0.303, 0.294]
+    assert card["face_engine"] == {"engine": "mediapipe-tasks", "mediapipe": version("mediapipe"),
+                                   "face_model_sha256": "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"}
     assert "Rescaling(1/255)" in card["preprocessing"]
     # The hand-made cache has no settings.json: the extraction defaults are recorded.
     assert card["crop"] == {"margin": 0.15, "align": False, "size": 48, "model": "short", "min_confidence": 0.5,

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from expressiveness.validation import bootstrap_spearman, correlate, markdown_table, spearman
+from expressiveness.correlation import bootstrap_spearman, correlate, spearman
+from expressiveness.validation import markdown_table
 
 
 def hand_made_clips():

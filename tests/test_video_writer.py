@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from expressiveness.video import VideoWriter, count_decodable_frames, iter_frames, probe_video
+from conftest import count_decodable_frames
+from expressiveness.video import VideoWriter, iter_frames, probe_video
 
 
 def stream_line(path) -> str:

@@ -14,10 +14,10 @@ import sys
 
 from pathlib import Path
 
-from .. import __version__
-from ..errors import ExpressivenessError
-from ..face.bundle import FACE_MODEL_ENV, load_bundle
-from ..quiet import VERBOSE_ENV, set_native_log_levels
+from expressiveness import __version__
+from expressiveness.errors import ExpressivenessError
+from expressiveness.face.bundle import FACE_MODEL_ENV, load_bundle
+from expressiveness.quiet import VERBOSE_ENV, set_native_log_levels
 from . import data, training, video
 
 GROUPS = (data, training, video)

@@ -11,8 +11,8 @@ import importlib.util
 import math
 from pathlib import Path
 
-from ..config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, METADATA_FILE
-from ..face import FACE_SELECTIONS, MODELS
+from expressiveness.config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, METADATA_FILE
+from expressiveness.face import FACE_SELECTIONS, MODELS
 
 
 def _number(text: str, kind):
@@ -146,7 +146,7 @@ def add_analysis(parser) -> None:
 
 
 def analysis_options(args, smoothing):
-    from ..frames import AnalysisOptions
+    from expressiveness.pipeline.frames import AnalysisOptions
 
     return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing, detector_model=args.detector,
                            min_confidence=args.min_confidence, face_selection=args.face, measures=args.measures)
@@ -181,8 +181,8 @@ def _say_face_engine(model_path) -> None:
     one (its card's face_engine; cards from before the Tasks engine have none)."""
     import sys
 
-    from ..face import engine_identity
-    from ..scorers import read_card
+    from expressiveness.face import engine_identity
+    from expressiveness.pipeline.scorers import read_card
 
     recorded = read_card(model_path).get("face_engine") or {"engine": "mediapipe solutions (0.10.x)"}
     current = engine_identity()

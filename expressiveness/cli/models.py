@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..config import DEFAULT_MODEL, REPORTS_DIR, SEED
-from ..errors import ExpressivenessError
+from expressiveness.config import DEFAULT_MODEL, REPORTS_DIR, SEED
+from expressiveness.errors import ExpressivenessError
 from . import _options as options
 
 KINDS = ("cnn", "measures")
@@ -23,9 +23,9 @@ KINDS = ("cnn", "measures")
 def add_train_measures_options(parser) -> None:
     """--kind, and the options of `train --kind measures` (the shared ones, --metadata, --models,
     --name, --thresholds, --seed, --overwrite and --quiet, are the train parser's)."""
-    from ..face import FACE_SELECTIONS, MODELS
-    from ..measures_model import CV_FOLDS, ESTIMATORS
-    from ..measures_train import ANALYSIS_DIR
+    from expressiveness.face import FACE_SELECTIONS, MODELS
+    from expressiveness.measures.model import CV_FOLDS, ESTIMATORS
+    from expressiveness.measures_train import ANALYSIS_DIR
 
     parser.add_argument("--kind", choices=KINDS, default="cnn",
                         help="cnn: the CNN on face crops (default); measures: a video-level model on the facial "
@@ -64,11 +64,11 @@ def add_train_measures_options(parser) -> None:
 
 
 def run_train_measures(args) -> int:
-    from ..demo_data import is_demo_dataset
-    from ..frames import AnalysisOptions
-    from ..measures_model import DEFAULT_MEASURES_MODEL_NAME
-    from ..measures_train import MeasuresConfig, train_measures_model
-    from ..validation import DEMO_NOTE
+    from expressiveness.data.demo_data import is_demo_dataset
+    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.measures.model import DEFAULT_MEASURES_MODEL_NAME
+    from expressiveness.measures_train import MeasuresConfig, train_measures_model
+    from expressiveness.validation import DEMO_NOTE
 
     if args.cnn_model is not None and not Path(args.cnn_model).is_file():
         raise FileNotFoundError(f"--cnn-model {args.cnn_model}: model file not found; train one with `expressiveness "
@@ -92,7 +92,7 @@ def run_train_measures(args) -> int:
 
 def add_side_by_side_options(parser) -> None:
     """The evaluate options that matter only when models are compared side by side."""
-    from ..validation import BOOTSTRAP_SAMPLES
+    from expressiveness.validation import BOOTSTRAP_SAMPLES
 
     group = parser.add_argument_group("side by side (several models, or a measures model)")
     group.add_argument("--analysis", default=None,
@@ -107,7 +107,7 @@ def add_side_by_side_options(parser) -> None:
 
 
 def run_compare(args) -> int:
-    from ..compare import compare_models
+    from expressiveness.compare import compare_models
 
     out = args.out or str(REPORTS_DIR / "comparison")
     comparison = compare_models(args.model, args.metadata, out, args.cache, args.analysis, args.bootstrap,
@@ -127,8 +127,8 @@ def add_measures_model_option(parser) -> None:
 def prepare_measures_model(model_path: str | Path, measures: bool, cnn_model: str | Path | None):
     """The measures model, loaded and checked against the analysis before any video is read:
     the facial measures must be on, and a model on CNN features needs that CNN."""
-    from ..card import read_card
-    from ..measures_model import load_measures_model
+    from expressiveness.card import read_card
+    from expressiveness.measures.model import load_measures_model
 
     model = load_measures_model(model_path)
     if not measures:
@@ -144,7 +144,7 @@ def measures_prediction(summary: dict, model_path) -> dict:
     """The measures model's video-level answer for one video summary: measures_model,
     measures_model_sha256, predicted_score, predicted_level, predicted_prob_* (None when the
     video has no face landmarks). model_path: a measures model's card, or a loaded model."""
-    from ..measures_model import MeasuresModel, load_measures_model, predict_summary
+    from expressiveness.measures.model import MeasuresModel, load_measures_model, predict_summary
 
     model = model_path if isinstance(model_path, MeasuresModel) else load_measures_model(model_path)
     return predict_summary(model, summary, f"{summary.get('video', 'the video')}'s summary")
@@ -162,7 +162,7 @@ def add_measures_predictions(report, model) -> int:
     summaries changed."""
     import pandas as pd
 
-    from .._io import atomic_write
+    from expressiveness._io import atomic_write
 
     summaries = report.summaries
     answers = {}

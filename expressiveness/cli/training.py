@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..config import CACHE_DIR, DEFAULT_MODEL, MODELS_DIR
-from ..train_config import TrainConfig
+from expressiveness.config import CACHE_DIR, DEFAULT_MODEL, MODELS_DIR
+from expressiveness.levels.train_config import TrainConfig
 from . import _options as options
 from . import models
 
 
 def register(commands, common) -> None:
-    from ..cache import DEFAULT_FRAMES_PER_CLIP, ExtractSettings
+    from expressiveness.data.cache import DEFAULT_FRAMES_PER_CLIP, ExtractSettings
 
     defaults = ExtractSettings()
     parser = commands.add_parser(
@@ -104,8 +104,8 @@ def register(commands, common) -> None:
 
 
 def run_extract(args) -> int:
-    from ..batch import extract_dataset
-    from ..cache import ExtractSettings
+    from expressiveness.pipeline.batch import extract_dataset
+    from expressiveness.data.cache import ExtractSettings
 
     settings = ExtractSettings(frames_per_clip=args.frames_per_clip, every=args.every, rate_fps=args.rate,
                                model=args.detector, min_confidence=args.min_confidence,
@@ -122,8 +122,8 @@ def run_extract(args) -> int:
 def run_train(args) -> int:
     if args.kind == "measures":
         return models.run_train_measures(args)
-    from .. import plots
-    from ..train import TrainConfig, train_model
+    from expressiveness.report import plots
+    from expressiveness.levels.train import TrainConfig, train_model
 
     config = TrainConfig(name=args.name, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, early_stopping_patience=args.patience,
@@ -143,8 +143,8 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     if len(args.model) > 1 or Path(args.model[0]).suffix != ".keras":
         return models.run_compare(args)
-    from .. import plots
-    from ..evaluate import evaluate_model
+    from expressiveness.report import plots
+    from expressiveness.levels.evaluate import evaluate_model
 
     model = args.model[0]
     evaluation = evaluate_model(model, args.metadata, args.cache, args.out)
@@ -158,7 +158,7 @@ def run_evaluate(args) -> int:
 
 
 def run_convert(args) -> int:
-    from ..model import export_tflite
+    from expressiveness.levels.model import export_tflite
 
     print(f"Wrote {export_tflite(args.model, overwrite=args.overwrite)} and recorded its sha256 in the card.")
     return 0

@@ -6,8 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from ..config import DATA_DIR, DEFAULT_MODEL, REPORTS_DIR
-from ..errors import ExpressivenessError
+from expressiveness.config import DATA_DIR, DEFAULT_MODEL, REPORTS_DIR
+from expressiveness.errors import ExpressivenessError
 from . import _options as options
 from . import models
 
@@ -90,8 +90,8 @@ def register(commands, common) -> None:
 
 
 def run_analyze(args) -> int:
-    from .. import plots
-    from ..batch import analyze_paths
+    from expressiveness.report import plots
+    from expressiveness.pipeline.batch import analyze_paths
 
     model = options.analysis_model(args)
     measures_model = None
@@ -111,7 +111,7 @@ def run_analyze(args) -> int:
         if measures_model is not None:
             print(models.predictions_text(report, measures_model))
     if (args.html or args.metadata) and report.summaries:
-        from ..report import write_reports
+        from expressiveness.report.pages import write_reports
 
         written = write_reports(args.out, args.metadata)
         print(f"HTML: {written[-1]} and {len(written) - 1} report(s).")
@@ -138,9 +138,9 @@ def run_live(args) -> int:
     import itertools
     from dataclasses import replace
 
-    from .. import plots
-    from ..errors import CameraError
-    from ..video import iter_camera, iter_frames, probe_video
+    from expressiveness.report import plots
+    from expressiveness.errors import CameraError
+    from expressiveness.video import iter_camera, iter_frames, probe_video
 
     # Model, outputs, source and camera are checked before the engines load, so a mistake fails in a second.
     model = options.analysis_model(args)
@@ -156,7 +156,8 @@ def run_live(args) -> int:
         raise CameraError(f"{args.source or f'camera {args.camera}'} gave no frame; nothing was analysed.")
     frames = itertools.chain([first], frames)
 
-    from ..frames import build_analyzer, run_live as run_loop
+    from expressiveness.pipeline.frames import build_analyzer
+    from expressiveness.pipeline.live import run_live as run_loop
 
     display = not args.no_display
     if display and sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
@@ -189,8 +190,8 @@ def run_live(args) -> int:
 
 
 def run_validate(args) -> int:
-    from .. import plots
-    from ..validation import validate_dataset
+    from expressiveness.report import plots
+    from expressiveness.validation import validate_dataset
 
     if not args.measures and args.model is None:
         raise ExpressivenessError("validate --no-measures needs --model: there would be nothing to check.")
@@ -206,7 +207,7 @@ def run_validate(args) -> int:
 
 
 def run_check(args) -> int:
-    from ..system_check import format_table, run_checks
+    from expressiveness.system_check import format_table, run_checks
 
     checks = run_checks(args.model, None if args.no_camera else args.camera, Path(args.data))
     print(format_table(checks))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import FaceModelError
+from expressiveness.errors import FaceModelError
 
 BUNDLE_NAME = "face_landmarker.task"
 OFFICIAL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"

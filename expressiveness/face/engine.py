@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..errors import FaceEngineError
-from ..quiet import quiet_native
+from expressiveness.errors import FaceEngineError
+from expressiveness.quiet import quiet_native
 from .bundle import DETECTOR_MEMBER, load_bundle
 from .crops import FaceBox, _check_frame, box_iou
 

@@ -8,7 +8,7 @@ Per frame (`MeasureTracker.update`), in MEASURE_COLUMNS order:
   once head movement is taken out: the landmarks are aligned to the reference face by a 3D
   similarity transform (translation, rotation, uniform scale; fitted on MediaPipe's Procrustes
   basis, points that barely move with expressions), then the mean distance of all 468 aligned
-  landmarks (or of one region's, see `landmarks.REGIONS`) from the reference, in percent of the
+  landmarks (or of one region's, see `geometry.REGIONS`) from the reference, in percent of the
   reference's inter-ocular distance (IOD). Head and camera movement is taken out down to the
   mesh's own noise: a still face held before a moving camera scores ~0.9 (MediaPipe's mesh
   varies a little with the face's place in the image), 20 s of real talking ~4;
@@ -38,9 +38,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from .face import BLENDSHAPE_COLUMNS
-from .face.pose import head_rotation, rotation_angle_deg, rotation_angles
-from .landmarks import (BASIS_INDICES, BASIS_WEIGHTS, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, _similarity,
+from expressiveness.face import BLENDSHAPE_COLUMNS
+from expressiveness.face.pose import head_rotation, rotation_angle_deg, rotation_angles
+from expressiveness.measures.geometry import (BASIS_INDICES, BASIS_WEIGHTS, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, _similarity,
                         check_landmarks, inter_ocular_distance)
 
 MEASURE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg", "head_motion_deg_s", "expressivity",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from .config import SEED, SPLIT_FRACTIONS
+from expressiveness.config import SEED, SPLIT_FRACTIONS
 
 # Training augmentation of each batch (Keras preprocessing layers); not part of the model.
 _AUGMENTATION = {

@@ -12,9 +12,9 @@ import io
 import json
 from pathlib import Path
 
-from ._io import atomic_write, file_sha256
-from ._optional import import_training_stack
-from .card import (
+from expressiveness._io import atomic_write, file_sha256
+from expressiveness._optional import import_training_stack
+from expressiveness.card import (
     ModelFileError,
     card_path_for,
     check_hash,
@@ -25,9 +25,9 @@ from .card import (
     sha256_bytes,
     tflite_path_for,
 )
-from .config import FACE_SIZE, LABELS
-from .quiet import quiet_native
-from .train_config import TrainConfig
+from expressiveness.config import FACE_SIZE, LABELS
+from expressiveness.quiet import quiet_native
+from expressiveness.levels.train_config import TrainConfig
 
 tf, keras = import_training_stack(__name__)
 layers = keras.layers

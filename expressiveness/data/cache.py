@@ -31,11 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_open, atomic_write, source_info
-from .config import FACE_SIZE
-from .errors import CacheError
-from .face import FACE_SELECTIONS, MODELS
-from .video import sample_indices
+from expressiveness._io import atomic_open, atomic_write, source_info
+from expressiveness.config import FACE_SIZE
+from expressiveness.errors import CacheError
+from expressiveness.face import FACE_SELECTIONS, MODELS
+from expressiveness.video import sample_indices
 
 STATUSES = ("ok", "no_face", "unreadable", "missing")
 MANIFEST_COLUMNS = ("id", "file_name", "status", "duration_s", "frames_decoded", "frames_sampled",

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DatasetError, MetadataError
-from .config import (
+from expressiveness.errors import DatasetError, MetadataError
+from expressiveness.config import (
     DURATIONS,
     LABELS,
     SCORE_FIELDS,

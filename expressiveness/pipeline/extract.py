@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import ExtractSettings, crop_source, manifest_row, write_crops
-from .face import FaceDetector, crop_face, select_face
-from .frames import truncation_warning
-from .video import iter_frames, probe_video
+from expressiveness.data.cache import ExtractSettings, crop_source, manifest_row, write_crops
+from expressiveness.face import FaceDetector, crop_face, select_face
+from expressiveness.pipeline.frames import truncation_warning
+from expressiveness.video import iter_frames, probe_video
 
 
 def extract_video(detector: FaceDetector, video_path: str | Path, settings: ExtractSettings) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .card import (
+from expressiveness.card import (
     ModelFileError,
     card_path_for,
     check_hash,
@@ -24,8 +24,8 @@ from .card import (
     sha256_bytes,
     tflite_path_for,
 )
-from .config import FACE_SIZE
-from .quiet import quiet_native
+from expressiveness.config import FACE_SIZE
+from expressiveness.quiet import quiet_native
 
 BACKENDS = ("tflite",)
 CONVERT_COMMAND = "expressiveness convert"

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_open, atomic_write, file_sha256
-from .card import package_versions, tflite_path_for
-from .config import FACE_SIZE, LABELS, MODELS_DIR
-from .dataset import PreparedData, make_pipeline, prepare_data
-from .model import DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model, tflite_bytes
-from .train_config import TrainConfig
+from expressiveness._io import atomic_open, atomic_write, file_sha256
+from expressiveness.card import package_versions, tflite_path_for
+from expressiveness.config import FACE_SIZE, LABELS, MODELS_DIR
+from expressiveness.levels.dataset import PreparedData, make_pipeline, prepare_data
+from expressiveness.levels.model import DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model, tflite_bytes
+from expressiveness.levels.train_config import TrainConfig
 
 __all__ = ["TrainConfig", "TrainResult", "train_model", "model_paths", "by_product_paths", "save_model_files"]
 
@@ -120,7 +120,7 @@ def build_card(config: TrainConfig, data: PreparedData, history: dict, test_metr
         "preprocessing": PREPROCESSING,
         "crop": data.crop,
         "face_engine": _face_engine(),
-        "architecture": {"builder": "expressiveness.model.build_model", "dense_activation": "relu",
+        "architecture": {"builder": "expressiveness.levels.model.build_model", "dense_activation": "relu",
                          "batch_norm_momentum": config.batch_norm_momentum, "conv_dropout": config.conv_dropout,
                          "dense_dropout": config.dense_dropout, "note": DENSE_ACTIVATION_NOTE},
         "inference": "Predictor: LiteRT interpreter (one thread) over the float32 .tflite export, faces of a "
@@ -214,6 +214,6 @@ def _sync(path: Path) -> None:
 
 def _face_engine() -> dict:
     """The face engine the crops of this environment come from (face.engine_identity)."""
-    from .face import engine_identity
+    from expressiveness.face import engine_identity
 
     return engine_identity()

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import ExpressivenessError
+from expressiveness.errors import ExpressivenessError
 
 FINISHED_STATUSES = ("ok", "no_face")  # results whose "error" field is not a failure
 CLUSTER_REFRESH_S = 5.0  # how often a Dask run re-reads the cluster's size (adaptive clusters grow)

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write, file_sha256
-from .card import card_path_for, load_card_json
-from .config import LABELS, SEED, TARGET_SCORE
-from .errors import DatasetError, ModelFileError
-from .metadata import level_index
+from expressiveness._io import atomic_write, file_sha256
+from expressiveness.card import card_path_for, load_card_json
+from expressiveness.config import LABELS, SEED, TARGET_SCORE
+from expressiveness.errors import DatasetError, ModelFileError
+from expressiveness.data.metadata import level_index
 
 MEASURE_FEATURES = ("expressivity_mean", "expressivity_p90", "expressivity_brows_mean", "expressivity_brows_p90",
                     "expressivity_eyes_mean", "expressivity_eyes_p90", "expressivity_mouth_mean",

@@ -21,16 +21,17 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from . import __version__, plots
-from ._io import atomic_write
-from .analysis import analyze_dataset, report_markdown, summary_json
-from .config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
-from .errors import UnreadableVideoError
-from .findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, find_moments, flatten, has_levels,
+from expressiveness import __version__
+from expressiveness.report import plots
+from expressiveness._io import atomic_write
+from expressiveness.data.statistics import analyze_dataset, report_markdown, summary_json
+from expressiveness.config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
+from expressiveness.errors import UnreadableVideoError
+from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, find_moments, flatten, has_levels,
                        has_measures, human_rating, match_records, measure_rows, number, percent, required_columns,
                        video_name)
-from .measures import EXPRESSIVITY_COLUMNS
-from .video import iter_frames, probe_video
+from expressiveness.measures.facial import EXPRESSIVITY_COLUMNS
+from expressiveness.video import iter_frames, probe_video
 
 THUMBNAIL_PX = 112
 HEAD_POSE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg")
@@ -254,7 +255,7 @@ def write_reports(out_dir: str | Path, metadata: str | Path | None = None) -> li
                                 f"VIDEOS --out {out_dir}` first.")
     records = {}
     if metadata is not None:
-        from .metadata import load_metadata
+        from expressiveness.data.metadata import load_metadata
 
         records = match_records(summaries, load_metadata(metadata))
     tables, written = {}, []

@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # without a display, matplotlib falls back to t
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write
-from .config import LABELS, THRESHOLDS
+from expressiveness._io import atomic_write
+from expressiveness.config import LABELS, THRESHOLDS
 
 LEVEL_COLORS = ("#4C72B0", "#8C8C8C", "#DD8452")  # Reserved, Balanced, Expressive
 
@@ -27,7 +27,7 @@ def save_figure(figure, path: str | Path | None, dpi: int = 120):
 
 def plot_level_distribution(scores, thresholds=THRESHOLDS, path=None, title="facial_expression scores and levels"):
     """Histogram of facial_expression scores with the cut points, and the count per level."""
-    from .metadata import level_index
+    from expressiveness.data.metadata import level_index
 
     scores = np.asarray(scores, dtype="float64")
     counts = np.bincount(level_index(scores, thresholds), minlength=len(LABELS))
@@ -180,7 +180,7 @@ def draw_result(result, labels=LABELS, fps: float | None = None, blendshapes: in
     (0: none) in a column beside the box."""
     import cv2
 
-    from .face import BLENDSHAPE_NAMES
+    from expressiveness.face import BLENDSHAPE_NAMES
 
     canvas = annotate_frame(result.frame.image, result.faces, result.probabilities, labels, fps=fps)
     expressivity = result.row.get("expressivity")

@@ -20,12 +20,12 @@ from typing import Callable, Hashable, Iterator
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import executors
-from ._io import atomic_write, output_folder, remove_stale_temporaries
-from .cache import (STATUSES, ExtractSettings, cache_file_name, crop_source, finished_row, manifest_row,
+from expressiveness.pipeline import executors
+from expressiveness._io import atomic_write, output_folder, remove_stale_temporaries
+from expressiveness.data.cache import (STATUSES, ExtractSettings, cache_file_name, crop_source, finished_row, manifest_row,
                     prepare_cache, read_manifest, write_manifest)
-from .errors import UnreadableVideoError
-from .metadata import load_metadata
+from expressiveness.errors import UnreadableVideoError
+from expressiveness.data.metadata import load_metadata
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 MANIFEST_SAVE_INTERVAL_S = 5.0
@@ -171,7 +171,7 @@ def _analyze_task(video: str, name: str, out_dir: str, model_path: str, options,
     """Analyse one video and write its outputs; returns its summary or a failure row
     (missing, unreadable, or failed: an output that cannot be written). shown: the video's path
     as the user gave it, for the summary and messages, when `video` is its absolute path."""
-    from .frames import analyze_video, build_analyzer, write_table
+    from expressiveness.pipeline.frames import analyze_video, build_analyzer, write_table
 
     out_dir, shown = Path(out_dir), shown or video
     analyzer = worker_engine(("analyzer", model_path, options), lambda: build_analyzer(model_path, options))
@@ -233,9 +233,9 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
     output; anything else is analysed again. Missing and unreadable videos, and videos whose
     outputs cannot be written, are recorded and the batch goes on. Raises FileNotFoundError or
     ModelFileError for an unusable model, before any video is started."""
-    from ._io import source_info
-    from .frames import AnalysisOptions, analysis_provenance
-    from .scorers import read_card
+    from expressiveness._io import source_info
+    from expressiveness.pipeline.frames import AnalysisOptions, analysis_provenance
+    from expressiveness.pipeline.scorers import read_card
 
     options = options or AnalysisOptions()
     out_dir = output_folder(out_dir, "--out")
@@ -322,8 +322,8 @@ class ExtractSummary:
 
 
 def _extract_task(video_id: str, file_name: str, video_path: str, target: str, settings: ExtractSettings) -> dict:
-    from .extract import extract_to_cache
-    from .face import FaceDetector
+    from expressiveness.pipeline.extract import extract_to_cache
+    from expressiveness.face import FaceDetector
 
     started = time.perf_counter()
     detector = worker_engine(("detector", settings.model, settings.min_confidence),

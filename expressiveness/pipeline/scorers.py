@@ -15,17 +15,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import card
-from ._io import file_sha256
-from .config import LABELS
-from .face import BLENDSHAPE_COLUMNS, FaceBox, box_iou, crop_face
-from .measures import MEASURE_COLUMNS, MeasureTracker, summarize_blendshapes, summarize_measures
-from .metadata import expected_level
-from .video import Frame
+from expressiveness import card
+from expressiveness._io import file_sha256
+from expressiveness.config import LABELS
+from expressiveness.face import BLENDSHAPE_COLUMNS, FaceBox, box_iou, crop_face
+from expressiveness.measures.facial import MEASURE_COLUMNS, MeasureTracker, summarize_blendshapes, summarize_measures
+from expressiveness.data.metadata import expected_level
+from expressiveness.video import Frame
 
 PROBABILITY_COLUMNS = ("prob_reserved", "prob_balanced", "prob_expressive")  # LABELS order
 LEVEL_COLUMNS = PROBABILITY_COLUMNS + ("level", "level_probability")
-MEASURE_REFERENCE_FRAMES = 100  # faces in the sample whose median is the reference face (measures.py)
+MEASURE_REFERENCE_FRAMES = 100  # faces in the sample whose median is the reference face (measures/facial.py)
 
 
 class TemporalSmoother:
@@ -147,7 +147,7 @@ def level_provenance(model_path: str | Path, backend: str, smoothing: float | No
 
 
 class MeasureScorer(Scorer):
-    """Facial measures from MediaPipe's face landmarker (measures.py): head pose and motion from
+    """Facial measures from MediaPipe's face landmarker (measures/facial.py): head pose and motion from
     its transformation matrix, how far the face itself deforms once head movement is taken out,
     and the 52 blendshape scores (columns bs_<name>, in [0, 1]). Needs no trained model.
     overlay["landmarks"] is the interviewee's FaceLandmarks, or None."""
@@ -155,7 +155,7 @@ class MeasureScorer(Scorer):
     columns = MEASURE_COLUMNS + BLENDSHAPE_COLUMNS
 
     def __init__(self, reference_frames: int = MEASURE_REFERENCE_FRAMES, tracking: str = "image", face_model=None):
-        from .face import FaceLandmarker
+        from expressiveness.face import FaceLandmarker
 
         # tracking "image" (files): every frame on its own, so the landmarks of a frame do not depend
         # on the frames before it; "video" (the camera): tracked, with MediaPipe's causal filter.

@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-from .face.pose import rotation_angles
 
 LANDMARK_COUNT = 468  # the face mesh; the landmarker's 10 iris points follow and are not used here
 
@@ -114,24 +113,8 @@ def _similarity(source: np.ndarray, target: np.ndarray, weights: np.ndarray):
     return scale, rotation, target_mean - scale * rotation @ source_mean
 
 
-def head_rotation(landmarks: np.ndarray) -> np.ndarray:
+def landmark_rotation(landmarks: np.ndarray) -> np.ndarray:
     """Rotation (3x3) of the head from MediaPipe's canonical frontal face, in the landmarks' axes
     (x right, y down, z away from the camera), fitted on MediaPipe's Procrustes basis."""
     points = check_landmarks(landmarks)
     return _similarity(CANONICAL_BASIS, points[list(BASIS_INDICES)], BASIS_WEIGHTS)[1]
-
-
-def rotation_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
-    """The head rotation (3x3, landmarks' axes) with these angles; the inverse of rotation_angles."""
-    yaw, pitch, roll = (math.radians(angle) for angle in (yaw_deg, pitch_deg, roll_deg))
-    turn = np.array([[math.cos(yaw), 0, -math.sin(yaw)], [0, 1, 0], [math.sin(yaw), 0, math.cos(yaw)]])
-    nod = np.array([[1, 0, 0], [0, math.cos(pitch), math.sin(pitch)], [0, -math.sin(pitch), math.cos(pitch)]])
-    tilt = np.array([[math.cos(roll), math.sin(roll), 0], [-math.sin(roll), math.cos(roll), 0], [0, 0, 1]])
-    return turn @ nod @ tilt
-
-
-def landmark_head_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
-    """(yaw, pitch, roll) in degrees fitted on the landmarks (MediaPipe's Procrustes basis), with
-    the signs of face.pose.head_pose: an estimate for landmarks without a transformation matrix,
-    and the cross-check of the matrix's pose on real footage."""
-    return rotation_angles(head_rotation(landmarks))

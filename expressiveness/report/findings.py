@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import LABELS, THRESHOLDS
-from .measures import MEASURE_COLUMNS
-from .metadata import expressiveness_level
-from .scorers import PROBABILITY_COLUMNS
+from expressiveness.config import LABELS, THRESHOLDS
+from expressiveness.measures.facial import MEASURE_COLUMNS
+from expressiveness.data.metadata import expressiveness_level
+from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
 
 SHARE_KEYS = dict(zip(LABELS, ("share_reserved", "share_balanced", "share_expressive")))
 MEASURE_NAMES = {"expressivity": "whole face", "expressivity_brows": "brows", "expressivity_eyes": "eyes",
@@ -36,7 +36,7 @@ MEASURE_SINGLE_LABELS = (("head_yaw_range_deg", "Head turn left-right, 5th-95th 
                          ("blinks_per_minute", "Blinks per minute of face in view"),
                          ("landmarks_share", "Frames with face landmarks"))
 MOMENTS = 3  # the highest and the lowest moments shown
-# Expressivity is measured against a reference face built from the faces seen so far (measures.py):
+# Expressivity is measured against a reference face built from the faces seen so far (measures/facial.py):
 # 0 on the first face by construction, and low while the reference holds only a few faces of the
 # same moments. The moments skip that warm-up: the first WARMUP_FACES faces with a value and the
 # first WARMUP_S seconds after the first, or only those faces when that would leave fewer than half

@@ -16,9 +16,9 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
-from .config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
-from .metadata import level_index, participant_split, scan_metadata, tertile_thresholds
-from .video import UnreadableVideoError, iter_frames, probe_video, sample_indices
+from expressiveness.config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
+from expressiveness.data.metadata import level_index, participant_split, scan_metadata, tertile_thresholds
+from expressiveness.video import UnreadableVideoError, iter_frames, probe_video, sample_indices
 
 
 def describe_scores(scores) -> dict:
@@ -162,7 +162,7 @@ def probe_all(records: pd.DataFrame, workers: int = 4, progress: bool = True) ->
 def face_coverage(records: pd.DataFrame, frames_per_video: int, progress: bool = True) -> pd.Series:
     """Share of `frames_per_video` evenly sampled frames with a face, per record (NaN when
     the video cannot be read)."""
-    from .face import FaceDetector
+    from expressiveness.face import FaceDetector
 
     shares = []
     with FaceDetector() as detector:

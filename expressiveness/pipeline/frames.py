@@ -23,11 +23,11 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from .config import LABELS
-from .face import FACE_SELECTIONS, MODELS, FaceBox, FaceDetector, select_face
-from .scorers import (LEVEL_COLUMNS, MEASURE_REFERENCE_FRAMES, LevelScorer, MeasureScorer, Scorer, level_provenance,
+from expressiveness.config import LABELS
+from expressiveness.face import FACE_SELECTIONS, MODELS, FaceBox, FaceDetector, select_face
+from expressiveness.pipeline.scorers import (LEVEL_COLUMNS, MEASURE_REFERENCE_FRAMES, LevelScorer, MeasureScorer, Scorer, level_provenance,
                       read_card)
-from .video import DECODE_AHEAD, Frame, decode_ahead
+from expressiveness.video import DECODE_AHEAD, Frame, decode_ahead
 
 BASE_COLUMNS = ("frame", "timestamp", "success", "confidence", "faces", "face_x", "face_y", "face_width",
                 "face_height")
@@ -88,7 +88,7 @@ DEFAULT_DETECTOR, DEFAULT_MIN_CONFIDENCE, DEFAULT_FACE_SELECTION = "short", 0.5,
 
 
 def _detection_provenance(every: int, detector_model: str, min_confidence: float, face_selection: str) -> dict:
-    from .face import engine_identity
+    from expressiveness.face import engine_identity
 
     return {"every": every, "detector": detector_model, "min_confidence": min_confidence,
             "face_selection": face_selection, "face_engine": engine_identity()}
@@ -205,7 +205,7 @@ def build_analyzer(model_path: str | Path | None, options: AnalysisOptions | Non
     options = options or AnalysisOptions()
     scorers: list[Scorer] = []
     if model_path is not None:
-        from .predict import Predictor
+        from expressiveness.levels.predict import Predictor
 
         predictor = Predictor(model_path, options.backend)
         options = options.with_card(predictor.card)
@@ -262,8 +262,8 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
     """
     from tqdm.auto import tqdm
 
-    from ._io import source_info
-    from .video import VideoWriter, iter_frames, probe_video, sample_indices
+    from expressiveness._io import source_info
+    from expressiveness.video import VideoWriter, iter_frames, probe_video, sample_indices
 
     source = source_info(path)  # before decoding: a file replaced meanwhile is redone on the next run
     info = probe_video(path)
@@ -304,7 +304,7 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
 
 def write_table(table: pd.DataFrame, csv_path: str | Path) -> list[Path]:
     """Write the per-frame table as CSV, and as Parquet beside it when pyarrow is installed."""
-    from ._io import atomic_open, atomic_write
+    from expressiveness._io import atomic_open, atomic_write
 
     csv_path = Path(csv_path)
     atomic_write(csv_path, table.to_csv(index=False))
@@ -318,69 +318,3 @@ def write_table(table: pd.DataFrame, csv_path: str | Path) -> list[Path]:
         table.to_parquet(handle, index=False)
     written.append(parquet_path)
     return written
-
-
-@dataclass
-class LiveSession:
-    table: pd.DataFrame
-    seconds: float
-    interrupted: bool = False
-    error: str = ""  # why the session stopped early or an output was lost, else ""
-    saved: list[Path] = field(default_factory=list)  # the outputs written
-
-
-def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[FrameResult, float | None], np.ndarray],
-             show: Callable[[np.ndarray], bool] | None = None, output: str | Path | None = None,
-             csv_path: str | Path | None = None, frame_rate: float = 30.0, pace: bool = False,
-             max_frames: int | None = None) -> LiveSession:
-    """The live demo's loop: analyse each frame, draw it, show it and record it.
-
-    draw(result, fps) -> BGR image; show(image) -> False to stop (a window; None: no window).
-    pace: hold each frame until its timestamp (a file watched in a window plays at its own
-    frame rate); otherwise frames are processed as fast as possible. What was recorded (the
-    annotated video at `output`, the per-frame table at `csv_path`) is written on any exit:
-    the end of the source, 'q', Ctrl-C, a camera that fails mid-session (the session's
-    `error` says so), or a bug. Each output is saved even when the other cannot be.
-    """
-    from .errors import ExpressivenessError
-    from .video import VideoWriter
-
-    writer = VideoWriter(output, frame_rate) if output else None
-    rows, fps, interrupted, problems, saved = [], None, False, [], []
-    started = time.perf_counter()
-    try:
-        for frame in frames:
-            tick = time.perf_counter()
-            result = analyzer.analyze(frame)
-            rows.append(result.row)
-            canvas = draw(result, fps)
-            if writer is not None:
-                writer.write(canvas)
-            current = 1.0 / max(time.perf_counter() - tick, 1e-6)  # the processing rate, not the display rate
-            fps = current if fps is None else 0.9 * fps + 0.1 * current
-            if pace:
-                time.sleep(max(0.0, frame.timestamp_s - (time.perf_counter() - started)))
-            if show is not None and not show(canvas):
-                break
-            if max_frames and len(rows) >= max_frames:
-                break
-    except KeyboardInterrupt:
-        interrupted = True
-    except (ExpressivenessError, OSError) as error:  # the camera, or the video being written, failed
-        problems.append(error)
-    finally:
-        if writer is not None:
-            try:
-                writer.close()  # what was recorded is kept, whatever ended the session
-                saved += [writer.path] if writer.path.exists() else []
-            except OSError as error:
-                problems.append(error)
-            finally:
-                writer.abort()  # after close() it has nothing left to remove
-        if csv_path:
-            try:
-                saved += write_table(analyzer.table(rows), csv_path)[:1]
-            except OSError as error:
-                problems.append(error)
-    return LiveSession(analyzer.table(rows), time.perf_counter() - started, interrupted,
-                       str(problems[0]) if problems else "", saved)

