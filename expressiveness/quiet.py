@@ -17,12 +17,16 @@ from __future__ import annotations
 import io
 import os
 import sys
+import threading
 from contextlib import contextmanager
 
 VERBOSE_ENV = "EXPRESSIVENESS_VERBOSE"  # "1": show native logs (inherited by spawned workers)
 LOG_LEVELS = {
     "TF_CPP_MIN_LOG_LEVEL": "3",  # TensorFlow and its XLA/TSL C++ logging: errors hidden too
     "GLOG_minloglevel": "3",  # glog-based builds of MediaPipe
+    # absl's C++ log (MediaPipe 1.x, LiteRT inside it): only errors reach stderr. Read when the
+    # library starts logging, so warnings at any frame ("Input tensor memory is not aligned") stay hidden.
+    "GOOGLE_STDERRTHRESHOLD": "2",
 }
 
 
@@ -75,6 +79,11 @@ def _python_stderr_on_fd2() -> bool:
         return False
 
 
+_lock = threading.Lock()
+_depth = 0  # quiet blocks open, in any thread: descriptor 2 is restored when the last one ends
+_state: tuple | None = None  # (saved descriptor, Python's stderr, console wrapper, previous levels)
+
+
 @contextmanager
 def quiet_native(verbose: bool | None = None):
     """Hide C++ log output of engines created (and first run) inside the block.
@@ -82,22 +91,35 @@ def quiet_native(verbose: bool | None = None):
     verbose: True shows everything (does nothing); False hides; None (default) hides unless the
     environment variable EXPRESSIVENESS_VERBOSE is set to 1, which the CLI's --verbose sets so
     that worker processes follow it. Descriptor 2 is restored when the block ends, also on error.
-    The log levels it sets are put back too. Nested blocks are fine. Not for long stretches:
-    any C++ error printed meanwhile is lost too.
+    The log levels it sets are put back too. Blocks may nest and may overlap in several threads
+    (the pipeline runs the detector and the landmarker in two): descriptor 2 stays hidden until
+    the last open block ends. Not for long stretches: any C++ error printed meanwhile is lost too.
     """
     if verbose is None:
         verbose = verbose_requested()
     if verbose:
         yield
         return
-    previous_levels = set_native_log_levels()
-    swap_python_stderr = _python_stderr_on_fd2()
-    if swap_python_stderr:
-        sys.stderr.flush()
-    saved = os.dup(2)
-    python_stderr = sys.stderr
-    console = None
+    _enter_quiet()
     try:
+        yield
+    finally:
+        _leave_quiet()
+
+
+def _enter_quiet() -> None:
+    global _depth, _state
+    with _lock:
+        _depth += 1
+        if _depth > 1:
+            return
+        previous_levels = set_native_log_levels()
+        swap_python_stderr = _python_stderr_on_fd2()
+        if swap_python_stderr:
+            sys.stderr.flush()
+        saved = os.dup(2)
+        python_stderr = sys.stderr
+        console = None
         if swap_python_stderr:
             # Python-level messages written meanwhile still go to the real console.
             console = io.TextIOWrapper(os.fdopen(os.dup(saved), "wb", buffering=0), encoding=python_stderr.encoding,
@@ -108,8 +130,17 @@ def quiet_native(verbose: bool | None = None):
             os.dup2(null, 2)
         finally:
             os.close(null)
-        yield
-    finally:
+        _state = (saved, python_stderr, console, previous_levels)
+
+
+def _leave_quiet() -> None:
+    global _depth, _state
+    with _lock:
+        _depth -= 1
+        if _depth > 0 or _state is None:
+            return
+        saved, python_stderr, console, previous_levels = _state
+        _state = None
         os.dup2(saved, 2)
         os.close(saved)
         if console is not None:

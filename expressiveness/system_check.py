@@ -47,6 +47,26 @@ def format_table(checks: list[Check]) -> str:
     return "\n".join(lines)
 
 
+def versions_text() -> str:
+    """The toolkit's, Python's and the key packages' versions and the face bundle's hash status,
+    one line each, read without importing the packages (for bug reports: `expressiveness --version`)."""
+    from expressiveness import __version__
+    from expressiveness.face import load_bundle
+
+    lines = [f"expressiveness {__version__}", f"Python {sys.version.split()[0]}"]
+    for distribution in ("numpy", "mediapipe", "opencv-contrib-python", "ai-edge-litert", "tensorflow", "keras"):
+        try:
+            lines.append(f"{distribution} {importlib.metadata.version(distribution)}")
+        except importlib.metadata.PackageNotFoundError:
+            lines.append(f"{distribution} not installed")
+    try:
+        bundle = load_bundle()
+        lines.append(f"face model: {bundle.status}, {bundle.path}")
+    except ExpressivenessError as error:
+        lines.append(f"face model: {error}")
+    return "\n".join(lines)
+
+
 def check_python() -> Check:
     version = sys.version.split()[0]
     if sys.version_info[:2] in SUPPORTED_PYTHONS:

@@ -1,5 +1,7 @@
+import platform
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,12 @@ def run_cli(*args, cwd=None):
 def test_console_script_is_installed_and_reports_its_version():
     script = Path(sys.executable).with_name("expressiveness")
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True)
-    assert result.returncode == 0 and result.stdout.strip() == f"expressiveness {__version__}"
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and lines[:2] == [f"expressiveness {__version__}", f"Python {platform.python_version()}"]
+    import numpy
+
+    assert f"numpy {numpy.__version__}" in lines and f"mediapipe {version('mediapipe')}" in lines
+    assert lines[-1].startswith("face model: official face_landmarker.task (sha256 64184e229b26..., matches), ")
 
 
 def _registered_subcommands() -> dict:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import expressiveness
+
 from conftest import run_main
 from expressiveness.cli import build_parser
 
@@ -22,10 +24,12 @@ def test_links_and_named_project_files_exist(document):
                        text)
     named = [name for name in named if not name.startswith(("your_", "my_"))]
     assert links or document == "USAGE_GUIDE.md"
-    # A bare file name may live at the top or in one of the project's folders (the package's by job).
-    folders = ("", "benchmarks", "tests", ".ci", "expressiveness",
-               *(str(path.relative_to(ROOT)) for path in (ROOT / "expressiveness").iterdir() if path.is_dir()))
-    missing = sorted({path for path in links + named if not any((ROOT / folder / path).exists() for folder in folders)})
+    # A bare file name may live at the top or in one of the project's folders, or in the package (found
+    # where Python imports it from: the checkout, or an installed wheel) or one of its job folders.
+    package = Path(expressiveness.__file__).parent
+    folders = [ROOT / folder for folder in ("", "benchmarks", "tests", ".ci")]
+    folders += [package.parent, package, *(path for path in package.iterdir() if path.is_dir())]
+    missing = sorted({path for path in links + named if not any((folder / path).exists() for folder in folders)})
     assert missing == [], f"{document} names files that do not exist: {missing}"
 
 

@@ -14,14 +14,24 @@ import sys
 
 from pathlib import Path
 
-from expressiveness import __version__
 from expressiveness.errors import ExpressivenessError
 from expressiveness.face.bundle import FACE_MODEL_ENV, load_bundle
+from expressiveness.face.engine import check_mediapipe
 from expressiveness.quiet import VERBOSE_ENV, set_native_log_levels
 from . import data, training, video
 
 GROUPS = (data, training, video)
 FACE_COMMANDS = ("extract", "analyze", "live", "validate")  # and train --kind measures: they run the face engine
+
+
+class _Versions(argparse.Action):
+    """--version: what a bug report needs (system_check.versions_text), read only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from expressiveness.system_check import versions_text
+
+        print(versions_text())
+        parser.exit()
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -30,7 +40,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         prog="expressiveness",
         description="Facial expressiveness in video interviews: three levels (Reserved, Balanced, Expressive) "
                     "from MediaPipe face crops and a small Keras CNN.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Versions, nargs=0,
+                        help="show the toolkit's, Python's and the key packages' versions and the face model's "
+                             "hash status, and exit")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--verbose", action="store_true",
                         help="also show the native libraries' log lines (TensorFlow, MediaPipe)")
@@ -63,7 +75,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         if args.face_model:  # worker processes inherit the variable
             os.environ[FACE_MODEL_ENV] = str(Path(args.face_model).absolute())
         if args.command in FACE_COMMANDS or getattr(args, "kind", None) == "measures":
-            load_bundle()  # a missing or wrong bundle: one sentence now, not a failure per video
+            check_mediapipe()  # a missing or old mediapipe, a missing or wrong bundle: one sentence now,
+            load_bundle()  # not a failure per video
         return args.run(args)
     except (ExpressivenessError, OSError) as error:
         print(f"{args.prog}: error: {error}", file=sys.stderr)

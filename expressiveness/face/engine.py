@@ -43,6 +43,10 @@ BLENDSHAPE_NAMES = (
     "mouthPucker", "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
     "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft",
     "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight")  # MediaPipe's order and spelling
+# MediaPipe's LiteRT runner logs one warning per process, at one of the first frames, when a
+# tensor it allocated is not 64-byte aligned ("Input tensor memory is not aligned"): the first
+# 30 calls of every engine run with the native log hidden (seen after the fifth once).
+QUIET_FIRST_CALLS = 30
 MIN_SUBJECT_IOU = 0.3  # a landmark box and the subject's detector box overlap by ~0.6-0.8 when they are one face
 # When tracking (re)finds a face, its landmarks move by a few pixels over the next frames while the
 # tracker settles (a still face would show a burst of motion): that frame is run this many more times.
@@ -104,14 +108,50 @@ def _close_open_engines() -> None:
             engine._engine = None
 
 
+def check_mediapipe() -> str:
+    """The installed mediapipe's version, read from its metadata without importing it (a command
+    checks this before it starts workers). Raises FaceEngineError for a missing mediapipe or one
+    older than 1.2, which has no Tasks face API or no wheel for this Python."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("mediapipe")
+    except PackageNotFoundError:
+        raise FaceEngineError("mediapipe is not installed; expected mediapipe 1.2 or later: "
+                              "pip install 'mediapipe>=1.2,<2'") from None
+    major_minor = tuple(int(part) if part.isdigit() else 0 for part in found.split(".")[:2])
+    if major_minor < (1, 2):
+        raise FaceEngineError(f"mediapipe {found} is installed; expected mediapipe 1.2 or later, whose Tasks API "
+                              f"(FaceDetector, FaceLandmarker) the face engine runs on: pip install 'mediapipe>=1.2,<2'")
+    return found
+
+
+ALIGNMENT_BYTES = 64  # LiteRT copies (and logs a warning for) input memory not aligned to this
+
+
+def _aligned_image(height: int, width: int) -> np.ndarray:
+    """An uninitialised uint8 (height, width, 3) array whose data starts on ALIGNMENT_BYTES."""
+    size = height * width * 3
+    buffer = np.empty(size + ALIGNMENT_BYTES, np.uint8)
+    offset = -buffer.ctypes.data % ALIGNMENT_BYTES
+    return buffer[offset:offset + size].reshape(height, width, 3)
+
+
 def _to_rgb(frame: np.ndarray, color_order: str) -> np.ndarray:
-    """The single place where frames become RGB (uint8, contiguous) for MediaPipe."""
+    """The single place where frames become RGB for MediaPipe: uint8 (H, W, 3), contiguous and
+    64-byte aligned (large numpy arrays start 16 bytes into a page, and MediaPipe's LiteRT runner
+    then copies the frame and prints a warning on the console)."""
     _check_frame(frame, color_order)
+    rgb = _aligned_image(*frame.shape[:2])
     if frame.ndim == 2 or frame.shape[2] == 1:
-        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2RGB)
-    if frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB if color_order == "bgr" else cv2.COLOR_RGBA2RGB)
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if color_order == "bgr" else np.ascontiguousarray(frame)
+        cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2RGB, dst=rgb)
+    elif frame.shape[2] == 4:
+        cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB if color_order == "bgr" else cv2.COLOR_RGBA2RGB, dst=rgb)
+    elif color_order == "bgr":
+        cv2.cvtColor(frame, cv2.COLOR_BGR2RGB, dst=rgb)
+    else:
+        rgb[:] = frame
+    return rgb
 
 
 def _check_unit(name: str, value) -> float:
@@ -149,7 +189,8 @@ class FaceDetector:
             self._engine = vision.FaceDetector.create_from_options(vision.FaceDetectorOptions(
                 base_options=BaseOptions(model_asset_buffer=detector_model),
                 running_mode=vision.RunningMode.IMAGE, min_detection_confidence=self.min_confidence))
-            self._engine.detect(self._image(np.zeros((64, 64, 3), np.uint8)))
+            self._engine.detect(self._image(_to_rgb(np.zeros((64, 64, 3), np.uint8), "rgb")))
+        self._quiet_calls = QUIET_FIRST_CALLS
         _track(self)
 
     def _image(self, rgb: np.ndarray):
@@ -164,8 +205,14 @@ class FaceDetector:
             raise ValueError("this FaceDetector is closed; create a new one.")
         rgb = _to_rgb(frame, self.color_order)
         height, width = rgb.shape[:2]
+        if self._quiet_calls:
+            self._quiet_calls -= 1
+            with quiet_native():
+                detections = self._engine.detect(self._image(rgb)).detections
+        else:
+            detections = self._engine.detect(self._image(rgb)).detections
         faces = []
-        for detection in self._engine.detect(self._image(rgb)).detections:
+        for detection in detections:
             box = detection.bounding_box
             x0 = min(max(int(box.origin_x), 0), width - 1)
             y0 = min(max(int(box.origin_y), 0), height - 1)
@@ -249,6 +296,7 @@ class FaceLandmarker:
                 output_face_blendshapes=True, output_facial_transformation_matrixes=True))
         self._last_ms = -1
         self._faces_before = 0
+        self._quiet_calls = QUIET_FIRST_CALLS
         self._quiet_until_face = True
 
     def reset(self) -> None:
@@ -271,11 +319,12 @@ class FaceLandmarker:
         return self._engine.detect_for_video(image, self._last_ms)
 
     def _quietly(self, rgb: np.ndarray, timestamp_s: float | None):
-        if not self._quiet_until_face:
+        if not (self._quiet_until_face or self._quiet_calls):
             return self._run(rgb, timestamp_s)
-        with quiet_native():  # the first frame with a face logs from C++ (landmark projection)
+        with quiet_native():  # the first frames, and the first frame with a face (landmark projection), log
             result = self._run(rgb, timestamp_s)
-        self._quiet_until_face = not result.face_landmarks
+        self._quiet_calls = max(0, self._quiet_calls - 1)
+        self._quiet_until_face = self._quiet_until_face and not result.face_landmarks
         return result
 
     def detect(self, frame: np.ndarray, timestamp_s: float | None = None) -> list[FaceLandmarks]:

@@ -198,12 +198,15 @@ def draw_result(result, labels=LABELS, fps: float | None = None, blendshapes: in
         scores = landmarks.blendshapes
         strongest = [index for index in np.argsort(-scores) if BLENDSHAPE_NAMES[index] != "_neutral"][:blendshapes]
         left = face.x + face.width + 8 if face.x + face.width + 190 < canvas.shape[1] else max(0, face.x - 190)
-        for line, index in enumerate(strongest):
-            top = face.y + 16 + 20 * line
-            cv2.rectangle(canvas, (left, top - 12), (left + int(80 * scores[index]), top + 3), (0, 200, 255), -1)
+        panel = canvas[max(0, face.y):face.y + 26 * len(strongest) + 8, left:left + 185]
+        panel[:] = (0.45 * panel).astype(panel.dtype)  # darkened, so the text reads on any background
+        for line, index in enumerate(strongest):  # the name and score, a bar of the score under them
+            top = face.y + 18 + 26 * line
             text = f"{BLENDSHAPE_NAMES[index]} {scores[index]:.2f}"
-            cv2.putText(canvas, text, (left, top), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
-            cv2.putText(canvas, text, (left, top), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+            cv2.putText(canvas, text, (left + 4, top), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+            cv2.putText(canvas, text, (left + 4, top), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+            cv2.rectangle(canvas, (left + 4, top + 4), (left + 104, top + 8), (60, 60, 60), -1)
+            cv2.rectangle(canvas, (left + 4, top + 4), (left + 4 + int(round(100 * scores[index])), top + 8), (0, 200, 255), -1)
     return canvas
 
 
