@@ -11,8 +11,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=$(pwd)
-PY312=${PY312:-$(command -v python3.12 || echo "$HOME/.pyenv/versions/3.12.1/bin/python3.12")}
-PY313=${PY313:-$(command -v python3.13 || echo "$HOME/.pyenv/versions/3.13.0/bin/python3.13")}
+# The first interpreter that really runs (pyenv's shims answer `command -v` and then refuse).
+find_python() {
+  for candidate in "$HOME"/.pyenv/versions/"$1".*/bin/python"$1" "$(command -v python"$1" || true)"; do
+    [ -n "$candidate" ] && "$candidate" -c "import sys" 2>/dev/null && { echo "$candidate"; return; }
+  done
+  echo "no Python $1 found (pyenv install $1, or set PY${1/./})" >&2; exit 1
+}
+PY312=${PY312:-$(find_python 3.12)}
+PY313=${PY313:-$(find_python 3.13)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pip_install() { "$1/bin/python" -m pip install --disable-pip-version-check -q "${@:2}" 2>&1 | grep -v "^WARNING: Location" || true; }
