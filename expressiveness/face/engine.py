@@ -29,7 +29,7 @@ import numpy as np
 from expressiveness.errors import FaceEngineError
 from expressiveness.quiet import quiet_native
 from .bundle import DETECTOR_MEMBER, load_bundle
-from .crops import FaceBox, _check_frame, box_iou
+from .crops import FaceBox, _box_area, _check_frame, box_iou
 
 MODELS = ("short",)  # the bundle's detector: BlazeFace short range, faces within about 2 m
 LANDMARK_COUNT = 478  # 468 face mesh points, then 10 iris points
@@ -166,7 +166,26 @@ def _check_color_order(color_order: str) -> str:
     return color_order
 
 
-class FaceDetector:
+class _TaskEngine:
+    """What both engines share: the MediaPipe task in `_engine`, closed with its log hidden, and
+    use as a context manager."""
+
+    _engine = None
+
+    def close(self) -> None:
+        if self._engine is not None:
+            with quiet_native():
+                self._engine.close()
+            self._engine = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class FaceDetector(_TaskEngine):
     """Face boxes with MediaPipe's FaceDetector (the bundle's BlazeFace short-range model).
 
     min_confidence: detection score threshold in [0.0, 1.0]. color_order: "bgr" (OpenCV
@@ -223,18 +242,6 @@ class FaceDetector:
         faces.sort(key=lambda face: face.area, reverse=True)
         return faces
 
-    def close(self) -> None:
-        if self._engine is not None:
-            with quiet_native():
-                self._engine.close()
-            self._engine = None
-
-    def __enter__(self) -> "FaceDetector":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
 
 @dataclass(frozen=True)
 class FaceLandmarks:
@@ -258,7 +265,7 @@ class FaceLandmarks:
         return float(x0), float(y0), float(x1), float(y1)
 
 
-class FaceLandmarker:
+class FaceLandmarker(_TaskEngine):
     """Landmarks, blendshapes and head-pose matrix per face with MediaPipe's FaceLandmarker.
 
     tracking: "video" (the default: faces are tracked from frame to frame; frames must come in
@@ -347,7 +354,7 @@ class FaceLandmarker:
             blendshapes = np.array([category.score for category in result.face_blendshapes[index]], dtype="float32")
             transform = np.array(result.facial_transformation_matrixes[index], dtype="float64").reshape(4, 4)
             faces.append(FaceLandmarks(points, np.clip(blendshapes, 0.0, 1.0), transform))
-        faces.sort(key=lambda face: _area(face.box), reverse=True)
+        faces.sort(key=lambda face: _box_area(face.box), reverse=True)
         return faces
 
     def landmarks(self, frame: np.ndarray, subject: FaceBox | None = None,
@@ -361,19 +368,3 @@ class FaceLandmarker:
         overlaps = [box_iou(face.box, subject.corners) for face in faces]
         best = int(np.argmax(overlaps))
         return faces[best] if overlaps[best] >= MIN_SUBJECT_IOU else None
-
-    def close(self) -> None:
-        if self._engine is not None:
-            with quiet_native():
-                self._engine.close()
-            self._engine = None
-
-    def __enter__(self) -> "FaceLandmarker":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-
-def _area(box) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
