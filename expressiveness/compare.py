@@ -91,7 +91,7 @@ def measures_predictions(model, records: pd.DataFrame, analysis_dir=None, worker
 
     card = model.card
     analysis = card["analysis"]
-    options = AnalysisOptions(every=analysis["every"], detector_model=analysis["detector"],
+    options = AnalysisOptions(every=analysis["every"],
                               min_confidence=analysis["min_confidence"], face_selection=analysis["face_selection"])
     cnn = card["cnn_model"]["path"] if card.get("cnn_model") else None
     table, _ = clip_features(records, analysis_dir or analysis["analysis_dir"], cnn, options, workers, progress)

@@ -27,7 +27,7 @@ from expressiveness.data.metadata import SPLITS, level_index, load_metadata, par
 from expressiveness.correlation import spearman
 
 ANALYSIS_DIR = REPORTS_DIR / "validation"  # clip analyses in ANALYSIS_DIR/clips, shared with `validate`
-OPTION_KEYS = {"every": "every", "detector": "detector_model", "min_confidence": "min_confidence",
+OPTION_KEYS = {"every": "every", "min_confidence": "min_confidence",
                "face_selection": "face_selection"}  # summary key -> AnalysisOptions field
 
 

@@ -203,7 +203,7 @@ def check_speed(predictor, data_dir: Path = DATA_DIR, frames: int = 60) -> Check
     # Faces are found as for the model's training crops (its card), as analyze and live do.
     options = AnalysisOptions().with_card(predictor.card)
     analyzed, started = 0, None
-    with FaceDetector(options.detector_model, options.min_confidence) as detector:
+    with FaceDetector(options.min_confidence) as detector:
         analyzer = FrameAnalyzer(detector, [LevelScorer(predictor)], options)
         for frame in itertools.islice(iter_frames(clip), frames + 1):  # streamed: one frame in memory
             analyzer.analyze(frame)

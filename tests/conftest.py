@@ -320,3 +320,13 @@ def rotation_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float):
     nod = np.array([[1, 0, 0], [0, math.cos(pitch), math.sin(pitch)], [0, -math.sin(pitch), math.cos(pitch)]])
     tilt = np.array([[math.cos(roll), math.sin(roll), 0], [-math.sin(roll), math.cos(roll), 0], [0, 0, 1]])
     return turn @ nod @ tilt
+
+
+def landmark_rotation(landmarks):
+    """The head rotation (3x3, landmarks' axes) fitted to 478 landmarks on MediaPipe's Procrustes
+    basis: the landmark estimate of the engine before the Tasks API, against which the
+    transformation matrix's pose is checked."""
+    from expressiveness.measures.geometry import BASIS_INDICES, BASIS_WEIGHTS, CANONICAL_BASIS, _similarity, check_landmarks
+
+    points = check_landmarks(landmarks)
+    return _similarity(CANONICAL_BASIS, points[list(BASIS_INDICES)], BASIS_WEIGHTS)[1]

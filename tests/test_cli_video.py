@@ -21,8 +21,8 @@ def test_crop_options_default_to_the_model_card():
     parser, commands = build_parser()
     for command in (["analyze", "x.mp4"], ["live"]):
         args = parser.parse_args(command)
-        assert (args.detector, args.min_confidence, args.face) == (None, None, None)
+        assert (args.min_confidence, args.face) == (None, None)
     assert " ".join(commands["analyze"].format_help().split()).count(
-        "(default: as the model's training crops, from its card)") == 3
-    args = parser.parse_args(["analyze", "x.mp4", "--detector", "short", "--min-confidence", "0.3"])
-    assert (args.detector, args.min_confidence) == ("short", 0.3)
+        "(default: as the model's training crops, from its card)") == 2
+    args = parser.parse_args(["analyze", "x.mp4", "--min-confidence", "0.3"])
+    assert args.min_confidence == 0.3

@@ -86,7 +86,7 @@ def test_crop_settings_come_from_the_cache(demo_dir, tmp_path):
 
     settings = ExtractSettings(frames_per_clip=2, margin=0.25, align=True, face_selection="most_confident")
     extract_dataset(demo_dir / "metadata.jsonl", tmp_path / "cache", settings, workers=1, progress=False)
-    assert crop_settings(tmp_path / "cache") == {"margin": 0.25, "align": True, "size": 48, "model": "short",
+    assert crop_settings(tmp_path / "cache") == {"margin": 0.25, "align": True, "size": 48,
                                                  "min_confidence": 0.5, "face_selection": "most_confident"}
 
 

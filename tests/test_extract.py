@@ -80,6 +80,23 @@ def test_other_settings_on_an_existing_cache_are_refused(demo_dir, tmp_path):
                                  f"use another cache folder (--cache) or pass --overwrite to rebuild it.")
 
 
+def test_a_cache_of_another_face_engine_is_refused(demo_dir, tmp_path):
+    """Crops found by mediapipe.solutions (before 1.2: no face_engine, a detector "model") are not reused."""
+    metadata = _mixed_metadata(demo_dir, tmp_path / "data")
+    extract_dataset(metadata, tmp_path / "cache", FAST, workers=1, progress=False)
+    settings_path = tmp_path / "cache" / "settings.json"
+    settings = json.loads(settings_path.read_text())
+    assert settings["face_engine"]["engine"] == "mediapipe-tasks" and len(settings["face_engine"]["face_model_sha256"]) == 64
+    old = {key: value for key, value in settings.items() if key != "face_engine"} | {"model": "full"}
+    settings_path.write_text(json.dumps(old))
+    with pytest.raises(CacheError) as caught:
+        extract_dataset(metadata, tmp_path / "cache", FAST, workers=1, progress=False)
+    assert str(caught.value) == (
+        f"{tmp_path / 'cache'} holds crops made with other settings (face_engine none recorded (a cache from before "
+        f"mediapipe 1.2) -> mediapipe-tasks {settings['face_engine']['face_model_sha256'][:12]}, model 'full' -> None); "
+        f"use another cache folder (--cache) or pass --overwrite to rebuild it.")
+
+
 def test_extraction_path_imports_no_tensorflow(demo_dir, tmp_path):
     script = ("import sys\nfrom expressiveness.pipeline.batch import extract_dataset\nfrom expressiveness.data.cache import ExtractSettings\n"
               f"extract_dataset({str(demo_dir / 'metadata.jsonl')!r}, {str(tmp_path / 'c')!r}, "

@@ -7,8 +7,8 @@ import pytest
 
 from expressiveness.face import (BLENDSHAPE_NAMES, LANDMARK_COUNT, FaceBox, FaceDetector, FaceLandmarker, head_pose,
                                  rotation_angles)
-from conftest import rotation_matrix
-from expressiveness.measures.geometry import inter_ocular_distance, landmark_rotation
+from conftest import landmark_rotation, rotation_matrix
+from expressiveness.measures.geometry import inter_ocular_distance
 from expressiveness.video import iter_frames
 
 

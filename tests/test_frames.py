@@ -169,22 +169,21 @@ def test_inference_finds_faces_as_the_training_crops_were_found(trained_model, d
     """Issue 11, case 4: detector, minimum confidence and face selection default to the card's."""
     from expressiveness.pipeline.frames import analysis_provenance
 
-    model = _model_with_crop(trained_model, tmp_path, model="short", min_confidence=0.7, face_selection="most_central")
+    model = _model_with_crop(trained_model, tmp_path, model="full", min_confidence=0.7, face_selection="most_central")
     analyzer = build_analyzer(model, AnalysisOptions(every=4))
     try:
-        assert (analyzer.detector.model, analyzer.detector.min_confidence) == ("short", 0.7)
+        assert analyzer.detector.min_confidence == 0.7  # an old card's detector "full" is not asked for
         assert analyzer.options.face_selection == "most_central"
         summary = analyze_video(demo_dir / "videos" / "vid_0001.mp4", analyzer).summary
         assert analyzer.provenance() == analysis_provenance(model, AnalysisOptions(every=4))
     finally:
         analyzer.close()
     recorded = summary["provenance"]
-    assert (recorded["detector"], recorded["min_confidence"], recorded["face_selection"]) == ("short", 0.7,
-                                                                                              "most_central")
-    explicit = AnalysisOptions(every=4, detector_model="short", min_confidence=0.4, face_selection="largest")
+    assert (recorded["min_confidence"], recorded["face_selection"]) == (0.7, "most_central")
+    assert "detector" not in recorded and recorded["face_engine"]["engine"] == "mediapipe-tasks"
+    explicit = AnalysisOptions(every=4, min_confidence=0.4, face_selection="largest")
     overridden = analysis_provenance(model, explicit)
-    assert (overridden["detector"], overridden["min_confidence"], overridden["face_selection"]) == (
-        "short", 0.4, "largest")
+    assert (overridden["min_confidence"], overridden["face_selection"]) == (0.4, "largest")
 
 
 def test_a_live_session_keeps_what_was_recorded_when_the_camera_fails(demo_dir, trained_model, tmp_path):

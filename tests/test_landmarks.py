@@ -5,10 +5,10 @@ synthetic points (the engine itself: test_face_engine.py)."""
 import numpy as np
 import pytest
 
-from conftest import rotation_matrix
+from conftest import landmark_rotation, rotation_matrix
 from expressiveness.face import _import_mediapipe, rotation_angles
 from expressiveness.measures.geometry import (BASIS_INDICES, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, check_landmarks,
-                                              landmark_rotation, similarity_transform)
+                                              similarity_transform)
 
 
 def random_rotation(rng) -> np.ndarray:

@@ -58,7 +58,7 @@ def test_predictor_reads_everything_from_the_card(trained_model):
     assert predictor.thresholds == (-0.303, 0.294)
     assert (predictor.name, predictor.model_path, predictor.backend) == ("tiny", trained_model.model_path, "tflite")
     assert (predictor.crop_margin, predictor.crop_align) == (0.15, False)
-    assert predictor.detector == {"model": "short", "min_confidence": 0.5, "face_selection": "largest"}
+    assert predictor.detector == {"min_confidence": 0.5, "face_selection": "largest"}
     assert predictor.sha256 == trained_model.card["sha256"]["tflite"]
     assert predictor.card == json.loads(trained_model.card_path.read_text())
 

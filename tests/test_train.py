@@ -35,7 +35,7 @@ def test_model_card_has_every_field(trained_model):
                                    "face_model_sha256": "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"}
     assert "Rescaling(1/255)" in card["preprocessing"]
     # The hand-made cache has no settings.json: the extraction defaults are recorded.
-    assert card["crop"] == {"margin": 0.15, "align": False, "size": 48, "model": "short", "min_confidence": 0.5,
+    assert card["crop"] == {"margin": 0.15, "align": False, "size": 48, "min_confidence": 0.5,
                             "face_selection": "largest"}
     assert card["architecture"]["dense_activation"] == "relu"
     assert card["training"]["learning_rate"] == 0.001 and card["training"]["batch_size"] == 32

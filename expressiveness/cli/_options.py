@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 from expressiveness.config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, METADATA_FILE
-from expressiveness.face import FACE_SELECTIONS, MODELS
+from expressiveness.face import FACE_SELECTIONS
 
 
 def _number(text: str, kind):
@@ -114,12 +114,6 @@ def _default_text(default) -> str:
     return "as the model's training crops, from its card" if default is None else str(default)
 
 
-def add_detector(parser, default: str | None = "short") -> None:
-    parser.add_argument("--detector", choices=tuple(MODELS), default=default,
-                        help=f"face detector: short, the short-range detector of MediaPipe's face_landmarker.task (faces within ~2 m) "
-                             f"(default: {_default_text(default)})")
-
-
 def add_min_confidence(parser, default: float | None = 0.5) -> None:
     parser.add_argument("--min-confidence", type=fraction, default=default,
                         help=f"face detection score threshold in [0, 1] (default: {_default_text(default)})")
@@ -140,7 +134,6 @@ def add_analysis(parser) -> None:
                              "(default: on; --no-measures for levels only, faster)")
     # None: as the model's training crops were found and chosen (its card), so that inference crops
     # like training; an option given overrides the card.
-    add_detector(parser, None)
     add_min_confidence(parser, None)
     add_face(parser, None)
 
@@ -148,7 +141,7 @@ def add_analysis(parser) -> None:
 def analysis_options(args, smoothing):
     from expressiveness.pipeline.frames import AnalysisOptions
 
-    return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing, detector_model=args.detector,
+    return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing,
                            min_confidence=args.min_confidence, face_selection=args.face, measures=args.measures)
 
 

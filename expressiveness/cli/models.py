@@ -23,7 +23,7 @@ KINDS = ("cnn", "measures")
 def add_train_measures_options(parser) -> None:
     """--kind, and the options of `train --kind measures` (the shared ones, --metadata, --models,
     --name, --thresholds, --seed, --overwrite and --quiet, are the train parser's)."""
-    from expressiveness.face import FACE_SELECTIONS, MODELS
+    from expressiveness.face import FACE_SELECTIONS
     from expressiveness.measures.model import CV_FOLDS, ESTIMATORS
     from expressiveness.measures_train import ANALYSIS_DIR
 
@@ -55,8 +55,6 @@ def add_train_measures_options(parser) -> None:
     group.add_argument("--cv-folds", type=options.whole_number(2), default=CV_FOLDS,
                        help=f"cross-validation folds, at most one per training participant (default: {CV_FOLDS})")
     group.add_argument("--no-progress", action="store_true", help="no progress bars")
-    group.add_argument("--detector", choices=tuple(MODELS), default=None,
-                       help="face detector, short range only (default: the --cnn-model card's, else short)")
     group.add_argument("--min-confidence", type=options.fraction, default=None,
                        help="face detection score threshold in [0, 1] (default: the --cnn-model card's, else 0.5)")
     group.add_argument("--face", choices=FACE_SELECTIONS, default=None,
@@ -79,7 +77,7 @@ def run_train_measures(args) -> int:
                             split_seed=getattr(args, "split_seed", args.seed), seed=args.seed, cv_folds=args.cv_folds)
     # Detector settings not given (None) are the CNN card's crop settings, else the extraction
     # defaults: train_measures_model fills them in (AnalysisOptions.with_card).
-    analysis = AnalysisOptions(every=args.every, detector_model=args.detector, min_confidence=args.min_confidence,
+    analysis = AnalysisOptions(every=args.every, min_confidence=args.min_confidence,
                                face_selection=args.face)
     result = train_measures_model(args.metadata, args.models, config, args.analysis, args.cnn_model, args.split_from,
                                   analysis, args.workers, progress=not (args.no_progress or args.quiet),

@@ -28,7 +28,6 @@ def register(commands, common) -> None:
     sampling.add_argument("--every", type=options.positive_int, help="every K-th frame instead")
     sampling.add_argument("--rate", type=options.positive, help="this many frames per second of video instead")
     options.add_parallel(parser, None, "worker processes (default: CPU cores)")
-    options.add_detector(parser, defaults.model)
     options.add_min_confidence(parser, defaults.min_confidence)
     parser.add_argument("--margin", type=options.non_negative, default=defaults.margin,
                         help=f"margin around the face box, as a fraction of its size (default: {defaults.margin})")
@@ -108,7 +107,7 @@ def run_extract(args) -> int:
     from expressiveness.data.cache import ExtractSettings
 
     settings = ExtractSettings(frames_per_clip=args.frames_per_clip, every=args.every, rate_fps=args.rate,
-                               model=args.detector, min_confidence=args.min_confidence,
+                               min_confidence=args.min_confidence,
                                margin=args.margin, align=args.align, face_selection=args.face)
     summary = extract_dataset(args.metadata, args.cache, settings, workers=args.workers,
                               overwrite=args.overwrite, progress=not args.no_progress, dask=args.dask)

@@ -1,7 +1,8 @@
 """The face-crop cache format: settings, one crop file per video, and the manifest.
 
 Cache layout (a folder, `cache/` by default):
-  settings.json      the ExtractSettings the cache was made with; a rerun must match them
+  settings.json      the ExtractSettings the cache was made with and the face engine that found the
+                     faces (its name and model bundle's SHA-256); a rerun must match both
   crops/<id>.npz     one file per finished video (loaded without pickle):
                      crops uint8 (N, 48, 48), frame_index int64 (N,), timestamp_s float64 (N,),
                      box int32 (N, 4) as x, y, width, height in frame pixels, score float32 (N,),
@@ -34,7 +35,7 @@ import numpy as np
 from expressiveness._io import atomic_open, atomic_write, source_info
 from expressiveness.config import FACE_SIZE
 from expressiveness.errors import CacheError
-from expressiveness.face import FACE_SELECTIONS, MODELS
+from expressiveness.face import FACE_SELECTIONS, engine_identity
 from expressiveness.video import sample_indices
 
 STATUSES = ("ok", "no_face", "unreadable", "missing")
@@ -42,20 +43,19 @@ MANIFEST_COLUMNS = ("id", "file_name", "status", "duration_s", "frames_decoded",
                     "faces_kept", "seconds", "error")
 ARRAY_FIELDS = ("crops", "frame_index", "timestamp_s", "box", "score")
 DEFAULT_FRAMES_PER_CLIP = 32
-CROP_SETTING_KEYS = ("margin", "align", "size", "model", "min_confidence", "face_selection")
+CROP_SETTING_KEYS = ("margin", "align", "size", "min_confidence", "face_selection")
 
 
 @dataclass(frozen=True)
 class ExtractSettings:
     """How crops are made. One sampling rule: frames_per_clip (N frames spread evenly over the
     clip; 32 when no rule is given), every (every k-th frame) or rate_fps (frames per second
-    of video). model: the face detector, "short" (face_landmarker.task's); min_confidence in [0, 1];
+    of video). min_confidence in [0, 1] for the face detector (face.FaceDetector);
     margin >= 0, a fraction of the face box added on each side."""
 
     frames_per_clip: int | None = None
     every: int | None = None
     rate_fps: float | None = None
-    model: str = "short"
     min_confidence: float = 0.5
     margin: float = 0.15
     align: bool = False
@@ -75,8 +75,6 @@ class ExtractSettings:
             if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
                     or not math.isfinite(value) or not value > 0:
                 raise ValueError(f"{name} is {value!r}; expected {'a whole number' if whole else 'a number'} > 0.")
-        if self.model not in MODELS:
-            raise ValueError(f'model is {self.model!r}; expected "short" (the only detector of face_landmarker.task).')
         if self.face_selection not in FACE_SELECTIONS:
             raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
                              f"{', '.join(FACE_SELECTIONS)}.")
@@ -163,17 +161,19 @@ def finished_row(path: Path, source: dict) -> dict | None:
 
 def prepare_cache(cache_dir: Path, settings: ExtractSettings, overwrite: bool) -> None:
     """Create the cache folder for `settings`, or check that an existing one was made with them.
-    With overwrite, crops made with other settings are deleted. Raises CacheError."""
+    With overwrite, crops made with other settings are deleted. Raises CacheError. A cache made by
+    another face engine or bundle (such as mediapipe.solutions before 1.2) counts as other settings:
+    its boxes, hence its crops, differ."""
     settings_path = cache_dir / "settings.json"
-    wanted = asdict(settings)
+    engine = engine_identity()
+    wanted = {**asdict(settings), "face_engine": {key: engine[key] for key in ("engine", "face_model_sha256")}}
     if settings_path.exists() and not overwrite:
         try:
             stored = json.loads(settings_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             stored = None
         if stored != wanted:
-            differences = ", ".join(f"{key} {stored.get(key)!r} -> {value!r}" for key, value in wanted.items()
-                                    if stored.get(key) != value) if isinstance(stored, dict) else "unreadable"
+            differences = _differences(stored, wanted) if isinstance(stored, dict) else "unreadable"
             raise CacheError(f"{cache_dir} holds crops made with other settings ({differences}); use "
                              f"another cache folder (--cache) or pass --overwrite to rebuild it.")
     if overwrite and (cache_dir / "crops").exists():
@@ -181,6 +181,19 @@ def prepare_cache(cache_dir: Path, settings: ExtractSettings, overwrite: bool) -
             old.unlink()
     (cache_dir / "crops").mkdir(parents=True, exist_ok=True)
     atomic_write(settings_path, json.dumps(wanted, indent=2, sort_keys=True))
+
+
+def _differences(stored: dict, wanted: dict) -> str:
+    """What changed between two settings.json contents, for one sentence; a face engine is named
+    by its engine and the first 12 digits of its bundle's hash."""
+    def shown(key, value):
+        if key == "face_engine":
+            return "none recorded (a cache from before mediapipe 1.2)" if not isinstance(value, dict) else \
+                f"{value.get('engine')} {str(value.get('face_model_sha256'))[:12]}"
+        return repr(value)
+
+    return ", ".join(f"{key} {shown(key, stored.get(key))} -> {shown(key, wanted.get(key))}"
+                     for key in sorted(set(stored) | set(wanted)) if stored.get(key) != wanted.get(key))
 
 
 def write_manifest(cache_dir: Path, rows: list[dict]) -> Path:

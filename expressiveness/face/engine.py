@@ -20,6 +20,7 @@ import math
 import os
 import sys
 import threading
+import types
 import weakref
 from dataclasses import dataclass
 
@@ -31,7 +32,6 @@ from expressiveness.quiet import quiet_native
 from .bundle import DETECTOR_MEMBER, load_bundle
 from .crops import FaceBox, _box_area, _check_frame, box_iou
 
-MODELS = ("short",)  # the bundle's detector: BlazeFace short range, faces within about 2 m
 LANDMARK_COUNT = 478  # 468 face mesh points, then 10 iris points
 BLENDSHAPE_NAMES = (
     "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
@@ -54,15 +54,41 @@ SETTLE_PASSES = 5
 TRACKING_MODES = ("video", "image")
 
 
+class _PyplotOnFirstUse(types.ModuleType):
+    """Stands in for matplotlib.pyplot while mediapipe's vision package is imported: its drawing
+    helpers (which the toolkit never calls) import pyplot at import time, ~28 MB and 0.3 s in
+    every process that only analyses video. The real pyplot is imported at the first use."""
+
+    def __getattr__(self, name):
+        import importlib
+
+        return getattr(importlib.import_module("matplotlib.pyplot"), name)
+
+
+def _stand_ins() -> dict:
+    """Modules to place in sys.modules for mediapipe's import (see _import_mediapipe)."""
+    stand_ins = {}
+    if "mediapipe" in sys.modules:
+        return stand_ins
+    if "tensorflow" not in sys.modules:
+        stand_ins["tensorflow"] = None
+    if "matplotlib.pyplot" not in sys.modules:
+        stand_ins["matplotlib.pyplot"] = pyplot = _PyplotOnFirstUse("matplotlib.pyplot")
+        if "matplotlib" not in sys.modules:
+            stand_ins["matplotlib"] = package = types.ModuleType("matplotlib")
+            package.pyplot = pyplot
+    return stand_ins
+
+
 def _import_mediapipe():
     """mediapipe with its Tasks vision API. mediapipe.tasks imports TensorFlow only to decorate
     API docs and falls back to a no-op without it: hiding TensorFlow for this one import keeps
-    the face pipeline ~3 s faster to start and ~1 GB lighter per worker. Raises FaceEngineError
-    when mediapipe is missing or has no Tasks API."""
+    the face pipeline ~3 s faster to start and ~1 GB lighter per worker; pyplot stands in until
+    it is used (_PyplotOnFirstUse). Raises FaceEngineError when mediapipe is missing or has no
+    Tasks API."""
     os.environ.setdefault("GLOG_minloglevel", "2")
-    hide_tensorflow = "mediapipe" not in sys.modules and "tensorflow" not in sys.modules
-    if hide_tensorflow:
-        sys.modules["tensorflow"] = None
+    stand_ins = _stand_ins()
+    sys.modules.update(stand_ins)
     try:
         import mediapipe
         from mediapipe.tasks.python import BaseOptions, vision
@@ -72,8 +98,9 @@ def _import_mediapipe():
         raise FaceEngineError(f"{found} without the Tasks API ({error}); expected mediapipe 1.2 or later with "
                               f"FaceDetector and FaceLandmarker: pip install 'mediapipe>=1.2,<2'") from None
     finally:
-        if hide_tensorflow:
-            del sys.modules["tensorflow"]
+        for name, module in stand_ins.items():
+            if sys.modules.get(name, False) is module:
+                del sys.modules[name]
     return mediapipe, BaseOptions, vision
 
 
@@ -186,19 +213,15 @@ class _TaskEngine:
 
 
 class FaceDetector(_TaskEngine):
-    """Face boxes with MediaPipe's FaceDetector (the bundle's BlazeFace short-range model).
+    """Face boxes with MediaPipe's FaceDetector (the bundle's BlazeFace short-range model: faces
+    within about 2 m of the camera; the bundle has no full-range model).
 
     min_confidence: detection score threshold in [0.0, 1.0]. color_order: "bgr" (OpenCV
     frames, the default) or "rgb". face_model: the bundle (None: bundle.bundle_path()).
     Stateless from frame to frame (IMAGE mode): frames may come in any order.
     """
 
-    def __init__(self, model: str = "short", min_confidence: float = 0.5, color_order: str = "bgr",
-                 face_model=None):
-        if model not in MODELS:
-            raise ValueError(f'detector model is {model!r}; expected "short", the short-range detector of '
-                             f'face_landmarker.task (the Tasks engine has no full-range model).')
-        self.model = model
+    def __init__(self, min_confidence: float = 0.5, color_order: str = "bgr", face_model=None):
         self.min_confidence = _check_unit("min_confidence", min_confidence)
         self.color_order = _check_color_order(color_order)
         detector_model = load_bundle(face_model).member(DETECTOR_MEMBER)

@@ -38,7 +38,7 @@ class Predictor:
     it (the .keras file itself is not read). A missing card or export, or an export whose
     sha256 differs from the card's, is refused. backend: "tflite" (the only one; the parameter
     stays for callers that pass it). `labels`, `thresholds`, `crop_margin`, `crop_align` and
-    `detector` (the card's crop settings: model, min_confidence, face_selection) come from the
+    `detector` (the card's crop settings: min_confidence, face_selection) come from the
     card; `sha256` is the export's.
     """
 
@@ -69,7 +69,7 @@ class Predictor:
         crop = self.card.get("crop", {})
         self.crop_margin = float(crop.get("margin", 0.15))
         self.crop_align = bool(crop.get("align", False))
-        self.detector = {key: crop[key] for key in ("model", "min_confidence", "face_selection") if key in crop}
+        self.detector = {key: crop[key] for key in ("min_confidence", "face_selection") if key in crop}
         self.backend = backend
         self._interpreter = _make_interpreter(flat_buffer, self.tflite_path)
         input_details = self._interpreter.get_input_details()[0]

@@ -111,10 +111,3 @@ def _similarity(source: np.ndarray, target: np.ndarray, weights: np.ndarray):
     rotation = left @ right_t
     scale = float(singular.sum() / (weights @ (source_centred ** 2).sum(axis=1)))
     return scale, rotation, target_mean - scale * rotation @ source_mean
-
-
-def landmark_rotation(landmarks: np.ndarray) -> np.ndarray:
-    """Rotation (3x3) of the head from MediaPipe's canonical frontal face, in the landmarks' axes
-    (x right, y down, z away from the camera), fitted on MediaPipe's Procrustes basis."""
-    points = check_landmarks(landmarks)
-    return _similarity(CANONICAL_BASIS, points[list(BASIS_INDICES)], BASIS_WEIGHTS)[1]

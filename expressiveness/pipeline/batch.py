@@ -326,8 +326,7 @@ def _extract_task(video_id: str, file_name: str, video_path: str, target: str, s
     from expressiveness.face import FaceDetector
 
     started = time.perf_counter()
-    detector = worker_engine(("detector", settings.model, settings.min_confidence),
-                             lambda: FaceDetector(settings.model, settings.min_confidence))
+    detector = worker_engine(("detector", settings.min_confidence), lambda: FaceDetector(settings.min_confidence))
     try:
         return extract_to_cache(detector, video_id, file_name, video_path, Path(target), settings)
     except (FileNotFoundError, UnreadableVideoError) as error:

@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from expressiveness.config import LABELS
-from expressiveness.face import FACE_SELECTIONS, MODELS, FaceBox, FaceDetector, select_face
+from expressiveness.face import FACE_SELECTIONS, FaceBox, FaceDetector, select_face
 from expressiveness.pipeline.scorers import (LEVEL_COLUMNS, MEASURE_REFERENCE_FRAMES, LevelScorer, MeasureScorer, Scorer, level_provenance,
                       read_card)
+from expressiveness.pipeline.table import TableRows
 from expressiveness.video import DECODE_AHEAD, Frame, decode_ahead
 
 BASE_COLUMNS = ("frame", "timestamp", "success", "confidence", "faces", "face_x", "face_y", "face_width",
@@ -38,7 +39,7 @@ FRAME_COLUMNS = BASE_COLUMNS + LEVEL_COLUMNS  # the table of the level scorer al
 class AnalysisOptions:
     """How videos are analysed. every: analyse every k-th frame (>= 1). smoothing: EMA weight
     of the newest frame in (0, 1], or None for raw per-frame probabilities (the default for
-    tables). detector_model ("short"), min_confidence (in [0, 1]) and face_selection
+    tables). min_confidence (the face detector's threshold, in [0, 1]) and face_selection
     (the interviewee among several faces): None takes the model card's crop settings, so that
     inference crops faces as the training crops were cut (see with_card), or the extraction
     defaults without a model; crop margin and alignment always come from the card. backend:
@@ -49,7 +50,6 @@ class AnalysisOptions:
 
     every: int = 1
     smoothing: float | None = None
-    detector_model: str | None = None
     min_confidence: float | None = None
     face_selection: str | None = None
     backend: str = "tflite"
@@ -61,9 +61,6 @@ class AnalysisOptions:
             raise ValueError(f"every is {self.every!r}; expected a whole number >= 1.")
         if self.smoothing is not None and not 0 < self.smoothing <= 1:
             raise ValueError(f"smoothing is {self.smoothing!r}; expected a number in (0, 1], or None.")
-        if self.detector_model is not None and self.detector_model not in MODELS:
-            raise ValueError(f'detector_model is {self.detector_model!r}; expected "short" (the only detector of '
-                             f'face_landmarker.task).')
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
         if self.face_tracking not in ("image", "video"):
@@ -74,23 +71,22 @@ class AnalysisOptions:
 
     def with_card(self, card: dict) -> "AnalysisOptions":
         """These options with every detector setting left as None taken from a model card's
-        crop settings (card["crop"]: model, min_confidence, face_selection), or from the
+        crop settings (card["crop"]: min_confidence, face_selection), or from the
         extraction defaults for a card that does not record them."""
         crop = card.get("crop") or {}
         return replace(self,
-                       detector_model=self.detector_model or crop.get("model", DEFAULT_DETECTOR),
                        min_confidence=self.min_confidence if self.min_confidence is not None
                        else float(crop.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
                        face_selection=self.face_selection or crop.get("face_selection", DEFAULT_FACE_SELECTION))
 
 
-DEFAULT_DETECTOR, DEFAULT_MIN_CONFIDENCE, DEFAULT_FACE_SELECTION = "short", 0.5, "largest"  # as ExtractSettings'
+DEFAULT_MIN_CONFIDENCE, DEFAULT_FACE_SELECTION = 0.5, "largest"  # as ExtractSettings'
 
 
-def _detection_provenance(every: int, detector_model: str, min_confidence: float, face_selection: str) -> dict:
+def _detection_provenance(every: int, min_confidence: float, face_selection: str) -> dict:
     from expressiveness.face import engine_identity
 
-    return {"every": every, "detector": detector_model, "min_confidence": min_confidence,
+    return {"every": every, "min_confidence": min_confidence,
             "face_selection": face_selection, "face_engine": engine_identity()}
 
 
@@ -115,8 +111,7 @@ class FrameAnalyzer:
         self.detector = detector
         self.scorers = list(scorers)
         # The detector given is the one used: its settings fill (and win over) the options'.
-        self.options = replace(options or AnalysisOptions(), detector_model=detector.model,
-                               min_confidence=detector.min_confidence,
+        self.options = replace(options or AnalysisOptions(), min_confidence=detector.min_confidence,
                                face_selection=(options and options.face_selection) or DEFAULT_FACE_SELECTION)
         self.columns = BASE_COLUMNS + tuple(column for scorer in self.scorers for column in scorer.columns)
 
@@ -152,9 +147,13 @@ class FrameAnalyzer:
     def analyze(self, frame: Frame) -> FrameResult:
         return self.score(frame, self.detect(frame))
 
-    def table(self, rows: list[dict]) -> pd.DataFrame:
+    def new_rows(self) -> TableRows:
+        """An empty table of this analyzer's columns, to append each FrameResult.row to."""
+        return TableRows(self.columns)
+
+    def table(self, rows: "TableRows | list[dict]") -> pd.DataFrame:
         """The per-frame table of rows made by this analyzer, with its fixed columns."""
-        table = pd.DataFrame(rows, columns=list(self.columns))
+        table = rows.frame() if isinstance(rows, TableRows) else pd.DataFrame(rows, columns=list(self.columns))
         for column in ("face_x", "face_y", "face_width", "face_height"):
             table[column] = table[column].astype("Int64")
         if "level" in table:
@@ -174,7 +173,7 @@ class FrameAnalyzer:
         """Every setting and file the per-frame results depend on (JSON types): a result is
         reused only when this, and its source file, match."""
         options = self.options
-        described = {**_detection_provenance(options.every, options.detector_model, options.min_confidence,
+        described = {**_detection_provenance(options.every, options.min_confidence,
                                              options.face_selection), "measures": options.measures}
         for scorer in self.scorers:
             described.update(scorer.provenance())
@@ -216,7 +215,7 @@ def build_analyzer(model_path: str | Path | None, options: AnalysisOptions | Non
         scorers.append(MeasureScorer(tracking=options.face_tracking))
     if not scorers:
         raise ValueError("nothing to analyse: give a model for levels or turn the facial measures on.")
-    detector = FaceDetector(options.detector_model, options.min_confidence)
+    detector = FaceDetector(options.min_confidence)
     return FrameAnalyzer(detector, scorers, options)
 
 
@@ -226,7 +225,7 @@ def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions 
     earlier results it may reuse. Raises FileNotFoundError or ModelFileError for an unusable
     model or card."""
     options = (options or AnalysisOptions()).with_card(read_card(model_path) if model_path is not None else {})
-    provenance = {**_detection_provenance(options.every, options.detector_model, options.min_confidence,
+    provenance = {**_detection_provenance(options.every, options.min_confidence,
                                           options.face_selection), "measures": options.measures}
     if model_path is not None:
         provenance.update(level_provenance(model_path, options.backend, options.smoothing))
@@ -273,7 +272,7 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
     expected_rows = info.frame_count if indices is None else len(indices)
     labels = next((scorer.labels for scorer in analyzer.scorers if isinstance(scorer, LevelScorer)), LABELS)
     writer = VideoWriter(annotated_path, info.fps / every) if annotated_path is not None else None
-    rows = []
+    rows = analyzer.new_rows()
     started = time.perf_counter()
     bar = tqdm(total=expected_rows, desc=Path(path).name, unit="frame", leave=False, disable=not progress)
     try:
@@ -290,7 +289,7 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
             writer.abort()  # after close() it has nothing left to remove
     seconds = time.perf_counter() - started
     table = analyzer.table(rows)
-    frames_decoded = rows[-1]["frame"] + 1 if rows else 0
+    frames_decoded = rows.last["frame"] + 1 if len(rows) else 0
     complete = len(rows) >= expected_rows
     summary = {"video": str(path), "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),
                "frames_total": info.frame_count, "frames_decoded": frames_decoded, "complete": complete}

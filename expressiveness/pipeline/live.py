@@ -40,7 +40,7 @@ def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[F
     from expressiveness.video import VideoWriter
 
     writer = VideoWriter(output, frame_rate) if output else None
-    rows, fps, interrupted, problems, saved = [], None, False, [], []
+    rows, fps, interrupted, problems, saved = analyzer.new_rows(), None, False, [], []
     started = time.perf_counter()
     try:
         for frame in frames:

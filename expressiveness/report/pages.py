@@ -86,7 +86,7 @@ def face_thumbnails(video_path: str | Path, rows: list[dict], size_px: int = THU
 
 def _facts(summary: dict, video_path: Path, info) -> list[tuple[str, str]]:
     options = [f"{key} {'none' if summary[key] is None else summary[key]}" for key in (
-        "every", "smoothing", "backend", "detector_model", "detector", "min_confidence", "face_selection")
+        "every", "smoothing", "backend", "min_confidence", "face_selection")
         if key in summary]
     facts = [("File", video_path.name), ("Path", str(video_path)),
              ("Duration", f"{summary.get('duration_s', 0):.2f} s"),
