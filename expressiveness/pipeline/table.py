@@ -56,5 +56,5 @@ class TableRows:
                 data[column] = pd.Series(self._texts[column], dtype="object")
             else:
                 values = np.frombuffer(self._numbers[column], dtype="float64") if self._count else np.zeros(0)
-                data[column] = values.astype("int64") if self._whole[column] and self._count else values.copy()
-        return pd.DataFrame(data, columns=list(self.columns))
+                data[column] = values.astype("int64") if self._whole[column] and self._count else values
+        return pd.DataFrame(data, columns=list(self.columns), copy=True)  # owns its data: the buffers may grow
