@@ -46,7 +46,7 @@ WARMUP_S = 1.0
 
 
 def flatten(summary: dict) -> dict:
-    """A summary with its provenance's settings (model, thresholds, every, detector, ...) at the
+    """A summary with its provenance's settings (model, thresholds, every, min_confidence, ...) at the
     top level, where the report reads them; the summary's own keys win."""
     settings = {key: value for key, value in (summary.get("provenance") or {}).items() if key != "source"}
     return {**settings, **summary}
