@@ -56,3 +56,7 @@ class FaceModelError(ExpressivenessError, ValueError):
 
 class FaceEngineError(ExpressivenessError, RuntimeError):
     """MediaPipe is missing, or too old to have the Tasks API the face engine runs on."""
+
+
+class BaselineError(ExpressivenessError, ValueError):
+    """A baseline for the facial measures (--baseline, --baseline-video) without enough usable faces."""

@@ -9,27 +9,32 @@ import pandas as pd
 import pytest
 
 from expressiveness.face import BLENDSHAPE_NAMES, FaceLandmarker
-from expressiveness.measures.facial import (BLINK_COLUMNS, MEASURE_COLUMNS, MeasureTracker, count_blinks, eye_openness, mouth_openness,
-                                     summarize_measures)
-from expressiveness.video import iter_frames, probe_video
+from expressiveness.measures.facial import (BLINK_COLUMNS, EXPRESSIVITY_COLUMNS, MEASURE_COLUMNS, MeasureTracker, aligned_shape, count_blinks,
+                                            eye_openness, mouth_openness, summarize_measures)
+from expressiveness.video import iter_frames, probe_video, sample_indices
 
 FPS = 30.0
 BLINK_SCORES = [BLENDSHAPE_NAMES.index(column[3:]) for column in BLINK_COLUMNS]
 
 
 def measure(timed_frames) -> pd.DataFrame:
-    """Per-frame measures of (BGR frame, timestamp_s) pairs through FaceLandmarker (frame by frame,
-    as analyze runs it on files) and one MeasureTracker, with head pose from the landmarker's
+    """Per-frame measures of (BGR frame, timestamp_s) pairs as analyze measures a file: FaceLandmarker
+    frame by frame, the reference face and blendshape neutral fixed beforehand from up to 48 faces
+    spread over the whole series, then one MeasureTracker, with head pose from the landmarker's
     transformation matrix."""
-    tracker = MeasureTracker()
-    rows = []
     with FaceLandmarker(tracking="image") as landmarker:
-        for image, timestamp_s in timed_frames:
-            face = landmarker.landmarks(image, None, timestamp_s)
-            measures = tracker.update(None, timestamp_s) if face is None else \
-                tracker.update(face.points, timestamp_s, face.transform)
-            closure = math.nan if face is None else float(face.blendshapes[list(BLINK_SCORES)].mean())
-            rows.append({"timestamp": timestamp_s, **measures, "eye_closure": closure})
+        found = [(landmarker.landmarks(image, None, timestamp_s), timestamp_s) for image, timestamp_s in timed_frames]
+    faces = [face for face, _ in found if face is not None]
+    tracker = MeasureTracker()
+    if faces:
+        sample = [faces[int(index)] for index in sample_indices(len(faces), count=48)]
+        tracker.fix_reference([aligned_shape(face.points) for face in sample], [face.blendshapes for face in sample])
+    rows = []
+    for face, timestamp_s in found:
+        measures = tracker.update(None, timestamp_s) if face is None else \
+            tracker.update(face.points, timestamp_s, face.transform, blendshapes=face.blendshapes)
+        closure = math.nan if face is None else float(face.blendshapes[list(BLINK_SCORES)].mean())
+        rows.append({"timestamp": timestamp_s, **measures, "eye_closure": closure})
     return pd.DataFrame(rows)
 
 
@@ -74,14 +79,17 @@ def still(face_frame) -> pd.DataFrame:
 def test_measure_columns_are_the_contract():
     assert MEASURE_COLUMNS == ("head_yaw_deg", "head_pitch_deg", "head_roll_deg", "head_motion_deg_s", "expressivity",
                                "expressivity_brows", "expressivity_eyes", "expressivity_mouth", "facial_motion",
-                               "eyes_open", "mouth_open")
+                               "eyes_open", "mouth_open", "blendshape_expressivity", "blendshape_expressivity_brows",
+                               "blendshape_expressivity_eyes", "blendshape_expressivity_cheeks_nose",
+                               "blendshape_expressivity_mouth_jaw")
 
 
 def test_a_still_face_has_no_expressivity_and_no_motion(still):
     assert still[list(MEASURE_COLUMNS)].iloc[1:].notna().all().all()
-    assert still["expressivity"].iloc[0] == pytest.approx(0.0, abs=1e-9)  # the first face is its own reference
-    # Files are measured frame by frame (tracking="image"): the same picture gives the same landmarks.
-    assert still["expressivity"].max() < 0.1  # percent of the inter-ocular distance
+    # Files are measured frame by frame (tracking="image"): the same picture gives the same landmarks,
+    # and the reference is that face.
+    assert still["expressivity"].max() == pytest.approx(0.0, abs=1e-9)  # percent of the inter-ocular distance
+    assert still["blendshape_expressivity"].max() == pytest.approx(0.0, abs=1e-9)
     assert still["facial_motion"].max() < 3.0  # percent of the inter-ocular distance per second
     assert still["head_motion_deg_s"].max() < 3.0
 
@@ -91,13 +99,17 @@ def test_a_real_talking_face_is_expressive_and_moves(talking, still):
     assert talking["expressivity"].median() > 20 * still["expressivity"].median()
     assert talking["facial_motion"].median() > 5 * still["facial_motion"].median()
     assert talking["expressivity_mouth"].median() > talking["expressivity_eyes"].median()
+    assert talking["blendshape_expressivity"].median() > 0.03  # measured 0.079
+    assert talking["blendshape_expressivity_mouth_jaw"].median() > talking["blendshape_expressivity_cheeks_nose"].median()
 
 
 def test_a_moving_camera_is_head_motion_not_expression(face_frame, talking):
     frames, angles = camera_path(face_frame)
     moved = measure(at_fps(frames))
     assert moved[list(MEASURE_COLUMNS)].iloc[1:].notna().all().all()
-    assert moved["expressivity"].median() < talking["expressivity"].median() / 4
+    for column in ("expressivity", "blendshape_expressivity"):  # measured: 0.01-0.04 of real talk
+        assert moved[column].median() < 0.15 * talking[column].median(), column
+        assert moved[column].mean() < 0.15 * talking[column].mean(), column
     # The applied turn is 15 * sin(pi t) degrees: its speed |15 pi cos(pi t)| has median 33.3 deg/s.
     applied_speed = np.median(np.abs(np.diff(angles))) * FPS
     assert moved["head_motion_deg_s"].median() == pytest.approx(applied_speed, rel=0.3)
@@ -196,9 +208,7 @@ def test_summarize_measures_matches_hand_computed_numbers():
         assert summary[f"head_{axis}_range_deg"] == pytest.approx(spread)
     assert summary["landmarks_share"] == pytest.approx(0.9)
     assert summary["blinks_per_minute"] == pytest.approx(2 / (2.0 * 0.9 / 60))  # 66.67
-    assert set(summary) == {f"{column}_{stat}" for column in ("expressivity", "expressivity_brows",
-                                                              "expressivity_eyes", "expressivity_mouth")
-                            for stat in ("mean", "p90")} | {
+    assert set(summary) == {f"{column}_{stat}" for column in EXPRESSIVITY_COLUMNS for stat in ("mean", "p90")} | {
         "facial_motion_mean", "head_motion_deg_s_mean", "head_yaw_range_deg", "head_pitch_range_deg",
         "head_roll_range_deg", "blinks_per_minute", "landmarks_share"}
 

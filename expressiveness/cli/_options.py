@@ -138,11 +138,34 @@ def add_analysis(parser) -> None:
     add_face(parser, None)
 
 
+def add_baseline(parser) -> None:
+    """Where the facial measures' reference comes from (files only: the camera cannot look ahead)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--baseline", type=time_range, metavar="START:END", default=None,
+                       help="seconds of each video that show the person at rest: the reference face and "
+                            "blendshape neutral come from them instead of the whole video")
+    group.add_argument("--baseline-video", metavar="PATH", default=None,
+                       help="a neutral clip of the same person: the reference comes from it instead of the video")
+
+
+def time_range(text: str) -> tuple[float, float]:
+    """Converter for START:END in seconds, 0 <= START < END."""
+    start, colon, end = text.partition(":")
+    try:
+        values = (float(start), float(end)) if colon else None
+    except ValueError:
+        values = None
+    if values is None or not all(math.isfinite(value) for value in values) or not 0 <= values[0] < values[1]:
+        raise argparse.ArgumentTypeError(f"{text!r} is not START:END in seconds with 0 <= START < END, such as 0:10")
+    return values
+
+
 def analysis_options(args, smoothing):
     from expressiveness.pipeline.frames import AnalysisOptions
 
     return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing,
-                           min_confidence=args.min_confidence, face_selection=args.face, measures=args.measures)
+                           min_confidence=args.min_confidence, face_selection=args.face, measures=args.measures,
+                           baseline=getattr(args, "baseline", None), baseline_video=getattr(args, "baseline_video", None))
 
 
 def analysis_model(args) -> str | None:

@@ -36,6 +36,7 @@ def register(commands, common) -> None:
                         help="a metadata.jsonl whose records the HTML reports join to the videos (id, participant, "
                              "question, the human facial_expression score); implies --html")
     options.add_analysis(parser)
+    options.add_baseline(parser)
     models.add_measures_model_option(parser)
     parser.set_defaults(run=run_analyze)
 

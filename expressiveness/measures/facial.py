@@ -7,28 +7,34 @@ Per frame (`MeasureTracker.update`), in MEASURE_COLUMNS order:
 - expressivity (and _brows, _eyes, _mouth): how far the face is from the person's typical face
   once head movement is taken out: the landmarks are aligned to the reference face by a 3D
   similarity transform (translation, rotation, uniform scale; fitted on MediaPipe's Procrustes
-  basis, points that barely move with expressions), then the mean distance of all 468 aligned
-  landmarks (or of one region's, see `geometry.REGIONS`) from the reference, in percent of the
-  reference's inter-ocular distance (IOD). Head and camera movement is taken out down to the
-  mesh's own noise: a still face held before a moving camera scores ~0.9 (MediaPipe's mesh
-  varies a little with the face's place in the image), 20 s of real talking ~4;
+  basis, points that barely move with expressions), then each of the 468 aligned landmarks'
+  distance from the reference in percent of the reference's inter-ocular distance (IOD), less
+  the mesh's noise floor MESH_NOISE_IOD (1 % IOD, never below 0), averaged over all landmarks
+  (or one region's, see `geometry.REGIONS`). Head and camera movement is taken out down to
+  that floor: a still face before a rigidly moving camera scores ~0.1, real talking ~3.5;
 - facial_motion: mean speed of the aligned landmarks since the previous frame (% IOD per
   second). At 30 frames/s it is dominated by that mesh noise whenever the face moves in the
   image: a moving camera scores as high as talking. Prefer expressivity;
 - eyes_open: eye aspect ratio, mean of both eyes: (|p2-p6| + |p3-p5|) / (2 |p1-p4|) with the
   points EYE_OPENNESS_POINTS (p1, p4 the corners); about 0.25-0.35 open, lower when closing or
   looking down (blinks are counted from the eyeBlink blendshapes instead, see count_blinks);
-- mouth_open: inner-lip gap over mouth width, |13-14| / |61-291|; ~0 closed, ~0.5 wide open.
+- mouth_open: inner-lip gap over mouth width, |13-14| / |61-291|; ~0 closed, ~0.5 wide open;
+- blendshape_expressivity (and _brows, _eyes, _cheeks_nose, _mouth_jaw): the mean rise of the
+  52 blendshape scores above the person's neutral (measures/blendshapes.py), from the same
+  reference faces as expressivity; NaN without blendshapes.
 All are NaN in a frame without landmarks. Motion uses the frames' real timestamps, so frames may
 be sampled every k-th; the first frame, and the first frame after a frame without a face, have
 NaN motion.
 
-The reference face is the element-wise median of a bounded reservoir of the person's aligned
-faces (Vitter's algorithm R, `reference_frames` shapes): while it fills, the reference is the
-median of the faces so far (the first frame's expressivity is 0); afterwards each new face
-replaces a random stored one with probability reference_frames / faces seen, so the reference
-settles toward the median of a uniform sample of the whole video and memory stays flat. The
-median is recomputed after 1, 2, 4, 8 and 16 faces, then every REFERENCE_REFRESH faces.
+The reference face is the element-wise median of the person's aligned faces in usable frames
+(measures/quality.py). For a file it is fixed before the first frame is measured
+(`fix_reference`, from faces spread over the whole video or a baseline), so a frame's values do
+not depend on where in the video it falls. Without a fixed reference (the live camera, which
+cannot look ahead) it is learnt while frames come: the median of a bounded reservoir of the faces
+so far (Vitter's algorithm R, `reference_frames` shapes; the first usable frame's expressivity is
+0), each new face replacing a random stored one with probability reference_frames / faces seen,
+so it settles toward the median of a uniform sample and memory stays flat. That median is
+recomputed after 1, 2, 4, 8 and 16 faces, then every REFERENCE_REFRESH faces.
 """
 
 from __future__ import annotations
@@ -38,15 +44,18 @@ import math
 import numpy as np
 import pandas as pd
 
-from expressiveness.face import BLENDSHAPE_COLUMNS
+from expressiveness.face import BLENDSHAPE_NAMES
 from expressiveness.face.pose import head_rotation, rotation_angle_deg, rotation_angles
-from expressiveness.measures.geometry import (BASIS_INDICES, BASIS_WEIGHTS, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, _similarity,
-                        check_landmarks, inter_ocular_distance)
+from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS, blendshape_expressivity, neutral_scores
+from expressiveness.measures.geometry import (BASIS_INDICES, BASIS_WEIGHTS, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS,
+                                              _similarity, check_landmarks, inter_ocular_distance)
+from expressiveness.measures.quality import usable_rows
 
 MEASURE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg", "head_motion_deg_s", "expressivity",
                    "expressivity_brows", "expressivity_eyes", "expressivity_mouth", "facial_motion", "eyes_open",
-                   "mouth_open")
-EXPRESSIVITY_COLUMNS = ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth")
+                   "mouth_open") + BLENDSHAPE_EXPRESSIVITY_COLUMNS
+EXPRESSIVITY_COLUMNS = ("expressivity", "expressivity_brows", "expressivity_eyes",
+                        "expressivity_mouth") + BLENDSHAPE_EXPRESSIVITY_COLUMNS
 # (p1 outer corner, p2, p3 upper lid, p4 inner corner, p5, p6 lower lid), right eye then left eye.
 EYE_OPENNESS_POINTS = ((33, 160, 158, 133, 153, 144), (263, 387, 385, 362, 380, 373))
 MOUTH_OPENNESS_POINTS = (13, 14, 61, 291)  # inner upper lip, inner lower lip, mouth corners
@@ -59,6 +68,11 @@ BLINK_RISE = 0.2
 BLINK_END_RISE = 0.1
 BLINK_MAX_INTERVAL_S = 0.1  # blinks are counted only from frames sampled at >= 10 per second
 BLINK_COLUMNS = ("bs_eyeBlinkLeft", "bs_eyeBlinkRight")
+# A landmark's distance from the reference under this (% IOD, ~0.6 mm on an adult face) is the mesh's
+# own noise: MediaPipe places the same still face a little differently as it moves in the image.
+# Measured on a rigid camera path over a still demo frame (tests/test_measures.py): without this
+# floor, that path scored 0.16 of real talk; with it, 0.03, and real talk keeps ~80 % of its value.
+MESH_NOISE_IOD = 1.0
 REFERENCE_REFRESH = 32  # faces between two recomputations of the reference face
 
 _BASIS = np.array(BASIS_INDICES)
@@ -92,6 +106,19 @@ def _mouth_openness(points: np.ndarray) -> float:
     return float(_distances(points[upper], points[lower]) / _distances(points[right], points[left]))
 
 
+def _aligned(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The face in MediaPipe's canonical frame and size (head pose and size taken out), and the
+    fitted head rotation."""
+    scale, rotation, translation = _similarity(CANONICAL_BASIS, points[_BASIS], BASIS_WEIGHTS)
+    return (points - translation) @ rotation / scale, rotation
+
+
+def aligned_shape(landmarks: np.ndarray) -> np.ndarray:
+    """Face landmarks (478 or 468, 3) with head pose and size taken out: what a reference face is
+    the median of (MeasureTracker.fix_reference)."""
+    return _aligned(check_landmarks(landmarks))[0]
+
+
 class MeasureTracker:
     """Per-frame facial measures of one person through one video, frame after frame.
 
@@ -110,9 +137,12 @@ class MeasureTracker:
         self.reset()
 
     def reset(self) -> None:
-        """Forget the reference face and the previous frame."""
+        """Forget the reference face (also a fixed one) and the previous frame."""
+        self._fixed = False
         self._random = np.random.default_rng(self.seed)
         self._reservoir = np.zeros((self.reference_frames, LANDMARK_COUNT, 3))
+        self._scores = np.full((self.reference_frames, len(BLENDSHAPE_NAMES)), np.nan)  # blendshapes, same slots
+        self.neutral: np.ndarray | None = None  # (52,) the blendshapes' neutral
         self._stored = 0
         self._faces_seen = 0
         self._reservoir_changed = False
@@ -121,13 +151,27 @@ class MeasureTracker:
         self._previous = None  # (timestamp_s, shape in the canonical frame, head rotation)
         self._last_timestamp_s = -math.inf
 
-    def update(self, landmarks: np.ndarray | None, timestamp_s: float,
-               transform: np.ndarray | None = None) -> dict[str, float]:
+    def fix_reference(self, shapes, scores=None) -> None:
+        """Make the element-wise median of `shapes` (aligned faces, as aligned_shape gives them;
+        at least one) the reference face, and the neutral of their blendshape `scores` (faces,
+        52; None: no blendshape expressivity) the blendshapes' neutral, for every frame until reset()."""
+        shapes = np.asarray(shapes, dtype="float64")
+        if shapes.ndim != 3 or len(shapes) == 0 or shapes.shape[1:] != (LANDMARK_COUNT, 3):
+            raise ValueError(f"shapes has shape {shapes.shape}; expected (faces >= 1, {LANDMARK_COUNT}, 3).")
+        self.reference = np.median(shapes, axis=0)
+        self._reference_iod = inter_ocular_distance(self.reference)
+        self.neutral = None if scores is None else neutral_scores(scores)
+        self._fixed = True
+
+    def update(self, landmarks: np.ndarray | None, timestamp_s: float, transform: np.ndarray | None = None,
+               usable: bool = True, blendshapes: np.ndarray | None = None) -> dict[str, float]:
         """Measures of one frame: {column: float} for MEASURE_COLUMNS, all NaN when landmarks is
         None. landmarks: (478, 3) or (468, 3) as FaceLandmarks.points; timestamp_s: seconds,
         greater than the previous frame's; transform: the face's 4x4 transformation matrix
         (FaceLandmarks.transform), from which head pose and head motion are read; None fits the
-        head rotation on the landmarks instead."""
+        head rotation on the landmarks instead. usable: False keeps the face out of the learnt
+        reference (its expressivity is NaN until a usable face has set one). blendshapes: the
+        face's 52 scores (FaceLandmarks.blendshapes), for blendshape expressivity."""
         if isinstance(timestamp_s, bool) or not isinstance(timestamp_s, (int, float, np.number)) \
                 or not math.isfinite(timestamp_s):
             raise ValueError(f"timestamp_s is {timestamp_s!r}; expected a finite number of seconds.")
@@ -140,19 +184,22 @@ class MeasureTracker:
             self._previous = None  # motion restarts after a gap; the reference persists
             return row
         points = check_landmarks(landmarks)
-        scale, rotation, translation = _similarity(CANONICAL_BASIS, points[_BASIS], BASIS_WEIGHTS)
-        shape = (points - translation) @ rotation / scale  # head pose and size taken out
+        shape, rotation = _aligned(points)
         if transform is not None:
             rotation = head_rotation(transform)
         row["head_yaw_deg"], row["head_pitch_deg"], row["head_roll_deg"] = rotation_angles(rotation)
-        self._remember(shape)
+        if usable and not self._fixed:
+            self._remember(shape, blendshapes)
+        if blendshapes is not None and self.neutral is not None:
+            row.update(blendshape_expressivity(blendshapes, self.neutral))
 
         reference, per_iod = self.reference, 100 / self._reference_iod
-        scale, turn, shift = _similarity(shape[_BASIS], reference[_BASIS], BASIS_WEIGHTS)
-        distances = _distances(scale * shape @ turn.T + shift, reference) * per_iod
-        row["expressivity"] = float(distances.mean())
-        for region, indices in _REGIONS.items():
-            row[f"expressivity_{region}"] = float(distances[indices].mean())
+        if reference is not None:
+            scale, turn, shift = _similarity(shape[_BASIS], reference[_BASIS], BASIS_WEIGHTS)
+            distances = np.maximum(_distances(scale * shape @ turn.T + shift, reference) * per_iod - MESH_NOISE_IOD, 0.0)
+            row["expressivity"] = float(distances.mean())
+            for region, indices in _REGIONS.items():
+                row[f"expressivity_{region}"] = float(distances[indices].mean())
 
         if self._previous is not None:
             previous_timestamp_s, previous_shape, previous_rotation = self._previous
@@ -164,8 +211,9 @@ class MeasureTracker:
         self._previous = (float(timestamp_s), shape, rotation)
         return row
 
-    def _remember(self, shape: np.ndarray) -> None:
-        """Reservoir sampling of aligned faces; the reference is their element-wise median."""
+    def _remember(self, shape: np.ndarray, scores: np.ndarray | None) -> None:
+        """Reservoir sampling of aligned faces (and their blendshape scores); the reference is
+        their element-wise median, the neutral the scores' percentile."""
         self._faces_seen += 1
         if self._stored < self.reference_frames:
             slot = self._stored
@@ -174,6 +222,7 @@ class MeasureTracker:
             slot = int(self._random.integers(self._faces_seen))
         if slot < self.reference_frames:
             self._reservoir[slot] = shape
+            self._scores[slot] = np.nan if scores is None else scores
             self._reservoir_changed = True
         # A median of the reservoir costs ~5 ms: recompute it after 1, 2, 4, ... faces, then every
         # REFERENCE_REFRESH faces when the reservoir has changed.
@@ -182,6 +231,9 @@ class MeasureTracker:
                                         else seen % REFERENCE_REFRESH == 0):
             self.reference = np.median(self._reservoir[:self._stored], axis=0)
             self._reference_iod = inter_ocular_distance(self.reference)
+            scores = self._scores[:self._stored]
+            scores = scores[np.isfinite(scores).all(axis=1)]
+            self.neutral = neutral_scores(scores) if len(scores) else None
             self._reservoir_changed = False
 
 
@@ -225,13 +277,15 @@ def summarize_measures(table: pd.DataFrame, duration_s: float) -> dict[str, floa
     """One video's facial measures from its per-frame table (column `timestamp` in seconds plus
     MEASURE_COLUMNS; one row per analysed frame, NaN where no face). duration_s: the video's length.
 
-    Returns floats (NaN where no frame has a value): {column}_mean and {column}_p90 for each
-    expressivity column; facial_motion_mean, head_motion_deg_s_mean; head_yaw_range_deg,
-    head_pitch_range_deg, head_roll_range_deg (5th to 95th percentile); blinks_per_minute
-    (count_blinks of the BLINK_COLUMNS blendshapes per minute of video with the face in view,
-    duration_s x landmarks_share; NaN when the table has no such columns, or when rows are
-    further apart than BLINK_MAX_INTERVAL_S, median, as blinks then go unseen);
-    landmarks_share (share of rows with landmarks, in [0, 1]). Percentiles are numpy's (linear).
+    Every figure but landmarks_share is over the usable frames only (column `usable`, see
+    measures/quality.py; all frames of a table without it). Returns floats (NaN where no such
+    frame has a value): {column}_mean and {column}_p90 for each expressivity column;
+    facial_motion_mean, head_motion_deg_s_mean; head_yaw_range_deg, head_pitch_range_deg,
+    head_roll_range_deg (5th to 95th percentile); blinks_per_minute (count_blinks of the
+    BLINK_COLUMNS blendshapes per minute of usable face, duration_s x usable share; NaN when the
+    table has no such columns, or when rows are further apart than BLINK_MAX_INTERVAL_S,
+    median, as blinks then go unseen); landmarks_share (share of all rows with landmarks, in
+    [0, 1]). Percentiles are numpy's (linear).
     """
     missing = [column for column in ("timestamp", *MEASURE_COLUMNS) if column not in table.columns]
     if missing:
@@ -239,7 +293,10 @@ def summarize_measures(table: pd.DataFrame, duration_s: float) -> dict[str, floa
                          f"{', '.join(MEASURE_COLUMNS)}.")
     if isinstance(duration_s, bool) or not isinstance(duration_s, (int, float, np.number)) or not duration_s > 0:
         raise ValueError(f"duration_s is {duration_s!r}; expected the video's length in seconds, > 0.")
-    table = table.sort_values("timestamp", kind="stable")
+    table = everything = table.sort_values("timestamp", kind="stable")
+    share = float(table["head_yaw_deg"].notna().mean()) if len(table) else 0.0
+    table = usable_rows(table)
+    in_view = (float(table["head_yaw_deg"].notna().sum()) / len(everything) if len(everything) else 0.0) * duration_s / 60
     column = {name: table[name].to_numpy(dtype="float64") for name in MEASURE_COLUMNS}
     summary = {}
     for name in EXPRESSIVITY_COLUMNS:
@@ -250,36 +307,12 @@ def summarize_measures(table: pd.DataFrame, duration_s: float) -> dict[str, floa
     for axis in ("yaw", "pitch", "roll"):
         summary[f"head_{axis}_range_deg"] = _nan_stat(
             column[f"head_{axis}_deg"], lambda values: np.percentile(values, 95) - np.percentile(values, 5))
-    share = float(np.isfinite(column["head_yaw_deg"]).mean()) if len(table) else 0.0
     timestamps = table["timestamp"].to_numpy(dtype="float64")
     sampled_densely = len(timestamps) > 1 and np.median(np.diff(timestamps)) <= BLINK_MAX_INTERVAL_S + 1e-9
-    face_minutes = duration_s * share / 60
+    face_minutes = in_view
     has_blink_scores = all(name in table.columns for name in BLINK_COLUMNS)
     closure = table[list(BLINK_COLUMNS)].to_numpy(dtype="float64").mean(axis=1) if has_blink_scores else None
     summary["blinks_per_minute"] = (count_blinks(closure, timestamps) / face_minutes
                                     if has_blink_scores and sampled_densely and face_minutes > 0 else math.nan)
     summary["landmarks_share"] = share
-    return summary
-
-
-BLENDSHAPE_ACTIVE = 0.5  # a blendshape counts as shown in a frame when its score is above this
-
-
-def summarize_blendshapes(table: pd.DataFrame) -> dict[str, float]:
-    """Per-video blendshape figures over the frames with landmarks (NaN when there is none):
-    bs_<name>_mean, bs_<name>_p90 (numpy's linear percentile) and bs_<name>_share_above_0_5
-    (share of those frames with a score above BLENDSHAPE_ACTIVE), for each of the 52 columns.
-    A table without blendshape columns gives {}."""
-    present = [column for column in BLENDSHAPE_COLUMNS if column in table.columns]
-    if not present:
-        return {}
-    scores = table[present].to_numpy(dtype="float64")
-    scores = scores[np.isfinite(scores).all(axis=1)]
-    summary = {}
-    for index, column in enumerate(present):
-        values = scores[:, index]
-        empty = values.size == 0
-        summary[f"{column}_mean"] = math.nan if empty else float(values.mean())
-        summary[f"{column}_p90"] = math.nan if empty else float(np.percentile(values, 90))
-        summary[f"{column}_share_above_0_5"] = math.nan if empty else float((values > BLENDSHAPE_ACTIVE).mean())
     return summary

@@ -25,8 +25,8 @@ import pandas as pd
 
 from expressiveness.config import LABELS
 from expressiveness.face import FACE_SELECTIONS, FaceBox, FaceDetector, select_face
-from expressiveness.pipeline.scorers import (LEVEL_COLUMNS, MEASURE_REFERENCE_FRAMES, LevelScorer, MeasureScorer, Scorer, level_provenance,
-                      read_card)
+from expressiveness.pipeline.scorers import (LEVEL_COLUMNS, REFERENCE_SAMPLE_FRAMES, LevelScorer, MeasureScorer, Scorer,
+                                             level_provenance, measure_provenance, read_card)
 from expressiveness.pipeline.table import TableRows
 from expressiveness.video import DECODE_AHEAD, Frame, decode_ahead
 
@@ -46,7 +46,10 @@ class AnalysisOptions:
     the Predictor's inference engine. measures: also the facial measures (MeasureScorer).
     face_tracking: how the face landmarker sees frames: "image" (the default for files: each
     frame on its own, so a frame's landmarks do not depend on the frames before it or their
-    timing) or "video" (tracking with MediaPipe's causal temporal filter: the live camera)."""
+    timing) or "video" (tracking with MediaPipe's causal temporal filter: the live camera).
+    baseline (start_s, end_s) or baseline_video (a path): where the facial measures' reference face
+    and blendshape neutral come from, instead of the whole video (a neutral stretch of the same
+    video, or a neutral clip of the same person)."""
 
     every: int = 1
     smoothing: float | None = None
@@ -55,8 +58,18 @@ class AnalysisOptions:
     backend: str = "tflite"
     measures: bool = True
     face_tracking: str = "image"
+    baseline: tuple[float, float] | None = None
+    baseline_video: str | None = None
 
     def __post_init__(self):
+        if self.baseline is not None and self.baseline_video is not None:
+            raise ValueError("a baseline segment and a baseline video were both given; expected one of them "
+                             "(--baseline START:END or --baseline-video PATH).")
+        if self.baseline is not None:
+            start, end = self.baseline
+            if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+                raise ValueError(f"the baseline is {start:g}:{end:g}; expected START:END in seconds with "
+                                 f"0 <= START < END, such as 0:10.")
         if isinstance(self.every, bool) or not (isinstance(self.every, int) and self.every >= 1):
             raise ValueError(f"every is {self.every!r}; expected a whole number >= 1.")
         if self.smoothing is not None and not 0 < self.smoothing <= 1:
@@ -132,7 +145,7 @@ class FrameAnalyzer:
         row = {"frame": frame.index, "timestamp": round(frame.timestamp_s, 4), "faces": len(faces)}
         if not faces:
             for scorer in self.scorers:
-                scorer.no_face(frame)
+                row.update(scorer.no_face(frame) or {})
             row.update({"success": 0, "confidence": 0.0})
             return FrameResult(frame, [], None, row)
         subject = faces.index(select_face(faces, frame.image.shape, self.options.face_selection))
@@ -146,6 +159,18 @@ class FrameAnalyzer:
 
     def analyze(self, frame: Frame) -> FrameResult:
         return self.score(frame, self.detect(frame))
+
+    def learn_reference(self, frames: Iterable[Frame], source: dict) -> None:
+        """Show the scorers sample frames (of the whole video, or of a baseline, as `source`
+        describes them: reference_frames) before the first frame is scored, so that what they
+        measure against does not depend on frame order."""
+        for frame in frames:
+            faces = self.detect(frame)
+            subject = faces.index(select_face(faces, frame.image.shape, self.options.face_selection)) if faces else None
+            for scorer in self.scorers:
+                scorer.observe(frame, faces, subject)
+        for scorer in self.scorers:
+            scorer.settle(source)
 
     def new_rows(self) -> TableRows:
         """An empty table of this analyzer's columns, to append each FrameResult.row to."""
@@ -230,7 +255,7 @@ def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions 
     if model_path is not None:
         provenance.update(level_provenance(model_path, options.backend, options.smoothing))
     if options.measures:
-        provenance.update({"measures_reference_frames": MEASURE_REFERENCE_FRAMES, "face_tracking": options.face_tracking})
+        provenance.update(measure_provenance(options.face_tracking))
     return provenance
 
 
@@ -267,6 +292,8 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
     source = source_info(path)  # before decoding: a file replaced meanwhile is redone on the next run
     info = probe_video(path)
     analyzer.reset()
+    if analyzer.options.measures and info.frame_count > 0:
+        analyzer.learn_reference(*reference_frames(path, info, analyzer.options))
     every = analyzer.options.every
     indices = None if every == 1 else sample_indices(info.frame_count, every=every)
     expected_rows = info.frame_count if indices is None else len(indices)
@@ -299,6 +326,34 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
                     "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None,
                     "provenance": {"source": source, **analyzer.provenance(), "annotate": writer is not None}})
     return VideoAnalysis(table, summary)
+
+
+def reference_frames(path, info, options: AnalysisOptions) -> tuple[Iterable[Frame], dict]:
+    """The frames the facial measures' reference is learnt from, and how to describe them in the
+    summary: REFERENCE_SAMPLE_FRAMES frames spread evenly over the whole video, over the
+    options' baseline segment of it, or over the baseline video. Raises ValueError for a baseline
+    segment outside the video or without a frame, UnreadableVideoError for a baseline video that
+    cannot be read."""
+    from expressiveness.video import iter_frames, probe_video, sample_indices
+
+    if options.baseline_video is not None:
+        baseline = probe_video(options.baseline_video)
+        sample = sample_indices(baseline.frame_count, count=REFERENCE_SAMPLE_FRAMES)
+        return iter_frames(options.baseline_video, sample, baseline), {
+            "reference": "baseline_video", "baseline_video": str(Path(options.baseline_video).resolve())}
+    if options.baseline is not None:
+        start_s, end_s = options.baseline
+        if end_s > info.duration_s + 0.5 / info.fps:
+            raise ValueError(f"the baseline {start_s:g}:{end_s:g} s lies outside {path}, which lasts "
+                             f"{info.duration_s:.2f} s; expected START:END within the video.")
+        first, last = math.ceil(start_s * info.fps), min(math.ceil(end_s * info.fps), info.frame_count)
+        if last <= first:
+            raise ValueError(f"the baseline {start_s:g}:{end_s:g} s of {path} holds no frame at {info.fps:g} "
+                             f"frames/s; expected a longer stretch.")
+        sample = first + sample_indices(last - first, count=REFERENCE_SAMPLE_FRAMES)
+        return iter_frames(path, sample, info), {"reference": "baseline", "baseline_s": [start_s, end_s]}
+    sample = sample_indices(info.frame_count, count=REFERENCE_SAMPLE_FRAMES)
+    return iter_frames(path, sample, info), {"reference": "whole_video"}
 
 
 def write_table(table: pd.DataFrame, csv_path: str | Path) -> list[Path]:

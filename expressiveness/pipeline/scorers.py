@@ -18,14 +18,24 @@ import pandas as pd
 from expressiveness import card
 from expressiveness._io import file_sha256
 from expressiveness.config import LABELS
-from expressiveness.face import BLENDSHAPE_COLUMNS, FaceBox, box_iou, crop_face
-from expressiveness.measures.facial import MEASURE_COLUMNS, MeasureTracker, summarize_blendshapes, summarize_measures
+from expressiveness.errors import BaselineError
+from expressiveness.face import BLENDSHAPE_COLUMNS, FaceBox, box_iou, crop_face, head_rotation, rotation_angles
+from expressiveness.measures.blendshapes import summarize_blendshapes
+from expressiveness.measures.facial import MEASURE_COLUMNS, MeasureTracker, aligned_shape, summarize_measures
+from expressiveness.measures.geometry import inter_ocular_distance
+from expressiveness.measures.moments import top_moments
+from expressiveness.measures.quality import (MAX_TURN_DEG, MIN_IOD_PX, QUALITY_COLUMNS, frame_quality, quality_row,
+                                             quality_summary, usable_rows)
 from expressiveness.data.metadata import expected_level
 from expressiveness.video import Frame
 
 PROBABILITY_COLUMNS = ("prob_reserved", "prob_balanced", "prob_expressive")  # LABELS order
 LEVEL_COLUMNS = PROBABILITY_COLUMNS + ("level", "level_probability")
 MEASURE_REFERENCE_FRAMES = 100  # faces in the sample whose median is the reference face (measures/facial.py)
+# A file's reference face is the median of the usable faces among this many frames spread evenly over
+# the video (MeasureScorer.observe), at least MIN_REFERENCE_FACES of them; else it is learnt while playing.
+REFERENCE_SAMPLE_FRAMES = 48
+MIN_REFERENCE_FACES = 5
 
 
 class TemporalSmoother:
@@ -63,7 +73,9 @@ class TemporalSmoother:
 class Scorer:
     """One kind of per-frame answer. A scorer owns `columns` of the per-frame table; score()
     returns their values for the interviewee (it may also leave drawing data in `overlay`),
-    no_face() is called on frames without a face, reset() between videos, summarize() gives
+    no_face() is called on frames without a face (and may return values for them), reset()
+    between videos; observe() and settle() see sample frames before a video's first frame
+    (a scorer that needs the whole video, such as a reference face, learns it there), summarize() gives
     its part of the per-video summary, and provenance() what a rerun must match to reuse a
     result. Frames come in time order."""
 
@@ -72,10 +84,16 @@ class Scorer:
     def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
         raise NotImplementedError
 
-    def no_face(self, frame: Frame) -> None:
+    def no_face(self, frame: Frame) -> dict | None:
         self.reset()
 
     def reset(self) -> None:
+        pass
+
+    def observe(self, frame: Frame, faces: list[FaceBox], subject: int | None) -> None:
+        pass
+
+    def settle(self, source: dict) -> None:
         pass
 
     def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
@@ -146,13 +164,24 @@ def level_provenance(model_path: str | Path, backend: str, smoothing: float | No
             "smoothing": smoothing}
 
 
+def measure_provenance(tracking: str, reference_frames: int = MEASURE_REFERENCE_FRAMES) -> dict:
+    """What the facial measures of a file depend on beyond the face engine (a result made otherwise,
+    such as before frame quality and the whole-video reference, is not reused)."""
+    return {"measures_reference_frames": reference_frames, "measures_reference_sample": REFERENCE_SAMPLE_FRAMES,
+            "measures_quality": {"max_turn_deg": MAX_TURN_DEG, "min_iod_px": MIN_IOD_PX}, "face_tracking": tracking}
+
+
+def _xywh(face: FaceBox) -> tuple[int, int, int, int]:
+    return face.x, face.y, face.width, face.height
+
+
 class MeasureScorer(Scorer):
     """Facial measures from MediaPipe's face landmarker (measures/facial.py): head pose and motion from
     its transformation matrix, how far the face itself deforms once head movement is taken out,
     and the 52 blendshape scores (columns bs_<name>, in [0, 1]). Needs no trained model.
     overlay["landmarks"] is the interviewee's FaceLandmarks, or None."""
 
-    columns = MEASURE_COLUMNS + BLENDSHAPE_COLUMNS
+    columns = MEASURE_COLUMNS + QUALITY_COLUMNS + BLENDSHAPE_COLUMNS
 
     def __init__(self, reference_frames: int = MEASURE_REFERENCE_FRAMES, tracking: str = "image", face_model=None):
         from expressiveness.face import FaceLandmarker
@@ -163,33 +192,85 @@ class MeasureScorer(Scorer):
         self.tracking = tracking
         self.landmarker = FaceLandmarker(tracking=tracking, max_faces=1, face_model=face_model)
         self.tracker = MeasureTracker(reference_frames)
+        self._sample_shapes: list[np.ndarray] = []
+        self._sample_scores: list[np.ndarray] = []
+        self._sampled = 0
+        self.reference = {"reference": "running"}
+
+    def _landmarks(self, frame: Frame, faces: list[FaceBox], subject: int):
+        """The interviewee's landmarks (None when the landmarker finds none there) and the frame's quality."""
+        face = self.landmarker.landmarks(frame.image, faces[subject], frame.timestamp_s)
+        if face is None:
+            return None, frame_quality(frame.image.shape, _xywh(faces[subject]), None, 0.0, 0.0, 0.0)
+        yaw, pitch, _ = rotation_angles(head_rotation(face.transform))
+        quality = frame_quality(frame.image.shape, _xywh(faces[subject]), face.points, yaw, pitch,
+                                inter_ocular_distance(face.points))
+        return face, quality
 
     def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
-        face = self.landmarker.landmarks(frame.image, faces[subject], frame.timestamp_s)
+        face, quality = self._landmarks(frame, faces, subject)
         overlay["landmarks"] = face
         if face is None:
             measures = self.tracker.update(None, frame.timestamp_s)
         else:
-            measures = self.tracker.update(face.points, frame.timestamp_s, face.transform)
+            measures = self.tracker.update(face.points, frame.timestamp_s, face.transform, usable=quality == "ok",
+                                           blendshapes=face.blendshapes)
         row = {column: round(value, 4) if math.isfinite(value) else None for column, value in measures.items()}
+        row.update(quality_row(quality))
         if face is not None:
             row.update(zip(BLENDSHAPE_COLUMNS, np.round(face.blendshapes.astype("float64"), 4).tolist()))
         return row
 
-    def no_face(self, frame: Frame) -> None:
+    def no_face(self, frame: Frame) -> dict:
         self.tracker.update(None, frame.timestamp_s)  # motion restarts after the gap
+        return quality_row("no_face")
+
+    def observe(self, frame: Frame, faces: list[FaceBox], subject: int | None) -> None:
+        """A sample frame for the reference face: kept when usable."""
+        self._sampled += 1
+        if subject is not None:
+            face, quality = self._landmarks(frame, faces, subject)
+            if quality == "ok":
+                self._sample_shapes.append(aligned_shape(face.points))
+                self._sample_scores.append(face.blendshapes)
+        self.landmarker.reset()  # the video's own frames start afresh
+
+    def settle(self, source: dict) -> None:
+        """Fix the reference face from the usable sample faces, when there are enough. source:
+        where they come from ({"reference": "whole_video"}, "baseline" with "baseline_s",
+        "baseline_video" with its path). Raises BaselineError for a baseline with too few usable faces."""
+        faces = len(self._sample_shapes)
+        counted = {"reference_faces": faces, "reference_frames_sampled": self._sampled}
+        if faces >= MIN_REFERENCE_FACES:
+            self.tracker.fix_reference(self._sample_shapes, self._sample_scores)
+            self.reference = {**source, **counted}
+        elif source["reference"] != "whole_video":
+            where = source.get("baseline_video") or "the baseline {:g}:{:g} s".format(*source["baseline_s"])
+            self._sample_shapes, self._sample_scores, self._sampled = [], [], 0
+            raise BaselineError(f"{where} has {faces} usable faces in {counted['reference_frames_sampled']} frames; "
+                                f"expected at least {MIN_REFERENCE_FACES} (a neutral stretch of the same person, "
+                                f"facing the camera, whole in the image).")
+        else:
+            self.reference = {"reference": "running", "reference_faces": faces, "reference_frames_sampled": self._sampled,
+                              "reference_note": f"{faces} usable faces in {self._sampled} frames spread over the video "
+                                                f"(fewer than {MIN_REFERENCE_FACES}): the reference face was learnt "
+                                                f"while playing, so the first seconds read low"}
+        self._sample_shapes, self._sample_scores, self._sampled = [], [], 0
 
     def reset(self) -> None:
         self.tracker.reset()
         self.landmarker.reset()
+        self._sample_shapes, self._sample_scores, self._sampled = [], [], 0
+        self.reference = {"reference": "running"}
 
     def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
         summary = summarize_measures(table, duration_s) if duration_s > 0 else {}
-        summary.update(summarize_blendshapes(table))
-        return {key: round(value, 4) if math.isfinite(value) else None for key, value in summary.items()}
+        summary.update(summarize_blendshapes(usable_rows(table)))
+        summary = {key: round(value, 4) if math.isfinite(value) else None for key, value in summary.items()}
+        return {**summary, **quality_summary(table), **self.reference, "top_moments": top_moments(table)}
 
     def provenance(self) -> dict:
-        return {"measures_reference_frames": self.tracker.reference_frames, "face_tracking": self.tracking}
+        return measure_provenance(self.tracking, self.tracker.reference_frames)
 
     def close(self) -> None:
         self.landmarker.close()

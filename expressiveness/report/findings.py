@@ -19,22 +19,31 @@ from expressiveness.config import LABELS, THRESHOLDS
 from expressiveness.measures.facial import MEASURE_COLUMNS
 from expressiveness.data.metadata import expressiveness_level
 from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
+from expressiveness.measures.quality import usable_rows
 
 SHARE_KEYS = dict(zip(LABELS, ("share_reserved", "share_balanced", "share_expressive")))
 MEASURE_NAMES = {"expressivity": "whole face", "expressivity_brows": "brows", "expressivity_eyes": "eyes",
                  "expressivity_mouth": "mouth", "head_yaw_deg": "yaw (turn)", "head_pitch_deg": "pitch (nod)",
-                 "head_roll_deg": "roll (tilt)"}
+                 "head_roll_deg": "roll (tilt)", "blendshape_expressivity": "whole face",
+                 "blendshape_expressivity_brows": "brows", "blendshape_expressivity_eyes": "eyes",
+                 "blendshape_expressivity_cheeks_nose": "cheeks and nose", "blendshape_expressivity_mouth_jaw": "mouth and jaw"}
 MEASURE_MEAN_LABELS = (
     ("expressivity", "Expressivity, whole face (% of the inter-ocular distance)"),
     ("expressivity_brows", "Expressivity, brows (%)"), ("expressivity_eyes", "Expressivity, eyes (%)"),
     ("expressivity_mouth", "Expressivity, mouth (%)"),
+    ("blendshape_expressivity", "Blendshape expressivity, whole face (mean rise above the neutral, 0-1)"),
+    ("blendshape_expressivity_brows", "Blendshape expressivity, brows"),
+    ("blendshape_expressivity_eyes", "Blendshape expressivity, eyes"),
+    ("blendshape_expressivity_cheeks_nose", "Blendshape expressivity, cheeks and nose"),
+    ("blendshape_expressivity_mouth_jaw", "Blendshape expressivity, mouth and jaw"),
     ("facial_motion", "Facial motion (% of the inter-ocular distance per second)"),
     ("head_motion_deg_s", "Head motion (degrees per second)"))
 MEASURE_SINGLE_LABELS = (("head_yaw_range_deg", "Head turn left-right, 5th-95th percentile range (degrees)"),
                          ("head_pitch_range_deg", "Head nod up-down, 5th-95th percentile range (degrees)"),
                          ("head_roll_range_deg", "Head tilt, 5th-95th percentile range (degrees)"),
                          ("blinks_per_minute", "Blinks per minute of face in view"),
-                         ("landmarks_share", "Frames with face landmarks"))
+                         ("landmarks_share", "Frames with face landmarks"),
+                         ("usable_share", "Usable frames (face whole in the image, facing the camera, large enough)"))
 MOMENTS = 3  # the highest and the lowest moments shown
 # Expressivity is measured against a reference face built from the faces seen so far (measures/facial.py):
 # 0 on the first face by construction, and low while the reference holds only a few faces of the
@@ -217,17 +226,20 @@ def find_moments(table: pd.DataFrame, count: int = MOMENTS) -> dict:
     two closer than 1/(4 count) of the time between the first and last candidate; the
     highest above the median score, the lowest below it).
 
-    Scored by `expressivity` among the faces after the reference face's warm-up (WARMUP_FACES,
-    WARMUP_S) when any are left; else by the expected level (prob_balanced + 2 prob_expressive,
+    Only usable frames (measures/quality.py) are candidates. Scored by `expressivity` (in a
+    table made before frame quality, among the faces after the reference face's warm-up,
+    WARMUP_FACES and WARMUP_S) when any are left; else by the expected level (prob_balanced + 2 prob_expressive,
     in [0, 2]) when the table has levels; else there are none. Returns {"measure": name or
     None, "highest": rows, "lowest": rows}, rows being table rows as dicts plus
     "moment_score", highest first / lowest first."""
     box = ["face_x", "face_y", "face_width", "face_height"]
     faced = table[(table["success"] == 1) & table[box].notna().all(axis=1)] if "face_x" in table else table.iloc[:0]
-    faced = faced.sort_values("timestamp", kind="stable")
+    faced = usable_rows(faced).sort_values("timestamp", kind="stable")
     measure, scores = None, None
     if columns_with_values(faced, ("expressivity",)):
-        candidates = _after_warmup(faced[pd.to_numeric(faced["expressivity"], errors="coerce").notna()])
+        candidates = faced[pd.to_numeric(faced["expressivity"], errors="coerce").notna()]
+        # a table with frame quality was measured against a whole-video reference: no warm-up
+        candidates = candidates if "usable" in table else _after_warmup(candidates)
         if len(candidates):
             measure, faced = "expressivity", candidates
             scores = pd.to_numeric(faced["expressivity"], errors="coerce")

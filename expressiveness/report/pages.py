@@ -30,13 +30,17 @@ from expressiveness.errors import UnreadableVideoError
 from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, find_moments, flatten, has_levels,
                        has_measures, human_rating, match_records, measure_rows, number, percent, required_columns,
                        video_name)
-from expressiveness.measures.facial import EXPRESSIVITY_COLUMNS
+from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.video import iter_frames, probe_video
 
 THUMBNAIL_PX = 112
 HEAD_POSE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg")
+LANDMARK_EXPRESSIVITY_COLUMNS = ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth")
 MEASURE_CHARTS = (  # kind, title, alt text, columns, y label, dashed reference lines
-    ("measures", "Facial measures", "expressivity over time", EXPRESSIVITY_COLUMNS, "% of inter-ocular distance", ()),
+    ("measures", "Facial measures", "expressivity over time", LANDMARK_EXPRESSIVITY_COLUMNS,
+     "% of inter-ocular distance", ()),
+    ("blendshapes", "Blendshape expressivity", "blendshape expressivity over time", BLENDSHAPE_EXPRESSIVITY_COLUMNS,
+     "mean rise above the neutral (0-1)", ()),
     ("pose", "Head pose", "head yaw, pitch and roll over time", HEAD_POSE_COLUMNS, "degrees", (-45, 45)))
 
 
