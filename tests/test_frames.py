@@ -10,6 +10,7 @@ from expressiveness.face import FaceBox, FaceDetector
 from expressiveness.pipeline.frames import BASE_COLUMNS, FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer, analyze_video, build_analyzer
 from expressiveness.face import BLENDSHAPE_COLUMNS
 from expressiveness.measures.facial import MEASURE_COLUMNS
+from expressiveness.measures.quality import QUALITY_COLUMNS
 from expressiveness.levels.predict import Predictor
 from expressiveness.pipeline.scorers import LevelScorer, TemporalSmoother, summarize_levels
 from conftest import count_decodable_frames
@@ -22,13 +23,13 @@ def predictor(trained_model):
 
 
 def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, trained_model):
-    clip = demo_dir / "videos" / "vid_0016.mp4"  # the face leaves the frame
+    clip = demo_dir / "videos" / "vid_0016.mp4"  # the face leaves the frame (a cut to another shot)
     analyzer = build_analyzer(trained_model.model_path)
     analysis = analyze_video(clip, analyzer)
     analyzer.close()
     table = analysis.table
     # levels, then the facial measures, then the 52 blendshapes
-    assert list(table.columns) == list(FRAME_COLUMNS + MEASURE_COLUMNS + BLENDSHAPE_COLUMNS)
+    assert list(table.columns) == list(FRAME_COLUMNS + MEASURE_COLUMNS + QUALITY_COLUMNS + BLENDSHAPE_COLUMNS)
     scores = table[list(BLENDSHAPE_COLUMNS)].dropna()
     assert len(scores) == table["expressivity"].notna().sum() > 0
     assert ((scores >= 0) & (scores <= 1)).all().all() and scores["bs_jawOpen"].max() > 0.05
@@ -47,8 +48,16 @@ def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, trained_model):
     assert without[list(MEASURE_COLUMNS)].isna().all().all()
     assert with_face["expressivity"].notna().mean() > 0.9
     assert summary["landmarks_share"] == pytest.approx(with_face["expressivity"].notna().sum() / len(table), abs=1e-4)
-    assert summary["expressivity_mean"] == pytest.approx(table["expressivity"].mean(), abs=1e-3)
+    usable = table[table["usable"] == 1]
+    assert summary["expressivity_mean"] == pytest.approx(usable["expressivity"].mean(), abs=1e-3)
     assert summary["provenance"]["measures"] is True
+    # Frame quality: no face is said so; the exit is marked at the edge; only "ok" frames are usable.
+    assert (without["quality"] == "no_face").all() and (without["usable"] == 0).all()
+    assert set(usable["quality"]) == {"ok"} and len(usable) >= 20
+    # The face goes with a cut to another shot after 0.9 s of face: too short for a one-second moment.
+    assert summary["top_moments"] == []
+    assert summary["usable_share"] == pytest.approx(len(usable) / len(table), abs=1e-4)
+    assert summary["reference"] == "whole_video" and summary["reference_faces"] >= 5
 
 
 def test_measures_without_a_model_and_levels_without_measures(demo_dir, trained_model):
@@ -56,7 +65,7 @@ def test_measures_without_a_model_and_levels_without_measures(demo_dir, trained_
     measures_only = build_analyzer(None)
     table = analyze_video(clip, measures_only).table
     measures_only.close()
-    assert list(table.columns) == list(BASE_COLUMNS + MEASURE_COLUMNS + BLENDSHAPE_COLUMNS)
+    assert list(table.columns) == list(BASE_COLUMNS + MEASURE_COLUMNS + QUALITY_COLUMNS + BLENDSHAPE_COLUMNS)
     assert table["success"].all() and table["expressivity"].notna().all()
     assert table["head_motion_deg_s"].isna().tolist() == [True] + [False] * (len(table) - 1)  # no motion at frame 0
     levels_only = build_analyzer(trained_model.model_path, AnalysisOptions(measures=False))

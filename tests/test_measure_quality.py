@@ -50,13 +50,13 @@ def test_a_reversed_video_gives_the_same_measures_frame_for_frame(demo_dir, tmp_
     assert forward.table.loc[first_second, "expressivity"].mean() > 0.5 * forward.table["expressivity"].mean()
 
 
-def sliding_out(face_frame, count=40):
-    """The real face frame moved left until the face has left the image: the face is whole for
-    the first frames, then cut by the left border, then gone."""
+def sliding_out(face_frame, still=30, moving=30):
+    """The real face frame held for `still` frames, then moved left over `moving` frames until
+    the face has left the image: the face is whole, then cut by the left border, then gone."""
     height, width = face_frame.shape[:2]
     frames = []
-    for number in range(count):
-        shift = int(number * 0.9 * width / count) if number >= 12 else 0
+    for number in range(still + moving):
+        shift = int((number - still + 1) * 0.9 * width / moving) if number >= still else 0
         moved = np.zeros_like(face_frame)
         moved[:, :width - shift] = face_frame[:, shift:]
         frames.append(moved)
@@ -67,9 +67,9 @@ def test_a_face_leaving_the_frame_is_marked_and_left_out(face_frame, tmp_path, m
     result = analyze_video(write_video(tmp_path / "leaving.mp4", sliding_out(face_frame), 24.0), measures_only)
     table = result.table
     assert set(table["quality"]) <= {"ok", "edge", "no_face", "low_presence"}
-    assert (table["quality"].iloc[:12] == "ok").all() and table["usable"].iloc[:12].eq(1).all()
+    assert (table["quality"].iloc[:30] == "ok").all() and table["usable"].iloc[:30].eq(1).all()
     cut = table[table["quality"] == "edge"]
-    assert len(cut) >= 3 and cut["frame"].min() > 12  # the face is cut before it is gone
+    assert len(cut) >= 3 and cut["frame"].min() >= 30  # the face is cut before it is gone
     assert table["quality"].iloc[-1] in ("no_face", "low_presence")
     assert (table.loc[table["usable"] == 0, "quality"] != "ok").all()
     # Kept in the table, left out of the summary: the mean is that of the usable frames.
@@ -77,9 +77,12 @@ def test_a_face_leaving_the_frame_is_marked_and_left_out(face_frame, tmp_path, m
     assert result.summary["expressivity_mean"] == pytest.approx(usable["expressivity"].mean(), abs=1e-3)
     assert result.summary["usable_share"] == pytest.approx(len(usable) / len(table), abs=1e-4)
     assert result.summary["unusable_frames"]["edge"] == len(cut)
+    # The moments (a one-second stretch fits in the 1.25 s still part) never reach the exit.
     moments = find_moments(table)
     shown = moments["highest"] + moments["lowest"]
-    assert shown and all(moment["usable"] == 1 for moment in shown)
+    first_unusable_s = table.loc[table["usable"] == 0, "timestamp"].min()
+    assert shown and all(moment["end_s"] <= first_unusable_s + 1e-6 for moment in shown)
+    assert result.summary["top_moments"] == [{key: shown[0][key] for key in result.summary["top_moments"][0]}]
 
 
 def test_a_video_without_a_usable_face_has_null_measures(demo_dir, measures_only):

@@ -24,7 +24,8 @@ import pandas as pd
 import pytest
 
 from conftest import main_output, make_record, write_jsonl
-from expressiveness.report.findings import WARMUP_FACES, find_moments, percent
+from expressiveness.measures.quality import usable_rows
+from expressiveness.report.findings import find_moments, percent
 from expressiveness.report.pages import write_index, write_reports, write_video_report
 from expressiveness.video import VideoWriter, iter_frames
 
@@ -189,9 +190,9 @@ def test_one_frame_video(analysed):
     assert "A face was visible in 100% of the analysed frames (1 of 1)" in page.text
     assert "Too few frames with a face to show the lowest moments separately." in page.text
     images = [attrs["src"] for attrs in page.all("img")]
-    # level, expressivity and head pose charts, the one face: ranked by expected level, as the
-    # single face's expressivity is 0 by construction (it is its own typical face)
-    assert len(images) == 4 and images[3].startswith("data:image/jpeg")
+    # level, expressivity, blendshape and head pose charts, the one face: ranked by expected level,
+    # as the single face's expressivity is 0 by construction (it is its own typical face)
+    assert len(images) == 5 and images[4].startswith("data:image/jpeg")
     assert "The face mesh found the face's landmarks in only 1 frame: too few for facial measures" in page.text
     assert "Highest expected level" in page.text and "expressivity" not in page.text.split("Moments")[1].split(
         "What was analysed")[0]
@@ -231,7 +232,8 @@ def test_moment_thumbnails_show_the_face(analysed, demo_dir):
     out, _, tables = analysed
     _, page = read(out, "vid_0001_report.html")
     thumbnails = [attrs["src"] for attrs in page.all("img") if attrs["src"].startswith("data:image/jpeg")]
-    assert len(thumbnails) == 6  # three highest, three lowest
+    moments = find_moments(tables["vid_0001"])  # one-second stretches: this 1.6 s clip holds one
+    assert len(thumbnails) == len(moments["highest"]) + len(moments["lowest"]) >= 1
     with FaceDetector() as detector:
         for uri in thumbnails:
             image = cv2.imdecode(np.frombuffer(base64.b64decode(uri.split(",", 1)[1]), "uint8"), cv2.IMREAD_COLOR)
@@ -244,15 +246,21 @@ def test_levels_and_measures_give_every_chart_and_moments_by_expressivity(analys
     out, summaries, tables = analysed
     summary, table = summaries["vid_0001"], tables["vid_0001"]
     _, page = read(out, "vid_0001_report.html")
-    assert [attrs["alt"] for attrs in page.all("img")][:3] == [
-        "level probabilities and level over time", "expressivity over time", "head yaw, pitch and roll over time"]
+    assert [attrs["alt"] for attrs in page.all("img")][:4] == [
+        "level probabilities and level over time", "expressivity over time", "blendshape expressivity over time",
+        "head yaw, pitch and roll over time"]
     assert f"Head turn left-right, 5th-95th percentile range (degrees) {summary['head_yaw_range_deg']:.3g}" \
         in page.text
     moments = find_moments(table)
-    settled = table[table["expressivity"].notna()].iloc[WARMUP_FACES:]
-    best = settled.loc[settled["expressivity"].idxmax()]
-    assert moments["measure"] == "expressivity" and int(moments["highest"][0]["frame"]) == best["frame"]
-    assert f"frame {int(best['frame'])} expressivity {best['expressivity']:.2f}% {best['level']}" in page.text
+    assert moments["measure"] == "expressivity" and len(moments["highest"]) >= 1
+    # the report's highest moments are the summary's, each shown by a frame inside its stretch
+    assert [{key: row[key] for key in summary["top_moments"][0]} for row in moments["highest"]] == summary["top_moments"]
+    for row in moments["highest"] + moments["lowest"]:
+        assert row["start_s"] <= row["timestamp"] < row["end_s"] and row["end_s"] - row["start_s"] == pytest.approx(1.0)
+    assert all(row["moment_score"] <= moments["highest"][-1]["moment_score"] for row in moments["lowest"])
+    best = moments["highest"][0]
+    assert f"{best['start_s']:.2f}\u2013{best['end_s']:.2f} s · frame {int(best['frame'])} expressivity " \
+           f"{best['moment_score']:.2f}% (mean)" in page.text
     path = write_video_report(summary, table, tmp_path, video_path=Path(summary["video"]))
     assert path.name == "vid_0001_report.html"
     assert "not found beside this report" in read(tmp_path, path.name)[1].text  # no CSV in tmp_path: no link
@@ -263,8 +271,8 @@ def test_measures_only_speaks_of_expressivity_and_never_of_levels(measures_only)
     summary, table = summaries["vid_0017"], tables["vid_0017"]
     assert "dominant_level" not in summary and "level" not in table and "prob_reserved" not in table
     faced, landmarks = int(table["success"].sum()), int(table["expressivity"].notna().sum())
-    assert 0 < landmarks < faced < len(table)  # the face leaves the picture; the mesh misses a few faces
-    assert summary["expressivity_mean"] == pytest.approx(table["expressivity"].mean(), abs=1e-4)
+    assert 0 < landmarks < faced < len(table)  # the face enters the picture; the mesh misses a few faces
+    assert summary["expressivity_mean"] == pytest.approx(usable_rows(table)["expressivity"].mean(), abs=1e-4)
     _, page = read(out, "vid_0017_report.html")
     assert f"A face was visible in {percent(faced / len(table))} of the analysed frames ({faced} of {len(table)})." \
         in page.text
@@ -281,10 +289,11 @@ def test_measures_only_speaks_of_expressivity_and_never_of_levels(measures_only)
     assert "Model none: facial measures only" in page.text
     assert LEVEL_WORDS.findall(page.text) == []
     images = page.all("img")
-    assert [attrs["alt"] for attrs in images[:2]] == ["expressivity over time", "head yaw, pitch and roll over time"]
+    assert [attrs["alt"] for attrs in images[:3]] == ["expressivity over time", "blendshape expressivity over time",
+                                                      "head yaw, pitch and roll over time"]
     moments = find_moments(table)
-    assert len(images) == 2 + len(moments["highest"]) + len(moments["lowest"]) >= 2 + 4
-    assert all(attrs["src"].startswith("data:image/jpeg") for attrs in images[2:])
+    assert len(images) == 3 + len(moments["highest"]) + len(moments["lowest"])
+    assert all(attrs["src"].startswith("data:image/jpeg") for attrs in images[3:])
     _, index = read(out, "index.html")
     assert re.findall(r"<th[^>]*>([^<]*)</th>", (out / "index.html").read_text()) == [
         "Video", "Seconds", "Face", "Expressivity", "Timeline"]
@@ -292,17 +301,14 @@ def test_measures_only_speaks_of_expressivity_and_never_of_levels(measures_only)
     assert [attrs["aria-label"] for attrs in index.all("svg")] == ["expressivity timeline"]  # vid_0019: no face
 
 
-def test_moments_skip_the_first_faces_while_the_typical_face_is_learnt(measures_only):
-    out, _, tables = measures_only
-    valued = tables["vid_0017"].dropna(subset=["expressivity"])
-    assert valued["expressivity"].iloc[0] == 0  # the first face is its own typical face
-    moments = find_moments(tables["vid_0017"])
-    picked = [int(row["frame"]) for row in moments["highest"] + moments["lowest"]]
-    assert len(picked) >= 4 and not set(picked) & set(valued["frame"].iloc[:WARMUP_FACES])
-    assert moments["lowest"][0]["moment_score"] == valued["expressivity"].iloc[WARMUP_FACES:].min() > 0
+def test_a_clip_without_a_usable_second_has_no_moments(measures_only):
+    out, summaries, tables = measures_only
+    table, summary = tables["vid_0017"], summaries["vid_0017"]
+    # the face appears after a second, first unconfirmed by the landmarker, then for 0.9 s
+    assert {"no_face", "low_presence", "ok"} <= set(table["quality"])
+    assert summary["top_moments"] == [] and find_moments(table)["measure"] is None
     _, page = read(out, "vid_0017_report.html")
-    lowest = moments["lowest"][0]
-    assert f"frame {int(lowest['frame'])} expressivity {lowest['expressivity']:.2f}%" in page.text
+    assert "Moments" not in page.text
 
 
 def test_measures_only_without_a_face(measures_only):

@@ -39,9 +39,10 @@ def _stretches(table: pd.DataFrame, measure: str) -> list[pd.DataFrame]:
 
 
 def top_moments(table: pd.DataFrame, measure: str = "expressivity", count: int = TOP_MOMENTS,
-                window_s: float = MOMENT_S) -> list[dict]:
-    """Up to `count` highest, non-overlapping windows of `window_s` seconds of `measure` (module
-    docstring), highest first: {start_s, end_s, value, leading_region, leading_blendshapes}.
+                window_s: float = MOMENT_S, lowest: bool = False, avoid: list[dict] = ()) -> list[dict]:
+    """Up to `count` highest (lowest: lowest), non-overlapping windows of `window_s` seconds of
+    `measure` (module docstring), highest (lowest) first, none overlapping a moment in `avoid`:
+    {start_s, end_s, value, leading_region, leading_blendshapes}.
     leading_region: the landmark region (brows, eyes, mouth) that deformed most in the window;
     leading_blendshapes: the LEADING_BLENDSHAPES expression blendshapes (not gaze) whose mean
     score in the window rose most above their median over the video's usable frames (only rises
@@ -63,7 +64,7 @@ def top_moments(table: pd.DataFrame, measure: str = "expressivity", count: int =
             if times[first] + window_s <= times[-1] + step_s + 1e-9:  # the window lies inside the stretch
                 windows.append(((sums[last] - sums[first]) / (last - first), times[first], times[first] + window_s,
                                 number, first, last))
-    windows.sort(key=lambda window: -window[0])
+    windows.sort(key=lambda window: window[0] if lowest else -window[0])
     usual = usable_rows(table)
     bs_present = [column for column in EXPRESSION_COLUMNS if column in table.columns]
     median_bs = usual[bs_present].median() if bs_present else None
@@ -71,7 +72,7 @@ def top_moments(table: pd.DataFrame, measure: str = "expressivity", count: int =
     for value, start_s, end_s, number, first, last in windows:
         if len(chosen) == count:
             break
-        if any(start_s < other["end_s"] and other["start_s"] < end_s for other in chosen):
+        if any(start_s < other["end_s"] and other["start_s"] < end_s for other in [*chosen, *avoid]):
             continue
         rows = stretches[number].iloc[first:last]
         chosen.append({"start_s": round(float(start_s), 3), "end_s": round(float(end_s), 3), "value": round(float(value), 4),

@@ -14,6 +14,7 @@ interviewee (the largest face by default); `faces` counts them all.
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace

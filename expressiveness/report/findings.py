@@ -19,6 +19,7 @@ from expressiveness.config import LABELS, THRESHOLDS
 from expressiveness.measures.facial import MEASURE_COLUMNS
 from expressiveness.data.metadata import expressiveness_level
 from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
+from expressiveness.measures.moments import top_moments
 from expressiveness.measures.quality import usable_rows
 
 SHARE_KEYS = dict(zip(LABELS, ("share_reserved", "share_balanced", "share_expressive")))
@@ -222,24 +223,32 @@ def _after_warmup(faced: pd.DataFrame) -> pd.DataFrame:
 
 
 def find_moments(table: pd.DataFrame, count: int = MOMENTS) -> dict:
-    """The `count` frames with a face scoring highest, and the `count` lowest, spread out (no
-    two closer than 1/(4 count) of the time between the first and last candidate; the
-    highest above the median score, the lowest below it).
+    """The `count` moments of a video scoring highest, and the `count` lowest.
 
-    Only usable frames (measures/quality.py) are candidates. Scored by `expressivity` (in a
-    table made before frame quality, among the faces after the reference face's warm-up,
-    WARMUP_FACES and WARMUP_S) when any are left; else by the expected level (prob_balanced + 2 prob_expressive,
-    in [0, 2]) when the table has levels; else there are none. Returns {"measure": name or
-    None, "highest": rows, "lowest": rows}, rows being table rows as dicts plus
-    "moment_score", highest first / lowest first."""
+    In a table with frame quality (column `usable`): the most and least expressive one-second
+    stretches of usable frames (measures/moments.py; the highest are the summary's
+    top_moments), each shown by its middle frame's row plus "moment_score" (the stretch's mean
+    expressivity), "start_s", "end_s", "leading_region" and "leading_blendshapes". Otherwise
+    (no such stretch, or a table made before frame quality) single frames with a face, spread
+    out (no two closer than 1/(4 count) of the time between the first and last candidate; the
+    highest above the median score, the lowest below it), scored by `expressivity` after the
+    reference face's warm-up (WARMUP_FACES, WARMUP_S; old tables only) when any are left;
+    else by the expected level (prob_balanced + 2 prob_expressive, in [0, 2]) when the table
+    has levels; else there are none. Returns {"measure": name or None, "highest": rows,
+    "lowest": rows}, rows being table rows as dicts plus "moment_score", highest first /
+    lowest first."""
     box = ["face_x", "face_y", "face_width", "face_height"]
     faced = table[(table["success"] == 1) & table[box].notna().all(axis=1)] if "face_x" in table else table.iloc[:0]
     faced = usable_rows(faced).sort_values("timestamp", kind="stable")
     measure, scores = None, None
-    if columns_with_values(faced, ("expressivity",)):
-        candidates = faced[pd.to_numeric(faced["expressivity"], errors="coerce").notna()]
-        # a table with frame quality was measured against a whole-video reference: no warm-up
-        candidates = candidates if "usable" in table else _after_warmup(candidates)
+    if "usable" in table and columns_with_values(faced, ("expressivity",)):
+        highest = top_moments(table, "expressivity", count)
+        if highest:
+            lowest = top_moments(table, "expressivity", count, lowest=True, avoid=highest)
+            return {"measure": "expressivity", "highest": [_moment_row(faced, moment) for moment in highest],
+                    "lowest": [_moment_row(faced, moment) for moment in lowest]}
+    elif columns_with_values(faced, ("expressivity",)):
+        candidates = _after_warmup(faced[pd.to_numeric(faced["expressivity"], errors="coerce").notna()])
         if len(candidates):
             measure, faced = "expressivity", candidates
             scores = pd.to_numeric(faced["expressivity"], errors="coerce")
@@ -270,6 +279,14 @@ def find_moments(table: pd.DataFrame, count: int = MOMENTS) -> dict:
                 break
     highest, lowest = picked
     return {"measure": measure, "highest": highest, "lowest": lowest}
+
+
+def _moment_row(faced: pd.DataFrame, moment: dict) -> dict:
+    """A moment (top_moments) as the row of its frame nearest the middle of its stretch."""
+    middle_s = (moment["start_s"] + moment["end_s"]) / 2
+    inside = faced[(faced["timestamp"] >= moment["start_s"]) & (faced["timestamp"] < moment["end_s"])]
+    row = inside.iloc[int(np.argmin(np.abs(inside["timestamp"].to_numpy(dtype="float64") - middle_s)))]
+    return {**row.to_dict(), "moment_score": moment["value"], **moment}
 
 
 def match_records(summaries: list[dict], records: pd.DataFrame) -> dict[str, dict]:
