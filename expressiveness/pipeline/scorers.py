@@ -192,19 +192,29 @@ class MeasureScorer(Scorer):
         self.tracking = tracking
         self.landmarker = FaceLandmarker(tracking=tracking, max_faces=1, face_model=face_model)
         self.tracker = MeasureTracker(reference_frames)
+        self._clear_sample()
+        self.reference = {"reference": "running"}
+
+    def _clear_sample(self) -> None:
         self._sample_shapes: list[np.ndarray] = []
         self._sample_scores: list[np.ndarray] = []
         self._sampled = 0
-        self.reference = {"reference": "running"}
+        # {frame index: (box, landmarks)} of the sample frames, which the video's own pass then
+        # reuses instead of running the landmarker twice (image mode: a frame's landmarks depend on it alone)
+        self._looked: dict[int, tuple] = {}
 
     def _landmarks(self, frame: Frame, faces: list[FaceBox], subject: int):
         """The interviewee's landmarks (None when the landmarker finds none there) and the frame's quality."""
-        face = self.landmarker.landmarks(frame.image, faces[subject], frame.timestamp_s)
+        box = _xywh(faces[subject])
+        looked = self._looked.pop(frame.index, None)
+        if looked is not None and looked[0] == box:
+            face = looked[1]
+        else:
+            face = self.landmarker.landmarks(frame.image, faces[subject], frame.timestamp_s)
         if face is None:
-            return None, frame_quality(frame.image.shape, _xywh(faces[subject]), None, 0.0, 0.0, 0.0)
+            return None, frame_quality(frame.image.shape, box, None, 0.0, 0.0, 0.0)
         yaw, pitch, _ = rotation_angles(head_rotation(face.transform))
-        quality = frame_quality(frame.image.shape, _xywh(faces[subject]), face.points, yaw, pitch,
-                                inter_ocular_distance(face.points))
+        quality = frame_quality(frame.image.shape, box, face.points, yaw, pitch, inter_ocular_distance(face.points))
         return face, quality
 
     def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
@@ -230,15 +240,17 @@ class MeasureScorer(Scorer):
         self._sampled += 1
         if subject is not None:
             face, quality = self._landmarks(frame, faces, subject)
+            if self.tracking == "image":
+                self._looked[frame.index] = (_xywh(faces[subject]), face)
             if quality == "ok":
                 self._sample_shapes.append(aligned_shape(face.points))
                 self._sample_scores.append(face.blendshapes)
-        self.landmarker.reset()  # the video's own frames start afresh
 
     def settle(self, source: dict) -> None:
         """Fix the reference face from the usable sample faces, when there are enough. source:
         where they come from ({"reference": "whole_video"}, "baseline" with "baseline_s",
         "baseline_video" with its path). Raises BaselineError for a baseline with too few usable faces."""
+        self.landmarker.reset()  # the video's own frames start afresh (tracking, timestamps)
         faces = len(self._sample_shapes)
         counted = {"reference_faces": faces, "reference_frames_sampled": self._sampled}
         if faces >= MIN_REFERENCE_FACES:
@@ -246,7 +258,7 @@ class MeasureScorer(Scorer):
             self.reference = {**source, **counted}
         elif source["reference"] != "whole_video":
             where = source.get("baseline_video") or "the baseline {:g}:{:g} s".format(*source["baseline_s"])
-            self._sample_shapes, self._sample_scores, self._sampled = [], [], 0
+            self._clear_sample()
             raise BaselineError(f"{where} has {faces} usable faces in {counted['reference_frames_sampled']} frames; "
                                 f"expected at least {MIN_REFERENCE_FACES} (a neutral stretch of the same person, "
                                 f"facing the camera, whole in the image).")
@@ -255,12 +267,14 @@ class MeasureScorer(Scorer):
                               "reference_note": f"{faces} usable faces in {self._sampled} frames spread over the video "
                                                 f"(fewer than {MIN_REFERENCE_FACES}): the reference face was learnt "
                                                 f"while playing, so the first seconds read low"}
-        self._sample_shapes, self._sample_scores, self._sampled = [], [], 0
+        looked = self._looked if source["reference"] != "baseline_video" else {}  # another video's frames
+        self._clear_sample()
+        self._looked = looked
 
     def reset(self) -> None:
         self.tracker.reset()
         self.landmarker.reset()
-        self._sample_shapes, self._sample_scores, self._sampled = [], [], 0
+        self._clear_sample()
         self.reference = {"reference": "running"}
 
     def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
