@@ -144,8 +144,15 @@ def add_baseline(parser) -> None:
     group.add_argument("--baseline", type=time_range, metavar="START:END", default=None,
                        help="seconds of each video that show the person at rest: the reference face and "
                             "blendshape neutral come from them instead of the whole video")
-    group.add_argument("--baseline-video", metavar="PATH", default=None,
+    group.add_argument("--baseline-video", metavar="PATH", default=None, type=existing_file,
                        help="a neutral clip of the same person: the reference comes from it instead of the video")
+
+
+def existing_file(text: str) -> str:
+    """Converter for a path that must name an existing file."""
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text} is not a file; expected a video of the same person at rest")
+    return text
 
 
 def time_range(text: str) -> tuple[float, float]:

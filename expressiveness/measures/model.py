@@ -35,7 +35,10 @@ from expressiveness.data.metadata import level_index
 MEASURE_FEATURES = ("expressivity_mean", "expressivity_p90", "expressivity_brows_mean", "expressivity_brows_p90",
                     "expressivity_eyes_mean", "expressivity_eyes_p90", "expressivity_mouth_mean",
                     "expressivity_mouth_p90", "facial_motion_mean", "head_motion_deg_s_mean", "head_yaw_range_deg",
-                    "head_pitch_range_deg", "head_roll_range_deg", "blinks_per_minute", "landmarks_share")
+                    "head_pitch_range_deg", "head_roll_range_deg", "blinks_per_minute", "landmarks_share",
+                    "blendshape_expressivity_mean", "blendshape_expressivity_p90",
+                    "blendshape_expressivity_brows_mean", "blendshape_expressivity_eyes_mean",
+                    "blendshape_expressivity_cheeks_nose_mean", "blendshape_expressivity_mouth_jaw_mean", "usable_share")
 CNN_FEATURES = ("mean_prob_reserved", "mean_prob_balanced", "mean_prob_expressive")  # LABELS order
 ESTIMATORS = ("linear", "boosting")
 DEFAULT_MEASURES_MODEL_NAME = "expressiveness_measures"

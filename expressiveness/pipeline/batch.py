@@ -24,7 +24,7 @@ from expressiveness.pipeline import executors
 from expressiveness._io import atomic_write, output_folder, remove_stale_temporaries
 from expressiveness.data.cache import (STATUSES, ExtractSettings, cache_file_name, crop_source, finished_row, manifest_row,
                     prepare_cache, read_manifest, write_manifest)
-from expressiveness.errors import UnreadableVideoError
+from expressiveness.errors import BaselineError, UnreadableVideoError
 from expressiveness.data.metadata import load_metadata
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -34,7 +34,10 @@ MANIFEST_SAVE_INTERVAL_S = 5.0
 def failure_status(error: Exception, video: str | Path) -> str | None:
     """The status a video gets for an error while working on it: "missing" when the video is
     not there, "unreadable" when it cannot be decoded, "failed" for another OSError (an output
-    that cannot be written: disk full, permission denied); None for anything else (a bug)."""
+    that cannot be written: disk full, permission denied; or a measures baseline that cannot
+    serve this video, BaselineError); None for anything else (a bug)."""
+    if isinstance(error, BaselineError):
+        return "failed"
     if isinstance(error, UnreadableVideoError):
         return "unreadable"
     if isinstance(error, FileNotFoundError) and not Path(video).exists():
@@ -185,7 +188,7 @@ def _analyze_task(video: str, name: str, out_dir: str, model_path: str, options,
         if figure is not None:
             figure(analysis.table, analysis.summary, out_dir / f"{name}_timeline.png")
         atomic_write(out_dir / f"{name}_summary.json", json.dumps(analysis.summary, indent=2))  # last: marks done
-    except (OSError, UnreadableVideoError) as error:
+    except (OSError, UnreadableVideoError, BaselineError) as error:
         status = failure_status(error, video)
         if status is None:
             raise

@@ -203,7 +203,7 @@ class FrameAnalyzer:
                                              options.face_selection), "measures": options.measures}
         for scorer in self.scorers:
             described.update(scorer.provenance())
-        return described
+        return {**described, **_baseline_provenance(options)}
 
 
 def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer, decode_depth: int = DECODE_AHEAD
@@ -257,7 +257,21 @@ def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions 
         provenance.update(level_provenance(model_path, options.backend, options.smoothing))
     if options.measures:
         provenance.update(measure_provenance(options.face_tracking))
-    return provenance
+    return {**provenance, **_baseline_provenance(options)}
+
+
+def _baseline_provenance(options: AnalysisOptions) -> dict:
+    """The measures' baseline, when one is given: its seconds, or the baseline video's identity
+    (source_info; FileNotFoundError when it is missing)."""
+    from expressiveness._io import source_info
+
+    if not options.measures:
+        return {}
+    if options.baseline is not None:
+        return {"baseline": list(options.baseline)}
+    if options.baseline_video is not None:
+        return {"baseline_video": source_info(options.baseline_video)}
+    return {}
 
 
 def truncation_warning(frames_decoded: int, frames_declared: int) -> str:
@@ -332,25 +346,31 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
 def reference_frames(path, info, options: AnalysisOptions) -> tuple[Iterable[Frame], dict]:
     """The frames the facial measures' reference is learnt from, and how to describe them in the
     summary: REFERENCE_SAMPLE_FRAMES frames spread evenly over the whole video, over the
-    options' baseline segment of it, or over the baseline video. Raises ValueError for a baseline
-    segment outside the video or without a frame, UnreadableVideoError for a baseline video that
-    cannot be read."""
+    options' baseline segment of it, or over the baseline video. Raises BaselineError for a
+    baseline segment outside the video or without a frame, or a baseline video that cannot be read."""
+    from expressiveness.errors import BaselineError, UnreadableVideoError
     from expressiveness.video import iter_frames, probe_video, sample_indices
 
     if options.baseline_video is not None:
-        baseline = probe_video(options.baseline_video)
+        try:
+            baseline = probe_video(options.baseline_video)
+        except (FileNotFoundError, UnreadableVideoError) as error:
+            raise BaselineError(f"the baseline video cannot be read: {error}") from error
+        if baseline.frame_count < 1:
+            raise BaselineError(f"the baseline video {options.baseline_video} holds no frame; expected a neutral "
+                                f"clip of the same person.")
         sample = sample_indices(baseline.frame_count, count=REFERENCE_SAMPLE_FRAMES)
         return iter_frames(options.baseline_video, sample, baseline), {
             "reference": "baseline_video", "baseline_video": str(Path(options.baseline_video).resolve())}
     if options.baseline is not None:
         start_s, end_s = options.baseline
         if end_s > info.duration_s + 0.5 / info.fps:
-            raise ValueError(f"the baseline {start_s:g}:{end_s:g} s lies outside {path}, which lasts "
-                             f"{info.duration_s:.2f} s; expected START:END within the video.")
+            raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s lies outside {path}, which lasts "
+                                f"{info.duration_s:.2f} s; expected START:END within the video.")
         first, last = math.ceil(start_s * info.fps), min(math.ceil(end_s * info.fps), info.frame_count)
         if last <= first:
-            raise ValueError(f"the baseline {start_s:g}:{end_s:g} s of {path} holds no frame at {info.fps:g} "
-                             f"frames/s; expected a longer stretch.")
+            raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s of {path} holds no frame at {info.fps:g} "
+                                f"frames/s; expected a longer stretch.")
         sample = first + sample_indices(last - first, count=REFERENCE_SAMPLE_FRAMES)
         return iter_frames(path, sample, info), {"reference": "baseline", "baseline_s": [start_s, end_s]}
     sample = sample_indices(info.frame_count, count=REFERENCE_SAMPLE_FRAMES)

@@ -257,7 +257,8 @@ class MeasureScorer(Scorer):
             self.tracker.fix_reference(self._sample_shapes, self._sample_scores)
             self.reference = {**source, **counted}
         elif source["reference"] != "whole_video":
-            where = source.get("baseline_video") or "the baseline {:g}:{:g} s".format(*source["baseline_s"])
+            where = (f"the baseline video {source['baseline_video']}" if "baseline_video" in source
+                     else "the baseline {:g}:{:g} s".format(*source["baseline_s"]))
             self._clear_sample()
             raise BaselineError(f"{where} has {faces} usable faces in {counted['reference_frames_sampled']} frames; "
                                 f"expected at least {MIN_REFERENCE_FACES} (a neutral stretch of the same person, "
