@@ -1,23 +1,40 @@
 """Checking video-level answers against human ratings: Spearman correlations with bootstrap
-intervals over participants, at clip level and at participant level.
+intervals over participants, at clip level, at participant level and within participants.
 
 `validate_dataset` analyses every clip of a RecruitView-format data set (facial measures, and
-the CNN's levels when a model is given; parallel and resumable through pipeline/batch.py) and correlates
-each video-level answer with `facial_expression`. Clips of one person are not independent, so
-the 95% interval resamples participants (with all their clips), not clips.
+the CNN's levels when a model is given; parallel and resumable through pipeline/batch.py) and
+correlates each video-level answer with a rating column (`facial_expression` by default, or
+every score). Clips of one person are not independent, so the 95% intervals resample
+participants (with all their clips), not clips.
+
+Three figures per (rating, answer):
+- per clip: Spearman rho over clips, with the participant bootstrap interval;
+- per participant: Spearman rho of each person's mean answer with their mean rating;
+- within participants: Spearman rho of (clip's answer minus its participant's mean answer) with
+  (clip's rating minus its participant's mean rating), over the clips of participants with at
+  least 2 clips. It asks whether a person's more expressive clips are the ones rated higher,
+  with everything fixed about the person (face shape, camera, rater's view of them) taken out.
+
+Besides the fixed ANSWERS, the CHOSEN_BLENDSHAPES single blendshapes (bs_<name>_mean) whose
+clip-level |rho| with the rating is largest are added, flagged chosen_after_looking: they were
+picked from the 43 expression blendshapes (gaze and _neutral left out) because they correlate best on these very clips, so their rho and interval
+overstate what they would show on new data. They are exploratory, not results.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from expressiveness._io import atomic_write
-from expressiveness.config import TARGET_SCORE
-from expressiveness.correlation import BOOTSTRAP_SAMPLES, correlate
+from expressiveness.config import SCORE_FIELDS, TARGET_SCORE
+from expressiveness.correlation import BOOTSTRAP_SAMPLES, bootstrap_spearman, correlate, spearman
+from expressiveness.face import BLENDSHAPE_COLUMNS
+from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS, BLENDSHAPE_REGIONS
 
 # Video-level answers checked against the ratings: summary key -> what it is.
 ANSWERS = {
@@ -26,88 +43,301 @@ ANSWERS = {
     "expressivity_brows_mean": "mean expressivity of the brows",
     "expressivity_eyes_mean": "mean expressivity of the eyes",
     "expressivity_mouth_mean": "mean expressivity of the mouth",
+    "blendshape_expressivity_mean": "mean blendshape expressivity (rise above the neutral, 0-1)",
+    "blendshape_expressivity_p90": "90th percentile of blendshape expressivity",
+    **{f"blendshape_expressivity_{region}_mean": f"mean blendshape expressivity of the {region.replace('_', ' and ')}"
+       for region in BLENDSHAPE_REGIONS},
     "facial_motion_mean": "mean facial motion (% inter-ocular distance per s)",
     "head_motion_deg_s_mean": "mean head motion (deg/s)",
     "head_yaw_range_deg": "head yaw range, 5th-95th percentile (deg)",
     "blinks_per_minute": "blinks per minute",
     "expected_level": "CNN's expected level (0 Reserved .. 2 Expressive)",
 }
+# Candidates for the single blendshapes chosen after looking: the mean score of each of the 43
+# expression blendshapes (those of BLENDSHAPE_REGIONS: not gaze, where a person looks, nor _neutral).
+SINGLE_BLENDSHAPES = tuple(f"bs_{name}_mean" for names in BLENDSHAPE_REGIONS.values() for name in names)
+CHOSEN_BLENDSHAPES = 3
+# Per-clip figures kept in clips.csv beside the answers, for analyses of one's own.
+CLIP_COLUMNS = tuple(dict.fromkeys(
+    [f"{name}_{statistic}" for name in BLENDSHAPE_EXPRESSIVITY_COLUMNS for statistic in ("mean", "p90")]
+    + ["usable_share", "reference", "reference_note"]
+    + [f"{column}_{statistic}" for column in BLENDSHAPE_COLUMNS for statistic in ("mean", "p90", "share_above_0_5")]))
+# The answers drawn in the within-participant figure, when present.
+WITHIN_FIGURE_ANSWERS = ("expressivity_mean", "blendshape_expressivity_mean", "expected_level")
+TOO_FEW_PEOPLE = "fewer than 2 participants with >= 2 clips"
+NO_VARIATION = "the answer or the rating does not vary within participants"
+SHORT_NOTES = {TOO_FEW_PEOPLE: "n/a (< 2 people, 2+ clips)", NO_VARIATION: "n/a (no variation)"}
+
 DEMO_NOTE = ("This is the demo data set: its facial_expression labels were computed from how much the picture "
              "moves, so agreement with motion-based measures here is circular and says nothing about human "
              "ratings.")
+DEMO_OTHER_SCORES_NOTE = ("Its other scores are seeded noise correlated with facial_expression, not ratings "
+                          "either.")
 
 
-def validation_table(clips: pd.DataFrame, answers=None, samples: int = BOOTSTRAP_SAMPLES) -> list[dict]:
-    """correlate() for every answer column present in clips (ANSWERS by default)."""
+def rating_targets(target: str, available=SCORE_FIELDS) -> tuple[str, ...]:
+    """The rating columns `target` names: itself when it is one of `available` (the metadata's
+    score columns), all of them for "all" (TARGET_SCORE first: the figures are drawn for the
+    first). Raises ValueError naming it and listing them otherwise."""
+    if target == "all":
+        return tuple(sorted(available, key=lambda name: name != TARGET_SCORE))  # stable: the rest keep their order
+    if target in available:
+        return (target,)
+    raise ValueError(f"{target!r} is not a rating column; expected all or one of {', '.join(available)}.")
+
+
+def within_person(clips: pd.DataFrame, answer: str, target: str) -> pd.DataFrame:
+    """Each clip's answer and rating minus its participant's means, over the clips where both
+    are finite, for the participants with at least 2 such clips (the others have nothing to
+    compare within). clips: columns user_no, answer, target. Returns columns user_no, answer,
+    target (float64, centred: each participant's values sum to 0), on clips' index."""
+    frame = clips[["user_no", answer, target]].astype({answer: "float64", target: "float64"})
+    frame = frame[np.isfinite(frame[answer]) & np.isfinite(frame[target])]
+    frame = frame[frame.groupby("user_no")[answer].transform("size") >= 2]
+    means = frame.groupby("user_no")[[answer, target]].transform("mean")
+    return frame.assign(**{answer: frame[answer] - means[answer], target: frame[target] - means[target]})
+
+
+def within_correlation(clips: pd.DataFrame, answer: str, target: str, samples: int = BOOTSTRAP_SAMPLES) -> dict:
+    """Spearman rho of the within_person values, with the participant bootstrap interval
+    (centring within each participant is unchanged by resampling whole participants):
+    within_spearman (None with within_note saying why when undefined), within_spearman_ci95,
+    within_participants and within_clips (those with at least 2 clips)."""
+    centred = within_person(clips, answer, target)
+    people = int(centred["user_no"].nunique())
+    rho = spearman(centred[answer], centred[target]) if people >= 2 else None
+    note = TOO_FEW_PEOPLE if people < 2 else NO_VARIATION if rho is None else ""
+    interval = (None if rho is None
+                else bootstrap_spearman(centred[answer], centred[target], centred["user_no"], samples))
+    return {"within_spearman": None if rho is None else round(rho, 4), "within_spearman_ci95": interval,
+            "within_participants": people, "within_clips": int(len(centred)), "within_note": note}
+
+
+def chosen_blendshapes(clips: pd.DataFrame, target: str, count: int = CHOSEN_BLENDSHAPES) -> tuple[list[str], int]:
+    """The `count` single blendshapes (SINGLE_BLENDSHAPES columns present in clips) whose
+    clip-level |Spearman| with `target` is largest, best first (ties in SINGLE_BLENDSHAPES
+    order), and how many candidates had a defined correlation."""
+    scored = []
+    for column in SINGLE_BLENDSHAPES:
+        if column in clips:
+            rho = spearman(clips[column], clips[target])
+            if rho is not None:
+                scored.append((abs(rho), column))
+    scored.sort(key=lambda pair: -pair[0])  # stable: ties keep the candidates' order
+    return [column for _, column in scored[:count]], len(scored)
+
+
+def answer_row(clips: pd.DataFrame, answer: str, target: str, samples: int = BOOTSTRAP_SAMPLES) -> dict:
+    """correlate() and within_correlation() of one answer with one rating column."""
+    # correlate() reads the rating from the TARGET_SCORE column.
+    renamed = pd.DataFrame({answer: clips[answer], TARGET_SCORE: clips[target], "user_no": clips["user_no"]})
+    return {"target": target, **correlate(renamed, answer, samples),
+            **within_correlation(clips, answer, target, samples), "chosen_after_looking": False, "chosen_from": None}
+
+
+def validation_table(clips: pd.DataFrame, answers=None, samples: int = BOOTSTRAP_SAMPLES,
+                     targets=(TARGET_SCORE,), chosen: int = CHOSEN_BLENDSHAPES) -> list[dict]:
+    """One row per (target, answer): answer_row() for every answer column present in clips
+    (ANSWERS by default), then for the `chosen` best single blendshapes (chosen_blendshapes),
+    flagged chosen_after_looking with chosen_from (the number of candidates)."""
     answers = [answer for answer in (answers or ANSWERS) if answer in clips and clips[answer].notna().any()]
-    return [correlate(clips, answer, samples) for answer in answers]
+    rows = []
+    for target in targets:
+        rows += [answer_row(clips, answer, target, samples) for answer in answers]
+        best, candidates = chosen_blendshapes(clips, target, chosen) if chosen else ([], 0)
+        rows += [{**answer_row(clips, column, target, samples), "chosen_after_looking": True, "chosen_from": candidates}
+                 for column in best]
+    return rows
 
 
-def markdown_table(rows: list[dict], note: str = "") -> str:
-    def number(value):
-        return "n/a" if value is None else f"{value:+.2f}"
+def describe(answer: str) -> str:
+    """What an answer column is, in words."""
+    if answer in SINGLE_BLENDSHAPES:
+        return f"mean score of blendshape {answer[3:-5]} (0-1)"
+    return ANSWERS.get(answer, answer)
 
-    lines = ["| answer | clips | Spearman (clips) | 95% CI (participants resampled) | participants | "
-             "Spearman (participant means) |", "|---|---|---|---|---|---|"]
+
+def _number(value) -> str:
+    return "n/a" if value is None else f"{value:+.2f}"
+
+
+def _interval(interval) -> str:
+    return "n/a" if interval is None else f"{interval[0]:+.2f} to {interval[1]:+.2f}"
+
+
+def reference_text(references: dict) -> str:
+    """"Reference face: whole_video 18 clips, running 1 clip." from {kind: clips}."""
+    if not references:
+        return "Reference face: no clip analysed."
+    parts = [f"{kind} {count} clip{'s' * (count != 1)}" for kind, count in references.items()]
+    return f"Reference face: {', '.join(parts)}."
+
+
+def markdown_table(rows: list[dict], note: str = "", references: dict | None = None) -> str:
+    """validation.md: a heading, the note, the reference faces used, and per rating column one
+    table (one row per answer; the chosen-after-looking rows marked exploratory, with a footnote)."""
+    targets = list(dict.fromkeys(row.get("target", TARGET_SCORE) for row in rows)) or [TARGET_SCORE]
+    named = f"`{targets[0]}`" if len(targets) == 1 else f"{len(targets)} rating columns"
+    parts = [f"# Facial measures against {named}\n"]
+    if note:
+        parts.append(f"**{note}**\n")
+    if references is not None:
+        parts.append(reference_text(references) + "\n")
+    parts.append("Spearman rho per clip with a 95% interval that resamples participants; of participant means; "
+                 "and within participants (each clip's answer and rating minus its participant's means, over "
+                 f"participants with >= 2 clips). Each interval is 95% for its own row, not for the {len(rows)} rows "
+                 "together: about 1 in 20 rows excludes 0 by chance alone.\n")
+    for target in targets:
+        lines = [f"## `{target}`\n",
+                 "| answer | clips | Spearman (clips) | 95% CI (participants resampled) | participants | "
+                 "Spearman (participant means) | Spearman (within participants) | 95% CI (within) | "
+                 "within: participants / clips | chosen after looking |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]
+        chosen = [row for row in rows if row.get("target", TARGET_SCORE) == target and row.get("chosen_after_looking")]
+        for row in rows:
+            if row.get("target", TARGET_SCORE) != target:
+                continue
+            within = _number(row.get("within_spearman"))
+            if row.get("within_note"):
+                within += f" ({row['within_note']})"
+            flag = "**yes: exploratory**" if row.get("chosen_after_looking") else "no"
+            words = describe(row["answer"])
+            named = words if words == row["answer"] else f"{words} `{row['answer']}`"
+            lines.append(f"| {named} | {row['clips']} | {_number(row['clip_spearman'])} "
+                         f"| {_interval(row['clip_spearman_ci95'])} | {row['participants']} "
+                         f"| {_number(row['participant_spearman'])} | {within} "
+                         f"| {_interval(row.get('within_spearman_ci95'))} "
+                         f"| {row.get('within_participants', 'n/a')} / {row.get('within_clips', 'n/a')} | {flag} |")
+        if chosen:
+            lines.append(f"\nExploratory: the {len(chosen)} single blendshapes marked *chosen after looking* are the "
+                         f"ones of {chosen[0]['chosen_from']} whose clip-level |Spearman| with `{target}` is largest "
+                         f"on these very clips. Their correlations and intervals do not allow for that choice and "
+                         f"overstate what they would show on new data: a lead to test elsewhere, not a result.")
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
+def table_frame(rows: list[dict]) -> pd.DataFrame:
+    """validation.csv: the rows with each interval as _low and _high columns and a description."""
+    records = []
     for row in rows:
-        interval = row["clip_spearman_ci95"]
-        lines.append(f"| {ANSWERS.get(row['answer'], row['answer'])} | {row['clips']} | {number(row['clip_spearman'])} "
-                     f"| {'n/a' if interval is None else f'{interval[0]:+.2f} to {interval[1]:+.2f}'} "
-                     f"| {row['participants']} | {number(row['participant_spearman'])} |")
-    header = f"# Facial measures against `{TARGET_SCORE}`\n\n"
-    return header + (f"**{note}**\n\n" if note else "") + "\n".join(lines) + "\n"
+        record = {"target": row.get("target", TARGET_SCORE), "answer": row["answer"],
+                  "description": describe(row["answer"]) + (" (chosen after looking: exploratory)"
+                                                            if row.get("chosen_after_looking") else "")}
+        for key, value in row.items():
+            if key in ("target", "answer"):
+                continue
+            if key.endswith("_ci95"):
+                record[f"{key}_low"], record[f"{key}_high"] = value if value is not None else (None, None)
+            else:
+                record[key] = value
+        records.append(record)
+    frame = pd.DataFrame(records)
+    if "chosen_from" in frame:
+        frame["chosen_from"] = frame["chosen_from"].astype("Int64")  # a count, blank on the fixed answers
+    return frame
 
 
 @dataclass
 class Validation:
-    clips: pd.DataFrame  # one row per analysed clip: id, user_no, facial_expression, the answers
+    clips: pd.DataFrame  # one row per analysed clip: id, user_no, the scores, the answers, CLIP_COLUMNS
     rows: list[dict]
     note: str
     failures: list[dict]
+    targets: tuple[str, ...] = (TARGET_SCORE,)
+    references: dict = field(default_factory=dict)  # {reference kind: clips}
 
     def text(self) -> str:
-        best = [row for row in self.rows if row["clip_spearman"] is not None]
-        lines = [f"{len(self.clips)} clips of {self.clips['user_no'].nunique() if len(self.clips) else 0} "
-                 f"participants analysed, {len(self.failures)} failed."]
-        lines += [f"  {row['answer']:<26} rho {row['clip_spearman']:+.2f} (clips), "
-                  f"{'n/a' if row['participant_spearman'] is None else format(row['participant_spearman'], '+.2f')} "
-                  f"(participants)" for row in best]
-        return "\n".join(lines + ([self.note] if self.note else []))
+        people = self.clips["user_no"].nunique() if len(self.clips) else 0
+        lines = [f"{len(self.clips)} clips of {people} participants analysed, {len(self.failures)} failed.",
+                 reference_text(self.references), *([self.note] if self.note else []),
+                 "Spearman rho [95% CI, participants resampled]: per clip; of participant means; within participants "
+                 "(clip minus its participant's mean, over participants with 2+ clips)."]
+        width = max([len(row["answer"]) for row in self.rows] + [6])
+        for target in self.targets:
+            rows = [row for row in self.rows if row["target"] == target]
+            if not rows:
+                continue
+            lines += [f"{target}:",
+                      f"  {'answer':<{width}} {'clips':>5}  {'per clip':<21} {'people':>6}  {'means':>5}  "
+                      f"{'within participants':<26} {'people 2+ clips':>15}"]
+            for row in rows:
+                if row["clip_spearman"] is None:
+                    clip = "n/a (< 3 clips)" if row["clips"] < 3 else "n/a (no variation)"
+                else:
+                    clip = f"{_number(row['clip_spearman'])} [{_interval(row['clip_spearman_ci95'])}]"
+                within = (f"{_number(row['within_spearman'])} [{_interval(row['within_spearman_ci95'])}]"
+                          if row["within_spearman"] is not None else SHORT_NOTES.get(row["within_note"], "n/a"))
+                lines.append(f"  {row['answer']:<{width}} {row['clips']:>5}  {clip.replace(' to ', ', '):<21} "
+                             f"{row['participants']:>6}  {_number(row['participant_spearman']):>5}  "
+                             f"{within.replace(' to ', ', '):<26} {row['within_participants']:>15}"
+                             + ("  chosen after looking: exploratory" if row["chosen_after_looking"] else ""))
+            chosen = [row for row in rows if row["chosen_after_looking"]]
+            if chosen:
+                lines.append(f"  (the {len(chosen)} rows chosen after looking are the best of "
+                             f"{chosen[0]['chosen_from']} single blendshapes on these clips: their rho overstates; "
+                             f"test them on other data)")
+        # A long table (--target all) scrolls the note away: it is said again under it.
+        return "\n".join(lines + ([self.note] if self.note and len(self.targets) > 1 else []))
+
+
+def clip_table(records: pd.DataFrame, summaries: dict) -> pd.DataFrame:
+    """One row per record with a summary: id, user_no, the SCORE_FIELDS present, ANSWERS and
+    CLIP_COLUMNS (None where a summary has no such figure). summaries: {resolved video path:
+    summary dict}."""
+    scores = [name for name in SCORE_FIELDS if name in records]
+    columns = ["id", "user_no", *scores, *ANSWERS, *(column for column in CLIP_COLUMNS if column not in ANSWERS)]
+    rows = []
+    for record in records.to_dict("records"):
+        summary = summaries.get(str(Path(record["video_path"]).resolve()))
+        if summary is not None:
+            rows.append({**{name: record[name] for name in ("id", "user_no", *scores)},
+                         **{column: summary.get(column) for column in columns[2 + len(scores):]}})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path: str | Path | None = None,
                      options=None, workers: int = 1, progress: bool = True, figure=None,
-                     samples: int = BOOTSTRAP_SAMPLES, dask=None) -> Validation:
+                     samples: int = BOOTSTRAP_SAMPLES, dask=None, target: str = TARGET_SCORE,
+                     within_figure=None) -> Validation:
     """Analyse every clip of a data set into out_dir/clips (resumable), then correlate each
-    video-level answer with facial_expression. Writes validation.json, validation.md and
-    clips.csv into out_dir, and figure(clips, rows, path) -> validation.png when given. dask:
-    run the clips on a Dask cluster (see batch.analyze_paths)."""
+    video-level answer with each rating column `target` names (rating_targets: one score
+    column, or "all"). Writes validation.json, validation.md, validation.csv (the table) and
+    clips.csv into out_dir; figure(clips, rows, path) -> validation.png (the answers against
+    the first rating) and within_figure(panels, path) -> validation_within.png (panels: a list
+    of (row, within_person frame) for WITHIN_FIGURE_ANSWERS) when given. dask: run the clips on
+    a Dask cluster (see batch.analyze_paths). Raises ValueError for an unknown target."""
     from expressiveness.pipeline.batch import analyze_paths
     from expressiveness.data.demo_data import is_demo_dataset
     from expressiveness.pipeline.frames import AnalysisOptions
     from expressiveness.data.metadata import load_metadata
 
     records = load_metadata(metadata_path)
+    targets = rating_targets(target, [name for name in SCORE_FIELDS if name in records])
     out_dir = Path(out_dir)
     options = options or AnalysisOptions()
     report = analyze_paths(list(records["video_path"]), model_path, out_dir / "clips", options, workers,
                            progress=progress, dask=dask)
-    by_video = {str(Path(summary["video"]).resolve()): summary for summary in report.summaries}
-    rows = []
-    for record in records.itertuples(index=False):
-        summary = by_video.get(str(Path(record.video_path).resolve()))
-        if summary is not None:
-            rows.append({"id": record.id, "user_no": record.user_no, TARGET_SCORE: getattr(record, TARGET_SCORE),
-                         **{answer: summary.get(answer) for answer in ANSWERS}})
-    clips = pd.DataFrame(rows, columns=["id", "user_no", TARGET_SCORE, *ANSWERS])
-    table = validation_table(clips, samples=samples) if len(clips) else []
-    note = DEMO_NOTE if is_demo_dataset(Path(metadata_path).parent) else ""
+    clips = clip_table(records, {str(Path(summary["video"]).resolve()): summary for summary in report.summaries})
+    table = validation_table(clips, samples=samples, targets=targets) if len(clips) else []
+    references = {str(kind): int(count) for kind, count in
+                  clips["reference"].fillna("not recorded").value_counts().items()} if len(clips) else {}
+    note = ""
+    if is_demo_dataset(Path(metadata_path).parent):
+        note = DEMO_NOTE + ("" if targets == (TARGET_SCORE,) else " " + DEMO_OTHER_SCORES_NOTE)
     atomic_write(out_dir / "clips.csv", clips.to_csv(index=False))
     atomic_write(out_dir / "validation.json", json.dumps(
         {"metadata": str(metadata_path), "model": None if model_path is None else str(model_path),
-         "target": TARGET_SCORE, "bootstrap_samples": samples, "note": note, "answers": table,
+         "target": target, "targets": list(targets), "bootstrap_samples": samples, "note": note,
+         "references": references, "chosen_blendshapes": CHOSEN_BLENDSHAPES, "answers": table,
          "failures": report.failures}, indent=2, allow_nan=False))
-    atomic_write(out_dir / "validation.md", markdown_table(table, note))
-    if figure is not None and table:
-        figure(clips, table, out_dir / "validation.png")
-    return Validation(clips, table, note, report.failures)
+    atomic_write(out_dir / "validation.md", markdown_table(table, note, references))
+    atomic_write(out_dir / "validation.csv", table_frame(table).to_csv(index=False))
+    first = [row for row in table if row["target"] == targets[0]]
+    if figure is not None and first:
+        figure(clips, first, out_dir / "validation.png")
+    panels = [(row, within_person(clips, row["answer"], targets[0])) for row in first
+              if row["answer"] in WITHIN_FIGURE_ANSWERS]
+    if within_figure is not None and panels:
+        within_figure(panels, out_dir / "validation_within.png")
+    return Validation(clips, table, note, report.failures, targets, references)

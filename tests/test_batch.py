@@ -6,7 +6,7 @@ import cv2
 import pandas as pd
 import pytest
 
-from expressiveness.report import plots
+from expressiveness.report import plots_overlay, plots_timeline
 from expressiveness.pipeline.batch import analyze_paths
 from expressiveness.pipeline.frames import AnalysisOptions
 from conftest import count_decodable_frames
@@ -21,7 +21,7 @@ def test_analyze_a_folder_with_bad_videos_and_rerun(demo_dir, trained_model, tmp
     (folder / "broken.mp4").write_text("not a video\n" * 20)
     out = tmp_path / "out"
     report = analyze_paths([folder, tmp_path / "gone.mp4"], trained_model.model_path, out, workers=1,
-                           annotate=plots.draw_result, figure=plots.save_timeline, progress=False)
+                           annotate=plots_overlay.draw_result, figure=plots_timeline.save_timeline, progress=False)
     assert len(report.analyzed) == 1
     assert sorted((f["status"], f["video"].split("/")[-1]) for f in report.failures) == [
         ("missing", "gone.mp4"), ("unreadable", "broken.mp4")]
@@ -35,8 +35,8 @@ def test_analyze_a_folder_with_bad_videos_and_rerun(demo_dir, trained_model, tmp
     assert json.loads((out / "run_report.json").read_text())["failed"] == 2
 
     stamp = (out / "a_frames.csv").stat().st_mtime_ns
-    again = analyze_paths([folder], trained_model.model_path, out, annotate=plots.draw_result,
-                          figure=plots.save_timeline, progress=False)
+    again = analyze_paths([folder], trained_model.model_path, out, annotate=plots_overlay.draw_result,
+                          figure=plots_timeline.save_timeline, progress=False)
     assert (len(again.analyzed), len(again.reused)) == (0, 1) and (out / "a_frames.csv").stat().st_mtime_ns == stamp
     assert again.text().startswith("Videos: 0 analysed, 1 reused from an earlier run, 1 failed.")
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expressiveness.report import plots
+from expressiveness.report import plots_overlay
 from expressiveness.face import FaceBox, FaceDetector
 from expressiveness.pipeline.frames import BASE_COLUMNS, FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer, analyze_video, build_analyzer
 from expressiveness.face import BLENDSHAPE_COLUMNS
@@ -112,9 +112,9 @@ def test_the_box_is_drawn_where_the_detector_found_the_face(face_frame):
     with FaceDetector() as detector:
         face = detector.detect(face_frame)[0]
     probabilities = np.array([[0.1, 0.87, 0.03]], "float32")
-    drawn = plots.annotate_frame(face_frame, [face], probabilities)
+    drawn = plots_overlay.annotate_frame(face_frame, [face], probabilities)
     changed = np.any(drawn != face_frame, axis=2)
-    color = plots.level_color_bgr("Balanced Expression")
+    color = plots_overlay.level_color_bgr("Balanced Expression")
     middle_y = face.y + face.height // 2
     for x, y in ((face.x, middle_y), (face.x + face.width, middle_y), (face.x + face.width // 2, face.y + face.height)):
         assert tuple(int(v) for v in drawn[y, x]) == color, (x, y)
@@ -209,7 +209,7 @@ def test_a_live_session_keeps_what_was_recorded_when_the_camera_fails(demo_dir, 
     analyzer = build_analyzer(trained_model.model_path)
     try:
         labels = analyzer.scorers[0].labels
-        session = run_live(camera(), analyzer, lambda result, fps: plots.draw_result(result, labels),
+        session = run_live(camera(), analyzer, lambda result, fps: plots_overlay.draw_result(result, labels),
                            output=tmp_path / "live.mp4", csv_path=tmp_path / "live.csv")
     finally:
         analyzer.close()

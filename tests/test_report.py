@@ -376,7 +376,8 @@ def test_bad_input_is_one_clear_sentence(analysed, tmp_path):
 
 
 def test_sparkline_colours_runs_of_levels_and_leaves_gaps():
-    from expressiveness.report.plots import LEVEL_COLORS, level_sparkline_svg
+    from expressiveness.report.plots import LEVEL_COLORS
+    from expressiveness.report.plots_timeline import level_sparkline_svg
 
     levels = ["Reserved Expression"] * 2 + [""] + ["Expressive"]
     probabilities = [[1, 0, 0], [1, 0, 0], [np.nan] * 3, [0, 0, 1]]

@@ -121,7 +121,7 @@ def run_extract(args) -> int:
 def run_train(args) -> int:
     if args.kind == "measures":
         return models.run_train_measures(args)
-    from expressiveness.report import plots
+    from expressiveness.report import plots_training
     from expressiveness.levels.train import TrainConfig, train_model
 
     config = TrainConfig(name=args.name, epochs=args.epochs, batch_size=args.batch_size,
@@ -133,7 +133,7 @@ def run_train(args) -> int:
     result = train_model(args.metadata, args.cache, args.models, config, overwrite=args.overwrite,
                          verbose=0 if args.quiet else 2)
     curves = result.model_path.with_name(f"{config.name}_curves.png")
-    plots.plt.close(plots.plot_training_curves(result.card["history"], curves))
+    plots_training.plt.close(plots_training.plot_training_curves(result.card["history"], curves))
     print(result.card["data"]["summary"])
     print(result.text())
     return 0
@@ -142,15 +142,15 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     if len(args.model) > 1 or Path(args.model[0]).suffix != ".keras":
         return models.run_compare(args)
-    from expressiveness.report import plots
+    from expressiveness.report import plots_training
     from expressiveness.levels.evaluate import evaluate_model
 
     model = args.model[0]
     evaluation = evaluate_model(model, args.metadata, args.cache, args.out)
     stem = Path(model).with_suffix("")
     matrix = evaluation.report["model"]["frame"]["confusion_matrix"]
-    plots.plt.close(plots.plot_confusion_matrix(matrix, f"{stem}_confusion.png",
-                                                "Confusion matrix, frames of test participants"))
+    plots_training.plt.close(plots_training.plot_confusion_matrix(matrix, f"{stem}_confusion.png",
+                                                                  "Confusion matrix, frames of test participants"))
     print(evaluation.text())
     print(evaluation.report["note"])
     return 0

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from expressiveness.config import DATA_DIR, DEFAULT_MODEL, REPORTS_DIR
+from expressiveness.config import DATA_DIR, DEFAULT_MODEL, REPORTS_DIR, TARGET_SCORE
 from expressiveness.errors import ExpressivenessError
 from . import _options as options
 from . import models
@@ -62,12 +62,18 @@ def register(commands, common) -> None:
     parser.set_defaults(run=run_live)
 
     parser = commands.add_parser(
-        "validate", parents=[common], help="check the facial measures (and a model) against facial_expression ratings",
+        "validate", parents=[common], help="check the facial measures (and a model) against the human ratings",
         description="Analyse every clip of a RecruitView-format data set (parallel, resumable) and report the "
                     "Spearman correlation of each video-level facial measure (and, with a model, the CNN's expected "
-                    "level) with facial_expression, per clip with a 95%% interval that resamples participants, and "
-                    "per participant. Writes validation.json, validation.md, clips.csv and validation.png.")
+                    "level) with a rating (--target, default facial_expression): per clip with a 95%% interval that "
+                    "resamples participants, per participant, and within participants (each clip's measure and "
+                    "rating minus its participant's means). Also the three single blendshapes that correlate best, "
+                    "flagged as chosen after looking (exploratory). Writes validation.json, validation.md, "
+                    "validation.csv, clips.csv, validation.png and validation_within.png.")
     options.add_metadata(parser)
+    parser.add_argument("--target", type=_rating_target, default=TARGET_SCORE, metavar="NAME",
+                        help=f"the rating column to check against, or all for every score of the metadata "
+                             f"(default: {TARGET_SCORE})")
     parser.add_argument("--out", default=str(REPORTS_DIR / "validation"),
                         help=f"output folder (default: {REPORTS_DIR / 'validation'})")
     parser.add_argument("--every", type=options.positive_int, default=1,
@@ -91,7 +97,7 @@ def register(commands, common) -> None:
 
 
 def run_analyze(args) -> int:
-    from expressiveness.report import plots
+    from expressiveness.report import plots_overlay, plots_timeline
     from expressiveness.pipeline.batch import analyze_paths
 
     model = options.analysis_model(args)
@@ -99,8 +105,8 @@ def run_analyze(args) -> int:
     if args.measures_model is not None:
         measures_model = models.prepare_measures_model(args.measures_model, args.measures, model)
     report = analyze_paths(args.paths, model, args.out, options.analysis_options(args, args.smoothing),
-                           args.workers, annotate=plots.draw_result if args.annotate else None,
-                           figure=None if args.no_figures else plots.save_timeline, progress=not args.no_progress,
+                           args.workers, annotate=plots_overlay.draw_result if args.annotate else None,
+                           figure=None if args.no_figures else plots_timeline.save_timeline, progress=not args.no_progress,
                            dask=args.dask)
     for failure in report.failures:
         print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
@@ -139,7 +145,7 @@ def run_live(args) -> int:
     import itertools
     from dataclasses import replace
 
-    from expressiveness.report import plots
+    from expressiveness.report import plots_overlay
     from expressiveness.errors import CameraError
     from expressiveness.video import iter_camera, iter_frames, probe_video
 
@@ -171,14 +177,14 @@ def run_live(args) -> int:
     labels = next((scorer.labels for scorer in analyzer.scorers if hasattr(scorer, "labels")), None)
     try:
         session = run_loop(frames, analyzer,
-                           lambda result, fps: plots.draw_result(result, labels or (), fps, args.show_blendshapes),
-                           show=plots.show_frame if display else None, output=args.output, csv_path=args.csv,
+                           lambda result, fps: plots_overlay.draw_result(result, labels or (), fps, args.show_blendshapes),
+                           show=plots_overlay.show_frame if display else None, output=args.output, csv_path=args.csv,
                            frame_rate=frame_rate, pace=display and bool(args.source) and not args.fast,
                            max_frames=args.max_frames)
     finally:
         analyzer.close()
         if display:
-            plots.close_windows()
+            plots_overlay.close_windows()
     table = session.table
     face_share = f"{table['success'].mean():.0%}" if len(table) else "0%"
     print(f"{len(table)} frames, a face in {face_share} of them, {len(table) / max(session.seconds, 1e-6):.1f} "
@@ -190,16 +196,30 @@ def run_live(args) -> int:
     return 0
 
 
+def _rating_target(text: str) -> str:
+    """--target: a score column of the metadata (config.SCORE_FIELDS), or all."""
+    from argparse import ArgumentTypeError
+
+    from expressiveness.validation import rating_targets
+
+    try:
+        rating_targets(text)
+    except ValueError as error:
+        raise ArgumentTypeError(str(error).rstrip(".")) from None
+    return text
+
+
 def run_validate(args) -> int:
-    from expressiveness.report import plots
+    from expressiveness.report import plots_validation
     from expressiveness.validation import validate_dataset
 
     if not args.measures and args.model is None:
         raise ExpressivenessError("validate --no-measures needs --model: there would be nothing to check.")
     model = options.analysis_model(args) if args.model else None  # the CNN only when asked for
     validation = validate_dataset(args.metadata, args.out, model, options.analysis_options(args, None),
-                                  args.workers, progress=not args.no_progress, figure=plots.save_validation,
-                                  samples=args.bootstrap, dask=args.dask)
+                                  args.workers, progress=not args.no_progress, figure=plots_validation.save_validation,
+                                  samples=args.bootstrap, dask=args.dask, target=args.target,
+                                  within_figure=plots_validation.save_within_person)
     for failure in validation.failures:
         print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
     print(validation.text())

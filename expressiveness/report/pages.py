@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from expressiveness import __version__
-from expressiveness.report import plots
+from expressiveness.report import plots, plots_dataset, plots_timeline
 from expressiveness._io import atomic_write
 from expressiveness.data.statistics import analyze_dataset, report_markdown, summary_json
 from expressiveness.config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
@@ -31,6 +31,7 @@ from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_w
                        has_measures, human_rating, match_records, measure_rows, number, percent, required_columns,
                        video_name)
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
+from expressiveness.measures.quality import usable_rows
 from expressiveness.video import iter_frames, probe_video
 
 THUMBNAIL_PX = 112
@@ -128,12 +129,12 @@ def _charts(table: pd.DataFrame, levels: bool) -> list[dict]:
     charts = []
     if levels:
         charts.append({"kind": "levels", "title": "Level over time", "alt": "level probabilities and level over time",
-                       "uri": plots.figure_data_uri(plots.plot_level_timeline(table))})
+                       "uri": plots.figure_data_uri(plots_timeline.plot_level_timeline(table))})
     for kind, title, alt, columns, unit, guides in MEASURE_CHARTS:
         columns = columns_with_values(table, columns)
         if columns:
-            figure = plots.plot_measure_lines(table, columns, unit, alt.capitalize(), guides,
-                                              [MEASURE_NAMES[column] for column in columns])
+            figure = plots_timeline.plot_measure_lines(table, columns, unit, alt.capitalize(), guides,
+                                                       [MEASURE_NAMES[column] for column in columns])
             charts.append({"kind": kind, "title": title, "alt": alt, "uri": plots.figure_data_uri(figure)})
     return charts
 
@@ -195,10 +196,12 @@ def _sparkline(summary: dict, table: pd.DataFrame | None, expressivity_top: floa
     if table is None or not summary.get("face_share"):
         return None
     if has_levels(summary) and "level" in table:
-        return plots.level_sparkline_svg(table, width=120)
+        return plots_timeline.level_sparkline_svg(table, width=120)
     if columns_with_values(table, ("expressivity",)):
-        return plots.sparkline_svg(pd.to_numeric(table["expressivity"], errors="coerce"), expressivity_top,
-                                   width=120, name="expressivity timeline")
+        values = pd.to_numeric(table["expressivity"], errors="coerce")
+        if "usable" in table:  # frames that are not usable are gaps, as in the report's charts
+            values = values.where(table["usable"].fillna(0).astype("int64") == 1)
+        return plots_timeline.sparkline_svg(values, expressivity_top, width=120, name="expressivity timeline")
     return None
 
 
@@ -210,7 +213,7 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
     default to NAME_report.html, tables are read from NAME_frames.csv when not given (for the
     sparklines). failures: rows {"video", "error"} of videos that could not be analysed.
     Level columns appear when a video has levels, the expressivity column when one has facial
-    measures; expressivity sparklines share one scale (0 to the 99th percentile of all frames)."""
+    measures; expressivity sparklines share one scale (0 to the 99th percentile of all usable frames)."""
     out_dir = Path(out_dir)
     records, report_names, tables = records or {}, report_names or {}, dict(tables or {})
     summaries = [flatten(summary) for summary in summaries]
@@ -218,7 +221,7 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
     for name in names:
         if tables.get(name) is None and (out_dir / f"{name}_frames.csv").exists():
             tables[name] = pd.read_csv(out_dir / f"{name}_frames.csv")
-    values = [pd.to_numeric(table["expressivity"], errors="coerce").to_numpy(dtype="float64")
+    values = [pd.to_numeric(usable_rows(table)["expressivity"], errors="coerce").to_numpy(dtype="float64")
               for table in tables.values() if table is not None and "expressivity" in table]
     values = np.concatenate(values) if values else np.zeros(0)
     top = float(np.percentile(values[np.isfinite(values)], 99)) if np.isfinite(values).any() else 1.0
@@ -288,15 +291,15 @@ def write_dataset_report(metadata_path: str | Path, out_dir: str | Path, check_v
     for split, balance in (result["levels_by_split"] or {}).items():
         balances[f"{split} split"] = balance
     drawings = {
-        "scores": lambda path: plots.plot_score_distributions(records, SCORE_FIELDS, path),
-        "correlations": lambda path: plots.plot_score_correlations(records, SCORE_FIELDS, path),
-        "by_question": lambda path: plots.plot_score_by_question(records, TARGET_SCORE, path),
-        "by_duration_quality": lambda path: plots.plot_score_by_conditions(records, TARGET_SCORE, path),
-        "levels": lambda path: plots.plot_level_balance(balances, path),
+        "scores": lambda path: plots_dataset.plot_score_distributions(records, SCORE_FIELDS, path),
+        "correlations": lambda path: plots_dataset.plot_score_correlations(records, SCORE_FIELDS, path),
+        "by_question": lambda path: plots_dataset.plot_score_by_question(records, TARGET_SCORE, path),
+        "by_duration_quality": lambda path: plots_dataset.plot_score_by_conditions(records, TARGET_SCORE, path),
+        "levels": lambda path: plots_dataset.plot_level_balance(balances, path),
     }
     figures = {}
     for key, draw in drawings.items():
-        plots.plt.close(draw(out / f"{key}.png"))
+        plots_dataset.plt.close(draw(out / f"{key}.png"))
         figures[key] = f"{key}.png"
     atomic_write(out / "summary.json", summary_json(result))
     atomic_write(out / "records.csv", records.drop(columns=["transcript", "gemini_summary"]).to_csv(index=False))

@@ -1,0 +1,144 @@
+"""The per-video figures shade the frames that are not usable: plot_timeline (every line
+panel), and the HTML report's charts plot_level_timeline and plot_measure_lines. Real small
+tables, real matplotlib figures (Agg): the bands are read back from the axes."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from expressiveness.config import LABELS
+from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
+from expressiveness.report.plots_timeline import (plot_level_timeline, plot_measure_lines, plot_timeline,
+                                                  save_timeline, unusable_spans)
+
+STEP_S = 0.1
+
+
+def frames_table(frames: int = 10, usable=None, blendshapes: bool = True) -> pd.DataFrame:
+    """A per-frame table at 10 frames/s with levels, landmark and blendshape expressivity and head
+    pose; `usable` (one 1/0 per frame) only when given."""
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet([1, 1, 1], frames)
+    table = pd.DataFrame({"frame": np.arange(frames), "timestamp": np.arange(frames) * STEP_S, "success": 1,
+                          "prob_reserved": probabilities[:, 0], "prob_balanced": probabilities[:, 1],
+                          "prob_expressive": probabilities[:, 2],
+                          "level": np.array(LABELS)[probabilities.argmax(axis=1)]})
+    for column in ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth",
+                   "head_yaw_deg", "head_pitch_deg", "head_roll_deg"):
+        table[column] = rng.random(frames)
+    for column in BLENDSHAPE_EXPRESSIVITY_COLUMNS:
+        table[column] = rng.random(frames) if blendshapes else np.nan
+    if usable is not None:
+        table["usable"] = usable
+        table["quality"] = np.where(np.asarray(usable) == 1, "ok", "turned")
+    return table
+
+
+# Frames 3-5 and 8 not usable: two bands, 0.3-0.6 s and 0.8-0.9 s.
+USABLE = [1, 1, 1, 0, 0, 0, 1, 1, 0, 1]
+EXPECTED_BANDS = [(0.3, 0.6), (0.8, 0.9)]
+
+
+def bands(axis) -> list[tuple[float, float]]:
+    """(start_s, end_s) of every "not usable" band of an axis, checked to span the axis' full height."""
+    figure = axis.figure
+    figure.canvas.draw()
+    box = axis.get_window_extent()
+    found = []
+    for artist in [*axis.collections, *axis.patches]:
+        if artist.get_label().lstrip("_") != "not usable":
+            continue
+        paths = artist.get_paths() if hasattr(artist, "get_paths") else [artist.get_path()]
+        for path in paths:
+            display = artist.get_transform().transform(path.vertices)
+            assert display[:, 1].min() == pytest.approx(box.y0) and display[:, 1].max() == pytest.approx(box.y1)
+            corners = axis.transData.inverted().transform(display)[:, 0]
+            found.append((round(corners.min(), 6), round(corners.max(), 6)))
+    return sorted(found)
+
+
+def legend_texts(figure) -> list[str]:
+    return [text.get_text() for axis in figure.axes if axis.get_legend() for text in axis.get_legend().get_texts()]
+
+
+def test_unusable_spans_are_runs_of_frames_with_their_time_spans():
+    table = frames_table(usable=USABLE)
+    starts = table["timestamp"].to_numpy()
+    spans = unusable_spans(table, starts, np.full(len(table), STEP_S))
+    assert spans.round(6).tolist() == [[0.3, 0.3], [0.8, 0.1]]
+    # A missing usable value counts as not usable (quality.usable_rows); the last run ends one step on.
+    table["usable"] = [1.0] * 7 + [np.nan, 0.0, 0.0]
+    assert unusable_spans(table, starts, np.full(len(table), STEP_S)).round(6).tolist() == [[0.7, 0.3]]
+    assert unusable_spans(frames_table(), starts, np.full(10, STEP_S)).shape == (0, 2)
+
+
+def test_timeline_shades_each_line_panel_and_names_the_bands_once():
+    figure = plot_timeline(frames_table(usable=USABLE))
+    *panels, track = figure.axes
+    assert [axis.get_ylabel() for axis in panels] == ["probability", "% inter-ocular distance",
+                                                      "blendshape rise (0-1)", "head pose (deg)"]
+    for axis in panels:
+        assert bands(axis) == EXPECTED_BANDS
+        band_zorder = min(artist.get_zorder() for artist in axis.collections)
+        assert band_zorder < min(line.get_zorder() for line in axis.lines)  # behind the lines
+    assert bands(track) == []
+    assert legend_texts(figure).count("not usable") == 1
+    assert [text.get_text() for text in panels[2].get_legend().get_texts()] == \
+        ["overall", "brows", "eyes", "cheeks_nose", "mouth_jaw"]
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("usable", [None, [1] * 10], ids=["no usable column", "every frame usable"])
+def test_timeline_without_unusable_frames_has_no_bands(usable):
+    figure = plot_timeline(frames_table(usable=usable))
+    assert all(bands(axis) == [] for axis in figure.axes)
+    assert "not usable" not in legend_texts(figure)
+    plt.close(figure)
+
+
+def test_timeline_has_a_blendshape_panel_only_with_blendshape_values(tmp_path):
+    figure = plot_timeline(frames_table(usable=USABLE, blendshapes=False))
+    assert [axis.get_ylabel() for axis in figure.axes] == ["probability", "% inter-ocular distance",
+                                                           "head pose (deg)", "face"]
+    plt.close(figure)
+    save_timeline(frames_table(usable=USABLE), {"video": "clip.mp4", "face_share": 1.0}, tmp_path / "clip.png")
+    assert (tmp_path / "clip.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_charts_shade_the_unusable_frames():
+    table = frames_table(usable=USABLE)
+    figure = plot_level_timeline(table)
+    lines, level_band = figure.axes
+    assert bands(lines) == EXPECTED_BANDS
+    assert bands(level_band) == []  # the level band keeps its colours
+    assert legend_texts(figure).count("not usable") == 1
+    plt.close(figure)
+    figure = plot_measure_lines(table, ["head_yaw_deg", "head_pitch_deg"], "degrees", "Head pose", (-45, 45),
+                                ["yaw", "pitch"])
+    assert bands(figure.axes[0]) == EXPECTED_BANDS
+    assert legend_texts(figure) == ["yaw", "pitch", "not usable"]
+    plt.close(figure)
+
+
+def test_report_charts_of_a_table_without_usable_have_no_bands():
+    table = frames_table()
+    for figure in (plot_level_timeline(table), plot_measure_lines(table, ["expressivity"], "%", "Expressivity")):
+        assert all(bands(axis) == [] for axis in figure.axes)
+        assert "not usable" not in legend_texts(figure)
+        plt.close(figure)
+
+
+def test_many_short_runs_are_one_artist():
+    frames = 30_000
+    table = frames_table(frames, usable=np.arange(frames) % 2)  # every other frame: 15,000 runs
+    figure = plot_measure_lines(table, ["expressivity"], "%", "Expressivity")
+    axis = figure.axes[0]
+    shading = [artist for artist in axis.collections if artist.get_label() == "not usable"]
+    assert len(shading) == 1 and len(shading[0].get_paths()) == frames // 2
+    assert len(axis.patches) == 0
+    plt.close(figure)
