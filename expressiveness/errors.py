@@ -59,4 +59,5 @@ class FaceEngineError(ExpressivenessError, RuntimeError):
 
 
 class BaselineError(ExpressivenessError, ValueError):
-    """A baseline for the facial measures (--baseline, --baseline-video) without enough usable faces."""
+    """A baseline for the facial measures (--baseline, --baseline-video) that cannot serve: given
+    twice or without the measures, outside the video, unreadable, or without enough usable faces."""

@@ -62,8 +62,8 @@ def test_a_baseline_video_sets_the_reference_and_is_recorded(long_clip, demo_dir
 @pytest.mark.parametrize("baseline, message", [
     ((4.0, 9.0), "the baseline 4:9 s lies outside {path}, which lasts {duration} s; expected START:END within the video."),
     ((0.001, 0.002), "the baseline 0.001:0.002 s of {path} holds no frame at {fps:g} frames/s; expected a longer stretch."),
-    ((0.0, 0.1), "the baseline 0:0.1 s has 3 usable faces in 3 frames; expected at least 5 (a neutral stretch of the "
-                 "same person, facing the camera, whole in the image)."),
+    ((0.0, 0.1), "the baseline 0:0.1 s of {path} has 3 usable faces in 3 frames; expected at least 5 (a neutral "
+                 "stretch of the same person, facing the camera, whole in the image)."),
 ])
 def test_a_baseline_stretch_that_cannot_serve_is_one_sentence(demo_dir, baseline, message):
     path = demo_dir / "videos" / "vid_0001.mp4"

@@ -117,3 +117,27 @@ def test_moments_without_expressivity_fall_back_to_levels_or_to_nothing():
                                          (0.0, "0%"), (None, "n/a")])
 def test_percent_never_rounds_to_all_or_nothing(share, text):
     assert percent(share) == text
+
+
+def test_measures_in_words_say_how_many_frames_could_be_measured():
+    summary = dict(LEVELS, **MEASURES)
+    summary.update(landmarks_share=0.97, usable_share=0.8)
+    assert describe(summary)[3] == ("The facial measures cover the 80% of the analysed frames where the face could be "
+                                    "measured (whole in the image, facing the camera, large enough).")
+    nothing = dict(summary, expressivity_mean=None, expressivity_p90=None, usable_share=0.0,
+                   unusable_frames={"no_face": 3, "edge": 100, "turned": 17})
+    assert describe(nothing)[2] == ("No frame had a face that could be measured (most often: the face cut by the image "
+                                    "border), so there are no facial measures.")
+
+
+def test_moments_of_sparse_frames_find_their_frame():
+    """Every 25th frame at 24 fps: a one-second window holds one frame, whose time top_moments rounds
+    to 1 ms; the report must still find that frame (it once found none and crashed)."""
+    time_s = np.arange(12) * 25 / 24
+    table = pd.DataFrame({"frame": np.arange(12) * 25, "timestamp": np.round(time_s, 4), "success": 1,
+                          "face_x": 10, "face_y": 10, "face_width": 50, "face_height": 50, "usable": 1,
+                          "quality": "ok", "expressivity": [1.0, 2, 9, 3, 1, 2, 8, 1, 1, 2, 1, 1]})
+    moments = find_moments(table)
+    assert [int(row["frame"]) for row in moments["highest"]][:2] == [50, 150]
+    assert all(row["start_s"] <= row["timestamp"] + 0.001 and row["timestamp"] < row["end_s"]
+               for row in moments["highest"] + moments["lowest"])

@@ -3,7 +3,6 @@ frame's values do not depend on where in the video it falls) and frame quality (
 the border is kept in the table but left out of the reference, the summaries and the moments)."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
@@ -35,6 +34,7 @@ def measures_only():
 def test_a_reversed_video_gives_the_same_measures_frame_for_frame(demo_dir, tmp_path, measures_only):
     fps = probe_video(demo_dir / "videos" / "vid_0001.mp4").fps
     frames = [frame.image for number in CLIPS for frame in iter_frames(demo_dir / "videos" / f"vid_{number:04d}.mp4")]
+    frames = frames[:-1]  # 239 frames: an odd count, so the 48 sample frames are not the same set reversed
     forward = analyze_video(write_video(tmp_path / "forward.mp4", frames, fps), measures_only)
     backward = analyze_video(write_video(tmp_path / "backward.mp4", frames[::-1], fps), measures_only)
     assert forward.summary["reference"] == backward.summary["reference"] == "whole_video"
@@ -71,7 +71,6 @@ def test_a_face_leaving_the_frame_is_marked_and_left_out(face_frame, tmp_path, m
     cut = table[table["quality"] == "edge"]
     assert len(cut) >= 3 and cut["frame"].min() >= 30  # the face is cut before it is gone
     assert table["quality"].iloc[-1] in ("no_face", "low_presence")
-    assert (table.loc[table["usable"] == 0, "quality"] != "ok").all()
     # Kept in the table, left out of the summary: the mean is that of the usable frames.
     usable = table[table["usable"] == 1]
     assert result.summary["expressivity_mean"] == pytest.approx(usable["expressivity"].mean(), abs=1e-3)

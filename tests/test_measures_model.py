@@ -10,7 +10,7 @@ from scipy.stats import spearmanr
 from expressiveness.compare import baseline_predictions, compare_models, score_answers
 from expressiveness.config import LABELS, TARGET_SCORE
 from expressiveness.errors import DatasetError, ExpressivenessError, ModelFileError
-from expressiveness.measures.model import (MEASURE_FEATURES, LinearPipeline, MeasuresModel, fit_estimators,
+from expressiveness.measures.model import (CARD_VERSION, MEASURE_FEATURES, LinearPipeline, MeasuresModel, fit_estimators,
                                            load_measures_model, predict_summary, save_measures_model)
 from expressiveness.measures_train import MeasuresConfig, train_measures_model
 from expressiveness.data.metadata import level_index
@@ -35,7 +35,7 @@ def linear_table(participants: int = 12, clips: int = 5, seed: int = 0) -> pd.Da
 
 
 def hand_card(estimator: str) -> dict:
-    return {"kind": "measures", "name": f"hand_{estimator}", "estimator": estimator, "features": FEATURES,
+    return {"card_version": CARD_VERSION, "kind": "measures", "name": f"hand_{estimator}", "estimator": estimator, "features": FEATURES,
             "thresholds": [-0.303, 0.294], "labels": list(LABELS)}
 
 

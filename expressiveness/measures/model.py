@@ -43,7 +43,9 @@ CNN_FEATURES = ("mean_prob_reserved", "mean_prob_balanced", "mean_prob_expressiv
 ESTIMATORS = ("linear", "boosting")
 DEFAULT_MEASURES_MODEL_NAME = "expressiveness_measures"
 CARD_KIND = "measures"
-CARD_VERSION = 1
+# 2: the features are measured against a whole-video reference over usable frames only, with the
+# mesh noise floor (issue 24); a card of version 1 was trained on measures that no longer exist.
+CARD_VERSION = 2
 CV_FOLDS = 5  # at most; fewer when the training split has fewer participants
 MIN_CV_PARTICIPANTS = 3
 CV_SCORING = {"regressor": "neg_mean_squared_error", "classifier": "f1_macro"}
@@ -239,6 +241,9 @@ def read_measures_card(path: str | Path) -> dict:
     missing = [key for key in ("name", "estimator", "features", "thresholds", "files", "sha256") if key not in card]
     if missing:
         raise ModelFileError(f"{card_path}: the model card lacks {', '.join(missing)}; {RETRAIN_HINT}.")
+    if card.get("card_version") != CARD_VERSION:
+        raise ModelFileError(f"{card_path}: a measures model of card version {card.get('card_version')!r}, trained on "
+                             f"facial measures computed another way; expected version {CARD_VERSION}: {RETRAIN_HINT}.")
     unknown = [name for name in card["features"] if name not in MEASURE_FEATURES + CNN_FEATURES]
     if not card["features"] or unknown:
         raise ModelFileError(f"{card_path}: the model card lists {'no features' if not unknown else f'unknown feature {unknown[0]!r}'}; "

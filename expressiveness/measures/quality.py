@@ -8,20 +8,20 @@ away deforms the mesh, which would otherwise read as expression.
 
 Reasons, checked in this order (QUALITY_REASONS):
 - no_face: the detector found no face;
-- low_presence: the detector found the interviewee but the landmarker did not confirm a face
-  there (its face presence score was under its threshold, min_confidence 0.5);
-- edge: a face-mesh point lies outside the image, or the detector's box touches its border
-  (the face is cut by the image border; MediaPipe then guesses the missing part);
+- edge: the detector's box touches the image border, or a face-mesh point lies outside the
+  image (the face is cut by the border; MediaPipe then guesses the missing part);
 - turned: |yaw| or |pitch| above MAX_TURN_DEG (half the face hidden from the camera);
 - small: the inter-ocular distance (between the eye centres) under MIN_IOD_PX pixels (a face
-  about 50 px wide, where the mesh is mostly guessed).
+  about 50 px wide, where the mesh is mostly guessed);
+- low_presence: the detector found the interviewee, whole in the image, but the landmarker did
+  not confirm a face there (its face presence score was under its threshold, 0.5).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-QUALITY_REASONS = ("ok", "no_face", "low_presence", "edge", "turned", "small")
+QUALITY_REASONS = ("ok", "no_face", "edge", "turned", "small", "low_presence")
 QUALITY_COLUMNS = ("usable", "quality")
 MAX_TURN_DEG = 45.0
 MIN_IOD_PX = 20.0
@@ -35,13 +35,14 @@ def frame_quality(image_shape, box, points: np.ndarray | None, yaw_deg: float, p
     landmarks (478, 3) in pixels, None when the landmarker found none; the rest from them."""
     if box is None:
         return "no_face"
-    if points is None:
-        return "low_presence"
     height, width = image_shape[:2]
     x, y, box_width, box_height = box
+    if x <= 0 or y <= 0 or x + box_width >= width or y + box_height >= height:
+        return "edge"
+    if points is None:
+        return "low_presence"
     mesh = points[:MESH_POINTS, :2]
-    if (x <= 0 or y <= 0 or x + box_width >= width or y + box_height >= height
-            or mesh.min() < 0 or mesh[:, 0].max() >= width or mesh[:, 1].max() >= height):
+    if mesh.min() < 0 or mesh[:, 0].max() >= width or mesh[:, 1].max() >= height:
         return "edge"
     if not (abs(yaw_deg) <= MAX_TURN_DEG and abs(pitch_deg) <= MAX_TURN_DEG):
         return "turned"

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from expressiveness.config import LABELS
+from expressiveness.errors import BaselineError, UnreadableVideoError
 from expressiveness.face import FACE_SELECTIONS, FaceBox, FaceDetector, select_face
 from expressiveness.pipeline.scorers import (LEVEL_COLUMNS, REFERENCE_SAMPLE_FRAMES, LevelScorer, MeasureScorer, Scorer,
                                              level_provenance, measure_provenance, read_card)
@@ -64,12 +65,16 @@ class AnalysisOptions:
 
     def __post_init__(self):
         if self.baseline is not None and self.baseline_video is not None:
-            raise ValueError("a baseline segment and a baseline video were both given; expected one of them "
+            raise BaselineError("a baseline segment and a baseline video were both given; expected one of them "
                              "(--baseline START:END or --baseline-video PATH).")
+        if (self.baseline is not None or self.baseline_video is not None) and not self.measures:
+            raise BaselineError("a baseline was given without the facial measures; expected --baseline or "
+                             "--baseline-video only with the measures on (no --no-measures).")
         if self.baseline is not None:
+            object.__setattr__(self, "baseline", tuple(float(value) for value in self.baseline))
             start, end = self.baseline
             if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
-                raise ValueError(f"the baseline is {start:g}:{end:g}; expected START:END in seconds with "
+                raise BaselineError(f"the baseline is {start:g}:{end:g}; expected START:END in seconds with "
                                  f"0 <= START < END, such as 0:10.")
         if isinstance(self.every, bool) or not (isinstance(self.every, int) and self.every >= 1):
             raise ValueError(f"every is {self.every!r}; expected a whole number >= 1.")
@@ -308,7 +313,12 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
     info = probe_video(path)
     analyzer.reset()
     if analyzer.options.measures and info.frame_count > 0:
-        analyzer.learn_reference(*reference_frames(path, info, analyzer.options))
+        try:
+            analyzer.learn_reference(*reference_frames(path, info, analyzer.options))
+        except UnreadableVideoError as error:  # a baseline video that probes but does not decode
+            if analyzer.options.baseline_video is None:
+                raise
+            raise BaselineError(f"the baseline video cannot be read: {error}") from error
     every = analyzer.options.every
     indices = None if every == 1 else sample_indices(info.frame_count, every=every)
     expected_rows = info.frame_count if indices is None else len(indices)
@@ -348,7 +358,6 @@ def reference_frames(path, info, options: AnalysisOptions) -> tuple[Iterable[Fra
     summary: REFERENCE_SAMPLE_FRAMES frames spread evenly over the whole video, over the
     options' baseline segment of it, or over the baseline video. Raises BaselineError for a
     baseline segment outside the video or without a frame, or a baseline video that cannot be read."""
-    from expressiveness.errors import BaselineError, UnreadableVideoError
     from expressiveness.video import iter_frames, probe_video, sample_indices
 
     if options.baseline_video is not None:
@@ -372,7 +381,7 @@ def reference_frames(path, info, options: AnalysisOptions) -> tuple[Iterable[Fra
             raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s of {path} holds no frame at {info.fps:g} "
                                 f"frames/s; expected a longer stretch.")
         sample = first + sample_indices(last - first, count=REFERENCE_SAMPLE_FRAMES)
-        return iter_frames(path, sample, info), {"reference": "baseline", "baseline_s": [start_s, end_s]}
+        return iter_frames(path, sample, info), {"reference": "baseline", "baseline_s": [start_s, end_s], "of": str(path)}
     sample = sample_indices(info.frame_count, count=REFERENCE_SAMPLE_FRAMES)
     return iter_frames(path, sample, info), {"reference": "whole_video"}
 

@@ -36,6 +36,9 @@ MEASURE_REFERENCE_FRAMES = 100  # faces in the sample whose median is the refere
 # the video (MeasureScorer.observe), at least MIN_REFERENCE_FACES of them; else it is learnt while playing.
 REFERENCE_SAMPLE_FRAMES = 48
 MIN_REFERENCE_FACES = 5
+# Bumped whenever a measure's formula or constant changes (noise floors, neutral percentile, moments):
+# a result made with another version is not reused.
+MEASURES_VERSION = 2
 
 
 class TemporalSmoother:
@@ -167,7 +170,8 @@ def level_provenance(model_path: str | Path, backend: str, smoothing: float | No
 def measure_provenance(tracking: str, reference_frames: int = MEASURE_REFERENCE_FRAMES) -> dict:
     """What the facial measures of a file depend on beyond the face engine (a result made otherwise,
     such as before frame quality and the whole-video reference, is not reused)."""
-    return {"measures_reference_frames": reference_frames, "measures_reference_sample": REFERENCE_SAMPLE_FRAMES,
+    return {"measures_version": MEASURES_VERSION, "measures_reference_frames": reference_frames,
+            "measures_reference_sample": REFERENCE_SAMPLE_FRAMES, "measures_min_reference_faces": MIN_REFERENCE_FACES,
             "measures_quality": {"max_turn_deg": MAX_TURN_DEG, "min_iod_px": MIN_IOD_PX}, "face_tracking": tracking}
 
 
@@ -248,19 +252,20 @@ class MeasureScorer(Scorer):
 
     def settle(self, source: dict) -> None:
         """Fix the reference face from the usable sample faces, when there are enough. source:
-        where they come from ({"reference": "whole_video"}, "baseline" with "baseline_s",
-        "baseline_video" with its path). Raises BaselineError for a baseline with too few usable faces."""
+        where they come from ({"reference": "whole_video"}, "baseline" with "baseline_s" and "of"
+        (the video, for messages), "baseline_video" with its path). Raises BaselineError for a
+        baseline with too few usable faces."""
         self.landmarker.reset()  # the video's own frames start afresh (tracking, timestamps)
         faces = len(self._sample_shapes)
         counted = {"reference_faces": faces, "reference_frames_sampled": self._sampled}
         if faces >= MIN_REFERENCE_FACES:
             self.tracker.fix_reference(self._sample_shapes, self._sample_scores)
-            self.reference = {**source, **counted}
+            self.reference = {**{key: value for key, value in source.items() if key != "of"}, **counted}
         elif source["reference"] != "whole_video":
             where = (f"the baseline video {source['baseline_video']}" if "baseline_video" in source
-                     else "the baseline {:g}:{:g} s".format(*source["baseline_s"]))
+                     else "the baseline {:g}:{:g} s of {}".format(*source["baseline_s"], source["of"]))
             self._clear_sample()
-            raise BaselineError(f"{where} has {faces} usable faces in {counted['reference_frames_sampled']} frames; "
+            raise BaselineError(f"{where} has {faces} usable face{'' if faces == 1 else 's'} in {counted['reference_frames_sampled']} frames; "
                                 f"expected at least {MIN_REFERENCE_FACES} (a neutral stretch of the same person, "
                                 f"facing the camera, whole in the image).")
         else:

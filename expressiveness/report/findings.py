@@ -46,9 +46,11 @@ MEASURE_SINGLE_LABELS = (("head_yaw_range_deg", "Head turn left-right, 5th-95th 
                          ("landmarks_share", "Frames with face landmarks"),
                          ("usable_share", "Usable frames (face whole in the image, facing the camera, large enough)"))
 MOMENTS = 3  # the highest and the lowest moments shown
-# Expressivity is measured against a reference face built from the faces seen so far (measures/facial.py):
-# 0 on the first face by construction, and low while the reference holds only a few faces of the
-# same moments. The moments skip that warm-up: the first WARMUP_FACES faces with a value and the
+QUALITY_WORDS = {"edge": "the face cut by the image border", "turned": "the head turned beyond 45 degrees",
+                 "small": "the face too small", "low_presence": "the face mesh not confirming the face"}
+# In a table from before frame quality (no `usable` column), expressivity was measured against a
+# reference face built from the faces seen so far: 0 on the first face by construction, and low while
+# the reference held only a few faces. Its frame-by-frame moments skip that warm-up: the first WARMUP_FACES faces with a value and the
 # first WARMUP_S seconds after the first, or only those faces when that would leave fewer than half
 # of them (a short clip).
 WARMUP_FACES = 8
@@ -152,6 +154,11 @@ def describe(summary: dict, faced_frames: int | None = None) -> list[str]:
 
 def _describe_measures(summary: dict, face_share: float) -> list[str]:
     mean, p90 = number(summary, "expressivity_mean"), number(summary, "expressivity_p90")
+    unusable = summary.get("unusable_frames") or {}
+    if mean is None and summary.get("usable_share") == 0 and set(unusable) - {"no_face"}:
+        reason = max((reason for reason in unusable if reason != "no_face"), key=unusable.get)
+        return [f"No frame had a face that could be measured (most often: {QUALITY_WORDS[reason]}), so there are "
+                f"no facial measures."]
     if mean is None:
         return ["The face mesh found no face landmarks in the frames with a face, so there are no facial measures."]
     landmarks = number(summary, "landmarks_share")
@@ -169,7 +176,11 @@ def _describe_measures(summary: dict, face_share: float) -> list[str]:
     if blinks is not None:
         parts.append(f"{_count(blinks, 'blink')} per minute" if blinks else "no blink was seen")
     sentences = ["; ".join(parts) + "."]
-    if landmarks is not None and percent(landmarks) != percent(face_share):
+    usable = number(summary, "usable_share")
+    if usable is not None and percent(usable) != percent(face_share):
+        sentences.append(f"The facial measures cover the {percent(usable)} of the analysed frames where the face "
+                         f"could be measured (whole in the image, facing the camera, large enough).")
+    elif usable is None and landmarks is not None and percent(landmarks) != percent(face_share):
         sentences.append(f"The facial measures cover the {percent(landmarks)} of the analysed frames where the face "
                          f"mesh found the face's landmarks.")
     return sentences
@@ -282,10 +293,11 @@ def find_moments(table: pd.DataFrame, count: int = MOMENTS) -> dict:
 
 
 def _moment_row(faced: pd.DataFrame, moment: dict) -> dict:
-    """A moment (top_moments) as the row of its frame nearest the middle of its stretch."""
+    """A moment (top_moments) as the row of its usable frame nearest the middle of its stretch
+    (top_moments rounds its times to 1 ms, so the stretch's first frame may lie just before start_s)."""
     middle_s = (moment["start_s"] + moment["end_s"]) / 2
-    inside = faced[(faced["timestamp"] >= moment["start_s"]) & (faced["timestamp"] < moment["end_s"])]
-    row = inside.iloc[int(np.argmin(np.abs(inside["timestamp"].to_numpy(dtype="float64") - middle_s)))]
+    time_s = faced["timestamp"].to_numpy(dtype="float64")
+    row = faced.iloc[int(np.argmin(np.abs(time_s - middle_s)))]
     return {**row.to_dict(), "moment_score": moment["value"], **moment}
 
 

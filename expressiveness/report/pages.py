@@ -89,6 +89,22 @@ def face_thumbnails(video_path: str | Path, rows: list[dict], size_px: int = THU
     return thumbnails
 
 
+def _reference_words(summary: dict) -> str:
+    """What the facial measures were compared with, in words (the summary's `reference`)."""
+    kind, faces = summary.get("reference"), summary.get("reference_faces")
+    if kind == "whole_video":
+        return f"the typical face is the median of {faces} usable faces spread over the whole video"
+    if kind == "baseline":
+        start_s, end_s = summary.get("baseline_s") or (0, 0)
+        return f"the typical face is the median of {faces} usable faces of the baseline {start_s:g}-{end_s:g} s"
+    if kind == "baseline_video":
+        return f"the typical face is the median of {faces} usable faces of the baseline video {summary.get('baseline_video')}"
+    if kind == "running":
+        return summary.get("reference_note") or "the typical face was learnt while the video played"
+    reference = summary.get("measures_reference_frames")  # a summary from before the whole-video reference
+    return f"the typical face is the median of up to {reference} faces seen so far" if reference else "face mesh"
+
+
 def _facts(summary: dict, video_path: Path, info) -> list[tuple[str, str]]:
     options = [f"{key} {'none' if summary[key] is None else summary[key]}" for key in (
         "every", "smoothing", "backend", "min_confidence", "face_selection")
@@ -109,9 +125,7 @@ def _facts(summary: dict, video_path: Path, info) -> list[tuple[str, str]]:
     else:
         facts.append(("Model", "none: facial measures only"))
     if has_measures(summary):
-        reference = summary.get("measures_reference_frames")
-        facts.append(("Facial measures", "MediaPipe face mesh" + (f"; the typical face is the median of up to "
-                                                                  f"{reference} faces" if reference else "")))
+        facts.append(("Facial measures", "MediaPipe face landmarker; " + _reference_words(summary)))
     else:
         facts.append(("Facial measures", "not computed (--no-measures)"))
     if summary.get("measures_model"):
