@@ -3,6 +3,8 @@ report package's modules."""
 
 from pathlib import Path
 
+from expressiveness import report
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,7 +13,7 @@ import matplotlib.pyplot as plt
 
 from expressiveness.report import plots
 
-REPORT_DIR = Path(__file__).resolve().parents[1] / "expressiveness" / "report"
+REPORT_DIR = Path(report.__file__).resolve().parent  # the package under test, also when installed
 MAX_MODULE_LINES = 350
 
 
