@@ -1,33 +1,39 @@
 """Facial expressiveness in video interviews: Reserved, Balanced or Expressive, frame by frame.
 
-Light stages are re-exported here; the heavier stages (model, train, evaluate, predict, frames,
-batch) are imported from their modules so that `import expressiveness` stays fast.
+Light stages are re-exported here, each loaded on first use; the heavier stages (model, train,
+evaluate, predict, frames, batch) are imported from their modules.
 """
 
 __version__ = "0.1.0"
 
-from expressiveness.config import LABELS, THRESHOLDS, FACE_SIZE
-from expressiveness.errors import ExpressivenessError, MetadataError, UnreadableVideoError
-from expressiveness.data.metadata import (
-    expressiveness_level,
-    expressiveness_levels,
-    load_metadata,
-    participant_split,
-    scan_metadata,
-    tertile_thresholds,
-)
-from expressiveness.video import VideoInfo, iter_frames, probe_video, sample_indices
-from expressiveness.face import FaceBox, FaceDetector, crop_face, select_face
-from expressiveness.data.cache import ExtractSettings, read_crops
-from expressiveness.pipeline.batch import extract_dataset
-from expressiveness.data.demo_data import build_demo_dataset
+# Each public name and the module it lives in; a name is imported on first use (PEP 562), so
+# that `import expressiveness.cli` loads nothing heavy and Ctrl-C during start-up is handled.
+_EXPORTS = {
+    "expressiveness.config": ("LABELS", "THRESHOLDS", "FACE_SIZE"),
+    "expressiveness.errors": ("ExpressivenessError", "MetadataError", "UnreadableVideoError"),
+    "expressiveness.data.metadata": ("expressiveness_level", "expressiveness_levels", "load_metadata",
+                                     "participant_split", "scan_metadata", "tertile_thresholds"),
+    "expressiveness.video": ("VideoInfo", "iter_frames", "probe_video", "sample_indices"),
+    "expressiveness.face": ("FaceBox", "FaceDetector", "crop_face", "select_face"),
+    "expressiveness.data.cache": ("ExtractSettings", "read_crops"),
+    "expressiveness.pipeline.batch": ("extract_dataset",),
+    "expressiveness.data.demo_data": ("build_demo_dataset",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "__version__", "LABELS", "THRESHOLDS", "FACE_SIZE",
-    "ExpressivenessError", "MetadataError", "expressiveness_level", "expressiveness_levels", "load_metadata", "participant_split",
-    "scan_metadata", "tertile_thresholds",
-    "UnreadableVideoError", "VideoInfo", "iter_frames", "probe_video", "sample_indices",
-    "FaceBox", "FaceDetector", "crop_face", "select_face",
-    "ExtractSettings", "read_crops", "extract_dataset",
-    "build_demo_dataset",
-]
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'expressiveness' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))
+
+
+__all__ = ["__version__", *_MODULE_OF]

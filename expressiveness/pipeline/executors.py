@@ -3,7 +3,8 @@ cluster (dask.distributed), with the same answers and the same failure rules.
 
 batch.run_tasks chooses between them; this module knows nothing about videos except that a
 task's result is a small dict. Rules both backends keep:
-- Workers ignore Ctrl-C: the parent stops, reports once, and finished outputs stay.
+- Workers ignore Ctrl-C: the parent stops, reports once, and finished outputs stay; a Ctrl-C
+  while workers start is held back until they have started, not lost.
 - A worker that dies mid-task (killed, out of memory, a crash in native code) costs only the
   task it was running: the task is retried once, then recorded with `failed(job)`; the rest
   of the batch goes on with fresh workers.
@@ -45,24 +46,34 @@ def worker_died(video) -> str:
 
 
 def ignore_interrupt() -> None:
-    """Make this process ignore Ctrl-C (SIGINT): the parent reports an interrupt once."""
+    """Make this process ignore Ctrl-C (SIGINT): the parent reports an interrupt once. A worker
+    starts with SIGINT blocked (interrupts_deferred); once it is ignored, unblocking drops any
+    Ctrl-C that arrived while the worker was starting."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 @contextmanager
-def interrupts_ignored():
-    """Ignore SIGINT while processes are started: a Python child that starts with SIGINT
-    ignored keeps ignoring it, so no worker prints a KeyboardInterrupt traceback, even during
-    its start-up. A Ctrl-C in that time (a spawn, or a LocalCluster's few seconds of start-up)
-    is lost. Only the main thread may change signal handlers; elsewhere this does nothing."""
+def interrupts_deferred():
+    """Hold Ctrl-C back while processes are started, and raise it (KeyboardInterrupt) as soon
+    as they are. Children inherit the blocked SIGINT through the spawn's exec, so none prints
+    a KeyboardInterrupt traceback during its start-up (a worker's ignore_interrupt unblocks it
+    once it is ignored); the parent records a Ctrl-C that reaches any of its threads and
+    stops after the start, so no interrupt is lost. Only the main thread may change signal
+    handlers; elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending Ctrl-C lands in `caught`
         signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 # ---------------------------------------------------------------- the local process pool
@@ -87,7 +98,7 @@ def run_in_pool(task: Callable, jobs: list[tuple], workers: int, failed: Callabl
                 pool = ProcessPoolExecutor(workers, mp_context=context, initializer=ignore_interrupt)
             broken = False
             try:
-                with interrupts_ignored():  # a submit may start a worker process
+                with interrupts_deferred():  # a submit may start a worker process
                     if suspects and not in_flight:
                         index, job = suspects[0]
                         in_flight[pool.submit(task, *job)] = (index, job)
@@ -249,11 +260,18 @@ def start_local_cluster(workers: int):
                 # Dask's default trim threshold makes glibc map and unmap every decoded frame:
                 # decoding and detection ran 1.5 to 1.8x slower with it.
                 "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-    with dask.config.set(settings), interrupts_ignored():
-        # No dashboard; the scheduler's small HTTP server (health, metrics) takes any free loopback port.
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                            dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                            silence_logs=logging.CRITICAL, preload=[__name__])
+    cluster = None
+    try:
+        with dask.config.set(settings), interrupts_deferred():
+            # No dashboard; the scheduler's small HTTP server (health, metrics) takes any free loopback port.
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                   silence_logs=logging.CRITICAL, preload=[__name__])
+    except KeyboardInterrupt:  # held back during the start: the new cluster is not wanted
+        if cluster is not None:
+            cluster.close()
+        raise
+    return cluster
 
 
 @contextmanager
