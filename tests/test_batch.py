@@ -229,3 +229,29 @@ def test_without_dask_option_nothing_imports_dask(demo_dir, tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("tracking", ["image", "video"])
+def test_a_video_after_others_in_one_process_gives_the_table_of_a_fresh_process(demo_dir, trained_model, tmp_path,
+                                                                               tracking):
+    """No result carries another video's landmarks: in VIDEO mode the landmarker's tracking state
+    starts afresh per video, so a clip analysed after two others in one process (the engines are
+    kept per process, as in a pool worker) has the same per-frame table, byte for byte, as the
+    clip analysed alone in a fresh process. Without FaceLandmarker.reset the VIDEO case fails."""
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    options = replace(FAST, face_tracking=tracking)
+    clips = [demo_dir / "videos" / f"vid_{n:04d}.mp4" for n in (1, 13, 17)]
+    after_others = analyze_paths(clips, trained_model.model_path, tmp_path / "one", options, progress=False)
+    assert len(after_others.analyzed) == 3
+    alone = subprocess.run([sys.executable, "-c", (
+        "from expressiveness.pipeline.batch import analyze_paths\n"
+        "from expressiveness.pipeline.frames import AnalysisOptions\n"
+        f"report = analyze_paths([{str(clips[-1])!r}], {str(trained_model.model_path)!r}, {str(tmp_path / 'alone')!r}, "
+        f"AnalysisOptions(every=3, face_tracking={tracking!r}), progress=False)\n"
+        "assert len(report.analyzed) == 1\n")], capture_output=True, text=True)
+    assert alone.returncode == 0, alone.stderr
+    name = f"{clips[-1].stem}_frames.csv"
+    assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
