@@ -24,7 +24,7 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from expressiveness.data.demo_data import build_demo_dataset  # noqa: E402
-from expressiveness.pipeline.batch import extract_dataset  # noqa: E402
+from expressiveness.pipeline.extract import extract_dataset  # noqa: E402
 from expressiveness.data.cache import ExtractSettings  # noqa: E402
 from expressiveness.face import FaceDetector  # noqa: E402
 from expressiveness.data.metadata import load_metadata  # noqa: E402

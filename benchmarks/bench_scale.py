@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_extract import make_bench_set  # noqa: E402
-from expressiveness.pipeline.batch import extract_dataset  # noqa: E402
+from expressiveness.pipeline.extract import extract_dataset  # noqa: E402
 from expressiveness.data.cache import ExtractSettings  # noqa: E402
 from expressiveness.data.demo_data import build_demo_dataset  # noqa: E402
 from expressiveness.pipeline.executors import start_local_cluster  # noqa: E402

@@ -2,7 +2,7 @@
 intervals over participants, at clip level, at participant level and within participants.
 
 `validate_dataset` analyses every clip of a RecruitView-format data set (facial measures, and
-the CNN's levels when a model is given; parallel and resumable through pipeline/batch.py) and
+the CNN's levels when a model is given; parallel and resumable through pipeline/analysis.py) and
 correlates each video-level answer with a rating column (`facial_expression` by default, or
 every score). Clips of one person are not independent, so the 95% intervals resample
 participants (with all their clips), not clips.
@@ -306,8 +306,8 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
     clips.csv into out_dir; figure(clips, rows, path) -> validation.png (the answers against
     the first rating) and within_figure(panels, path) -> validation_within.png (panels: a list
     of (row, within_person frame) for WITHIN_FIGURE_ANSWERS) when given. dask: run the clips on
-    a Dask cluster (see batch.analyze_paths). Raises ValueError for an unknown target."""
-    from expressiveness.pipeline.batch import analyze_paths
+    a Dask cluster (see analysis.analyze_paths). Raises ValueError for an unknown target."""
+    from expressiveness.pipeline.analysis import analyze_paths
     from expressiveness.data.demo_data import is_demo_dataset
     from expressiveness.pipeline.frames import AnalysisOptions
     from expressiveness.data.metadata import load_metadata

@@ -6,9 +6,9 @@ import os
 import signal
 from pathlib import Path
 
-from expressiveness.pipeline import batch
+from expressiveness.pipeline import extract
 
-real_extract_task = batch._extract_task
+real_extract_task = extract._extract_task
 
 
 def extract_or_die(video_id, file_name, video_path, target, settings):

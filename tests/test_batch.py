@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from expressiveness.report import plots_overlay, plots_timeline
-from expressiveness.pipeline.batch import analyze_paths
+from expressiveness.pipeline.analysis import analyze_paths
 from expressiveness.pipeline.frames import AnalysisOptions
 from conftest import count_decodable_frames
 
@@ -167,15 +167,15 @@ def test_a_video_that_stops_early_is_flagged(demo_dir, trained_model, tmp_path, 
 
 
 def test_a_worker_that_dies_costs_one_video_and_the_pool_goes_on(demo_dir, tmp_path, monkeypatch):
-    from expressiveness.pipeline import batch
-    from expressiveness.pipeline.batch import extract_dataset
+    from expressiveness.pipeline import extract
+    from expressiveness.pipeline.extract import extract_dataset
     from expressiveness.data.cache import ExtractSettings, read_crops
     from expressiveness.pipeline.executors import worker_died
     from fault_tasks import demo_subset, extract_or_die, real_extract_task
 
     metadata = demo_subset(demo_dir, tmp_path / "data")
     settings = ExtractSettings(frames_per_clip=4)
-    monkeypatch.setattr(batch, "_extract_task", extract_or_die)  # 0003 kills its worker every time, 0005 once
+    monkeypatch.setattr(extract, "_extract_task", extract_or_die)  # 0003 kills its worker every time, 0005 once
     summary = extract_dataset(metadata, tmp_path / "cache", settings, workers=2, progress=False)
     manifest = pd.read_csv(tmp_path / "cache" / "manifest.csv", dtype=str, keep_default_na=False)
     rows = manifest.set_index("id").to_dict("index")
@@ -185,7 +185,7 @@ def test_a_worker_that_dies_costs_one_video_and_the_pool_goes_on(demo_dir, tmp_p
                                     f"(killed, out of memory or a crash)" == worker_died(metadata.parent / "videos/vid_0003.mp4")
     assert rows["0005"]["status"] == "ok"
 
-    monkeypatch.setattr(batch, "_extract_task", real_extract_task)
+    monkeypatch.setattr(extract, "_extract_task", real_extract_task)
     # The rerun has one video left to do: in this process, without starting a pool for it.
     again = extract_dataset(metadata, tmp_path / "cache", settings, workers=1, progress=False)
     assert again.skipped == 5 and again.counts == {"ok": 6}
@@ -221,7 +221,7 @@ def test_without_dask_option_nothing_imports_dask(demo_dir, tmp_path):
     import subprocess
     import sys
 
-    script = ("import sys\nfrom expressiveness.cli import main\nfrom expressiveness.pipeline.batch import extract_dataset\n"
+    script = ("import sys\nfrom expressiveness.cli import main\nfrom expressiveness.pipeline.extract import extract_dataset\n"
               "from expressiveness.data.cache import ExtractSettings\n"
               f"extract_dataset({str(demo_dir / 'metadata.jsonl')!r}, {str(tmp_path / 'c')!r}, "
               "ExtractSettings(frames_per_clip=2), workers=1, progress=False)\n"
@@ -247,7 +247,7 @@ def test_a_video_after_others_in_one_process_gives_the_table_of_a_fresh_process(
     after_others = analyze_paths(clips, trained_model.model_path, tmp_path / "one", options, progress=False)
     assert len(after_others.analyzed) == 3
     alone = subprocess.run([sys.executable, "-c", (
-        "from expressiveness.pipeline.batch import analyze_paths\n"
+        "from expressiveness.pipeline.analysis import analyze_paths\n"
         "from expressiveness.pipeline.frames import AnalysisOptions\n"
         f"report = analyze_paths([{str(clips[-1])!r}], {str(trained_model.model_path)!r}, {str(tmp_path / 'alone')!r}, "
         f"AnalysisOptions(every=3, face_tracking={tracking!r}), progress=False)\n"

@@ -17,8 +17,10 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from expressiveness.pipeline import batch  # noqa: E402
-from expressiveness.pipeline.batch import analyze_paths, extract_dataset, run_tasks  # noqa: E402
+from expressiveness.pipeline import extract  # noqa: E402
+from expressiveness.pipeline.analysis import analyze_paths  # noqa: E402
+from expressiveness.pipeline.batch import run_tasks  # noqa: E402
+from expressiveness.pipeline.extract import _failed_extraction, extract_dataset  # noqa: E402
 from expressiveness.data.cache import ExtractSettings, read_crops  # noqa: E402
 from expressiveness.pipeline.executors import start_local_cluster, worker_died  # noqa: E402
 from expressiveness.pipeline.frames import AnalysisOptions  # noqa: E402
@@ -120,7 +122,7 @@ def test_an_unreadable_video_is_recorded_with_its_worker_and_the_rest_finish(dem
 
 def test_a_worker_killed_mid_run_costs_one_video_and_the_rerun_completes(demo_dir, cluster, tmp_path, monkeypatch):
     metadata = demo_subset(demo_dir, tmp_path / "data")
-    monkeypatch.setattr(batch, "_extract_task", extract_or_die)
+    monkeypatch.setattr(extract, "_extract_task", extract_or_die)
     summary = extract_dataset(metadata, tmp_path / "cache", FAST, workers=2, progress=False, dask=cluster)
     rows = manifest(tmp_path / "cache")
     assert rows["0003"]["status"] == "failed"
@@ -129,7 +131,7 @@ def test_a_worker_killed_mid_run_costs_one_video_and_the_rerun_completes(demo_di
     assert summary.counts == {"ok": 5, "failed": 1}
     assert not (tmp_path / "cache" / "crops" / "0003.npz").exists()
 
-    monkeypatch.setattr(batch, "_extract_task", real_extract_task)
+    monkeypatch.setattr(extract, "_extract_task", real_extract_task)
     scheduler_file = tmp_path / "scheduler.json"  # as `dask scheduler --scheduler-file` writes it
     scheduler_file.write_text(json.dumps({"type": "Scheduler", "address": cluster}))
     again = extract_dataset(metadata, tmp_path / "cache", FAST, workers=2, progress=False, dask=str(scheduler_file))
@@ -139,7 +141,7 @@ def test_a_worker_killed_mid_run_costs_one_video_and_the_rerun_completes(demo_di
 
 def test_an_output_folder_the_workers_cannot_write_stops_the_run_at_once(cluster, tmp_path):
     with pytest.raises(OSError) as caught:
-        next(run_tasks(real_extract_task, [("0001",)], 2, cluster, writable=tmp_path / "absent"))
+        next(run_tasks(real_extract_task, [("0001",)], _failed_extraction, 2, cluster, writable=tmp_path / "absent"))
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'absent'}: the Dask worker at tcp://127.0.0.1:")
     assert message.endswith("need the output folder on a file system they share with this machine.")

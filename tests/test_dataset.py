@@ -81,7 +81,7 @@ def test_pipeline_batches_one_hot_and_augments_only_training():
 
 def test_crop_settings_come_from_the_cache(demo_dir, tmp_path):
     from expressiveness.levels.dataset import crop_settings
-    from expressiveness.pipeline.batch import extract_dataset
+    from expressiveness.pipeline.extract import extract_dataset
     from expressiveness.data.cache import ExtractSettings
 
     settings = ExtractSettings(frames_per_clip=2, margin=0.25, align=True, face_selection="most_confident")

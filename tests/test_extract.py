@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from expressiveness.pipeline.batch import extract_dataset
+from expressiveness.pipeline.extract import extract_dataset
 from expressiveness.data.cache import ExtractSettings, read_crops
 from expressiveness.errors import CacheError
 
@@ -98,7 +98,7 @@ def test_a_cache_of_another_face_engine_is_refused(demo_dir, tmp_path):
 
 
 def test_extraction_path_imports_no_tensorflow(demo_dir, tmp_path):
-    script = ("import sys\nfrom expressiveness.pipeline.batch import extract_dataset\nfrom expressiveness.data.cache import ExtractSettings\n"
+    script = ("import sys\nfrom expressiveness.pipeline.extract import extract_dataset\nfrom expressiveness.data.cache import ExtractSettings\n"
               f"extract_dataset({str(demo_dir / 'metadata.jsonl')!r}, {str(tmp_path / 'c')!r}, "
               "ExtractSettings(frames_per_clip=2), workers=1, progress=False)\n"
               "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n")

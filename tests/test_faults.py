@@ -23,7 +23,8 @@ from dataclasses import asdict
 import pandas as pd
 import pytest
 
-from expressiveness.pipeline.batch import analyze_paths, extract_dataset
+from expressiveness.pipeline.analysis import analyze_paths
+from expressiveness.pipeline.extract import extract_dataset
 from expressiveness.data.cache import ExtractSettings
 from expressiveness.pipeline.frames import AnalysisOptions
 

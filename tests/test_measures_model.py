@@ -219,7 +219,7 @@ def test_trained_on_the_demo_with_the_cnns_split(demo_models):
 
 
 def test_a_demo_model_reloads_and_answers_a_video_summary(demo_models, tmp_path):
-    from expressiveness.pipeline.batch import RunReport
+    from expressiveness.pipeline.analysis import RunReport
     from expressiveness.cli.models import add_measures_predictions, prepare_measures_model
 
     linear = demo_models["linear"]

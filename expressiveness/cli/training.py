@@ -103,7 +103,7 @@ def register(commands, common) -> None:
 
 
 def run_extract(args) -> int:
-    from expressiveness.pipeline.batch import extract_dataset
+    from expressiveness.pipeline.extract import extract_dataset
     from expressiveness.data.cache import ExtractSettings
 
     settings = ExtractSettings(frames_per_clip=args.frames_per_clip, every=args.every, rate_fps=args.rate,

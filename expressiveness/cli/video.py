@@ -98,7 +98,7 @@ def register(commands, common) -> None:
 
 def run_analyze(args) -> int:
     from expressiveness.report import plots_overlay, plots_timeline
-    from expressiveness.pipeline.batch import analyze_paths
+    from expressiveness.pipeline.analysis import analyze_paths
 
     model = options.analysis_model(args)
     measures_model = None
