@@ -89,3 +89,46 @@ def test_without_imageio_ffmpeg_falls_back_to_mp4v_with_a_warning(face_frame, tm
     assert count_decodable_frames(out) == 5
     monkeypatch.undo()
     assert "Video: mpeg4" in stream_line(out)
+
+
+def test_the_temporary_file_is_one_the_stale_cleanup_knows(face_frame, tmp_path):
+    """A run killed mid-video leaves its .STEM.HOST.PID.tmp.mp4; the next run's cleanup
+    (remove_stale_temporaries) recognises it by name and removes it once its process is dead."""
+    from expressiveness._io import _TEMPORARY, remove_stale_temporaries
+
+    import time
+
+    writer = VideoWriter(tmp_path / "clip.mp4", fps=10)
+    writer.write(face_frame)
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.iterdir()) and time.monotonic() < deadline:  # ffmpeg creates it as it starts
+        time.sleep(0.05)
+    [temporary] = [path for path in tmp_path.iterdir()]
+    match = _TEMPORARY.match(temporary.name)
+    assert match is not None and int(match["pid"]) == __import__("os").getpid(), temporary.name
+    assert remove_stale_temporaries(tmp_path) == []  # this process is alive: its file stays
+    writer.abort()
+    dead = temporary.with_name(temporary.name.replace(f".{match['pid']}.", ".999999999."))
+    dead.write_bytes(b"left by a killed run")
+    assert remove_stale_temporaries(tmp_path) == [dead] and list(tmp_path.iterdir()) == []
+
+
+def test_ffmpeg_dying_mid_video_is_one_sentence_and_leaves_no_file(tmp_path):
+    """A file-size limit (as a full disk) kills the encoder after a few hundred kB: the writer says
+    which video and at which frame, in one line, and leaves neither the video nor a temporary."""
+    script = (
+        "import resource, sys\nimport numpy as np\nfrom expressiveness.video import VideoWriter\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))\n"
+        "noise = np.random.default_rng(0).integers(0, 256, (200, 48, 64, 3), dtype=np.uint8)\n"
+        "try:\n"
+        f"    with VideoWriter({str(tmp_path / 'big.mp4')!r}, fps=10, crf=0) as writer:\n"
+        "        for image in noise:\n"
+        "            writer.write(np.kron(image, np.ones((8, 8, 1), np.uint8)))\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+        "    sys.exit(3)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.startswith(f"{tmp_path / 'big.mp4'}: ffmpeg ") and result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,4 @@
-"""Writing annotated videos: H.264 MP4 through the ffmpeg that imageio-ffmpeg bundles."""
+"""Writing annotated videos: H.264 MP4 through imageio-ffmpeg's write_frames and the ffmpeg it bundles."""
 
 from __future__ import annotations
 
@@ -8,26 +8,34 @@ import cv2
 import numpy as np
 
 
+class _Abort(BaseException):
+    """Thrown into imageio-ffmpeg's frame generator: a BaseException that is not GeneratorExit
+    makes it kill ffmpeg at once instead of waiting for the encoder to finish."""
+
+
 class VideoWriter:
-    """Write BGR frames to an MP4 file, H.264 (yuv420p, faststart) through the ffmpeg binary
-    bundled with imageio-ffmpeg, so that browsers and every player can show it.
+    """Write BGR frames to an MP4 file, H.264 (yuv420p, faststart) through
+    `imageio_ffmpeg.write_frames` and the ffmpeg binary it bundles, so that browsers and every
+    player can show it.
 
         with VideoWriter("out.mp4", fps=30.0) as writer:
             for image in images:  # BGR uint8, (height, width, 3), all the same size
                 writer.write(image)
 
     The encoder starts at the first frame, sized from it (an odd width or height is padded
-    by one black pixel, as yuv420p needs even sizes). Frames go to a temporary name in the
-    same folder, renamed to `path` only when the block ends cleanly; after an exception, or
-    when no frame was written, `path` is left untouched. Without imageio-ffmpeg it falls back
-    to OpenCV's MPEG-4 Part 2 ('mp4v', which browsers do not play) with a one-line warning;
-    `codec` says which was used ("h264" or "mp4v"). crf: x264 quality in [0, 51], lower is
-    better (23 is x264's default).
+    by one black pixel, as yuv420p needs even sizes; never rescaled). Frames go to a temporary
+    name in the same folder (_io.temporary_name: .STEM.HOST.PID.tmp.mp4, so a killed run's file
+    is removed by the next run's stale-temporary cleanup), renamed to `path` only when the block
+    ends cleanly and the file holds every frame; after an exception, or when no frame was
+    written, `path` is left untouched. Without imageio-ffmpeg it falls back to OpenCV's MPEG-4
+    Part 2 ('mp4v', which browsers do not play) with a one-line warning; `codec` says which was
+    used ("h264" or "mp4v"). crf: x264 quality in [0, 51], lower is better (23 is x264's default).
     """
 
     def __init__(self, path: str | Path, fps: float, crf: int = 23, preset: str = "veryfast"):
-        import os
         import warnings
+
+        from expressiveness._io import temporary_name
 
         self.path = Path(path)
         if not (isinstance(fps, (int, float)) and np.isfinite(fps) and fps > 0):
@@ -40,19 +48,18 @@ class VideoWriter:
         self.preset = preset
         self.frames_written = 0
         self.size: tuple[int, int] | None = None  # (width, height) of the frames given
-        self._temporary = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp{self.path.suffix or '.mp4'}")
-        self._process = None  # ffmpeg subprocess
-        self._stderr = None
+        self._temporary = temporary_name(self.path.with_suffix(self.path.suffix or ".mp4"), keep_suffix=True)
+        self._frames = None  # imageio_ffmpeg.write_frames generator
         self._opencv = None  # cv2.VideoWriter in the fallback
         try:
             import imageio_ffmpeg
-            self._ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+            self._write_frames = imageio_ffmpeg.write_frames
             self.codec = "h264"
         except ImportError:
             warnings.warn(f"{self.path.name}: imageio-ffmpeg is not installed, so the video is written as "
                           f"MPEG-4 Part 2 ('mp4v'), which browsers do not play; `pip install imageio-ffmpeg` "
                           f"for H.264.", stacklevel=2)
-            self._ffmpeg = None
+            self._write_frames = None
             self.codec = "mp4v"
 
     def __enter__(self) -> "VideoWriter":
@@ -65,11 +72,8 @@ class VideoWriter:
             self.abort()
 
     def _open(self, width: int, height: int) -> None:
-        import subprocess
-        import tempfile
-
         self.size = (width, height)
-        if self._ffmpeg is None:
+        if self._write_frames is None:
             self._opencv = cv2.VideoWriter(str(self._temporary), cv2.VideoWriter_fourcc(*"mp4v"), self.fps,
                                            (width, height))
             if not self._opencv.isOpened():
@@ -77,22 +81,16 @@ class VideoWriter:
                 raise OSError(f"{self.path}: OpenCV cannot open an 'mp4v' video writer for {width}x{height} "
                               f"frames at {self.fps:g} fps.")
             return
-        command = [self._ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-                   "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", repr(self.fps),
-                   "-i", "-", "-an", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
-                   "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p",
-                   "-movflags", "+faststart", "-f", "mp4", str(self._temporary)]
-        self._stderr = tempfile.TemporaryFile()
         try:
-            self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                             stderr=self._stderr)
+            self._frames = self._write_frames(
+                str(self._temporary), (width, height), pix_fmt_in="bgr24", pix_fmt_out="yuv420p", fps=self.fps,
+                codec="libx264", quality=None, macro_block_size=1, ffmpeg_log_level="error",
+                output_params=["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-preset", self.preset,
+                               "-crf", str(self.crf), "-movflags", "+faststart", "-f", "mp4"])
+            self._frames.send(None)  # starts ffmpeg
         except OSError as error:
-            raise OSError(f"{self.path}: cannot start ffmpeg ({self._ffmpeg}): {error.strerror or error}.") from None
-
-    def _ffmpeg_error(self) -> str:
-        self._stderr.seek(0)
-        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
-        return lines[-1] if lines else f"ffmpeg exited with code {self._process.returncode}"
+            self._frames = None
+            raise OSError(f"{self.path}: cannot start ffmpeg: {error.strerror or error}.") from None
 
     def write(self, image: np.ndarray) -> None:
         """Append one frame: BGR uint8 of shape (height, width, 3), the size of the first frame."""
@@ -110,45 +108,48 @@ class VideoWriter:
             self._opencv.write(image)
         else:
             try:
-                self._process.stdin.write(np.ascontiguousarray(image).tobytes())
-            except (BrokenPipeError, OSError):
-                self._process.wait()
-                message = self._ffmpeg_error()
+                self._frames.send(np.ascontiguousarray(image))
+            except OSError:  # ffmpeg died: a full disk, a file it may not write; it printed why
                 self.abort()
-                raise OSError(f"{self.path}: ffmpeg stopped encoding: {message}") from None
+                raise OSError(f"{self.path}: ffmpeg stopped encoding at frame {self.frames_written} "
+                              f"(its message is above).") from None
         self.frames_written += 1
 
     def close(self) -> None:
-        """Finish the file and rename it to `path` (nothing is written when no frame was)."""
+        """Finish the file and rename it to `path` (nothing is written when no frame was).
+        Raises OSError, leaving `path` untouched, when the finished file does not hold every frame
+        (ffmpeg failed at the end: a full disk while writing the index)."""
         if self._opencv is not None:
             self._opencv.release()
             self._opencv = None
-        elif self._process is not None:
-            self._process.stdin.close()
-            code = self._process.wait()
-            if code != 0:
-                message = self._ffmpeg_error()
-                self.abort()
-                raise OSError(f"{self.path}: ffmpeg could not finish the video: {message}")
-            self._process = None
-            self._stderr.close()
+        elif self._frames is not None:
+            self._frames.close()  # waits for ffmpeg to encode what it holds and exit
+            self._frames = None
+            if self.frames_written and _frames_in(self._temporary) != self.frames_written:
+                self._temporary.unlink(missing_ok=True)
+                raise OSError(f"{self.path}: ffmpeg could not finish the video; expected "
+                              f"{self.frames_written} frames in it (ffmpeg's message is above).")
         if self.frames_written and self._temporary.exists():
             self._temporary.replace(self.path)
 
     def abort(self) -> None:
-        """Stop without writing `path`; removes the temporary file."""
+        """Stop without writing `path`: ffmpeg is killed and the temporary file removed."""
         if self._opencv is not None:
             self._opencv.release()
             self._opencv = None
-        if self._process is not None:
-            if self._process.stdin and not self._process.stdin.closed:
-                try:
-                    self._process.stdin.close()
-                except OSError:
-                    pass
-            self._process.kill()
-            self._process.wait()
-            self._process = None
-        if self._stderr is not None and not self._stderr.closed:
-            self._stderr.close()
+        if self._frames is not None:
+            frames, self._frames = self._frames, None
+            try:
+                frames.throw(_Abort())
+            except (_Abort, StopIteration, OSError):
+                pass
         self._temporary.unlink(missing_ok=True)
+
+
+def _frames_in(path: Path) -> int:
+    """The frame count an MP4's index declares (0 when the file cannot be opened)."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        return int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+    finally:
+        capture.release()
