@@ -1,9 +1,11 @@
 """Check this installation: Python, packages, MediaPipe face models, face detection on real
-footage, the camera, the model and its card, and end-to-end speed.
+footage, face finding over a whole clip (the demo's, or yours with --video), the camera, the
+model and its card, and end-to-end speed.
 
     python test_system.py                 # exit code 0 unless a check FAILs
     python test_system.py --no-camera     # servers and CI
     python test_system.py --model models/my_model.keras
+    python test_system.py --video my_interview.mp4   # usable faces in your own clip
 
 The work is done by `expressiveness check`.
 """

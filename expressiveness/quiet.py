@@ -27,6 +27,9 @@ LOG_LEVELS = {
     # absl's C++ log (MediaPipe 1.x, LiteRT inside it): only errors reach stderr. Read when the
     # library starts logging, so warnings at any frame ("Input tensor memory is not aligned") stay hidden.
     "GOOGLE_STDERRTHRESHOLD": "2",
+    # FFmpeg inside OpenCV: "moov atom not found" and the like for a broken file, on top of the
+    # toolkit's own sentence naming it. Read when OpenCV first opens a video.
+    "OPENCV_FFMPEG_LOGLEVEL": "-8",
 }
 
 

@@ -151,6 +151,41 @@ def check_face_detection(frame, source: str) -> Check:
                                          f"{len(face.points)} landmarks, {len(face.blendshapes)} blendshapes")
 
 
+CHECK_VIDEO_FRAMES = 150  # frames spread over the clip that --video analyses
+
+
+def check_video_faces(video: str | Path, frames: int = CHECK_VIDEO_FRAMES) -> Check:
+    """Face finding on a whole clip, as `analyze` sees it: about `frames` frames spread over the
+    video go through the detector, the landmarker and the frame-quality rules (measures/quality.py).
+    OK when at least half of them have a usable face, WARN when fewer do, FAIL when none has a
+    face or the file cannot be read (one sentence naming it)."""
+    from expressiveness.errors import UnreadableVideoError
+    from expressiveness.measures.quality import QUALITY_REASONS
+    from expressiveness.pipeline.frames import AnalysisOptions, analyze_video, build_analyzer
+    from expressiveness.video import probe_video
+
+    try:
+        info = probe_video(video)
+        every = max(1, info.frame_count // frames)
+        analyzer = build_analyzer(None, AnalysisOptions(every=every))
+        try:
+            table = analyze_video(video, analyzer).table
+        finally:
+            analyzer.close()
+    except (FileNotFoundError, UnreadableVideoError) as error:
+        return Check("faces in the video", "FAIL", str(error))
+    analysed = len(table)
+    with_face = int((table["quality"] != "no_face").sum()) if analysed else 0
+    usable = int((table["quality"] == "ok").sum()) if analysed else 0
+    reasons = table["quality"].value_counts() if analysed else {}
+    why = ", ".join(f"{reason} {int(reasons[reason])}" for reason in QUALITY_REASONS[1:] if reason in reasons)
+    detail = (f"{usable} of {analysed} frames of {video} (every {every}) have a usable face, {with_face} a face"
+              + (f"; not usable: {why}" if why else ""))
+    if usable == 0 and with_face == 0:
+        return Check("faces in the video", "FAIL", detail)
+    return Check("faces in the video", "OK" if usable * 2 >= analysed else "WARN", detail)
+
+
 def check_camera(index: int | None) -> Check:
     if index is None:
         return Check("camera", "WARN", "not checked (--no-camera)")
@@ -230,7 +265,9 @@ def guarded(name: str, check: Callable, *args):
 
 
 def run_checks(model_path: str | Path = DEFAULT_MODEL, camera: int | None = 0,
-               data_dir: Path = DATA_DIR) -> list[Check]:
+               data_dir: Path = DATA_DIR, video: str | Path | None = None) -> list[Check]:
+    """Every check, in order. video: a clip to check face finding on (check_video_faces);
+    None takes the demo data's first clip when it is there."""
     checks = [guarded("python", check_python)]
     packages = guarded("packages", check_packages)
     checks += packages if isinstance(packages, list) else [packages]
@@ -238,6 +275,9 @@ def run_checks(model_path: str | Path = DEFAULT_MODEL, camera: int | None = 0,
     found = guarded("test footage", find_test_frame, Path(data_dir))
     frame, source = found if isinstance(found, tuple) else (None, found.reason)
     checks.append(guarded("face detection", check_face_detection, frame, source))
+    demo_clip = Path(data_dir) / "videos" / "vid_0001.mp4"
+    if video is not None or demo_clip.is_file():
+        checks.append(guarded("faces in the video", check_video_faces, video if video is not None else demo_clip))
     checks.append(guarded("camera", check_camera, camera))
     model = guarded("model", check_model, Path(model_path))
     model_check, predictor = model if isinstance(model, tuple) else (model, None)

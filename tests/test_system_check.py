@@ -39,3 +39,41 @@ def test_analyze_with_an_old_mediapipe_stops_with_one_sentence_before_any_work(d
         "expressiveness analyze: error: mediapipe 0.10.21 is installed; expected mediapipe 1.2 or later, whose Tasks "
         "API (FaceDetector, FaceLandmarker) the face engine runs on: pip install 'mediapipe>=1.2,<2'"]
     assert not (tmp_path / "out").exists()
+
+
+def test_faces_in_a_video_count_usable_frames_of_the_users_clip(demo_dir, tmp_path):
+    """Issue 25, item 7: `--video PATH` runs the clip through the detector, the landmarker and the
+    frame-quality rules. A talking-head clip is OK with every frame usable; the demo's clip where
+    the face leaves the frame counts the frames without a face; a clip without any face FAILs; a
+    file that is no video is one FAIL sentence naming it."""
+    from expressiveness.system_check import check_video_faces
+    from conftest import count_decodable_frames
+
+    talking = demo_dir / "videos" / "vid_0001.mp4"
+    check = check_video_faces(talking)
+    frames = count_decodable_frames(talking)
+    assert check.status == "OK"
+    assert check.reason == f"{frames} of {frames} frames of {talking} (every 1) have a usable face, {frames} a face"
+
+    leaving = check_video_faces(demo_dir / "videos" / "vid_0016.mp4", frames=20)
+    assert "(every 2)" in leaving.reason and "no_face " in leaving.reason, leaving.reason
+
+    faceless = check_video_faces(demo_dir / "videos" / "vid_0019.mp4")
+    assert faceless.status == "FAIL" and " have a usable face, 0 a face; not usable: no_face " in faceless.reason
+
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n")
+    broken = check_video_faces(text)
+    assert (broken.status, broken.reason) == ("FAIL", f"{text}: OpenCV cannot open it as a video (not a video file, "
+                                                      f"truncated, or an unsupported codec).")
+
+
+def test_test_system_video_option_checks_the_users_clip(demo_dir, tmp_path):
+    """`python test_system.py --video PATH`: one line for the clip, exit code 1 when it has no face."""
+    script = Path(__file__).resolve().parents[1] / "test_system.py"
+    result = subprocess.run([sys.executable, str(script), "--no-camera", "--model", str(tmp_path / "none.keras"),
+                             "--data", str(demo_dir), "--video", str(demo_dir / "videos" / "vid_0019.mp4")],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("faces in the video")]
+    assert " FAIL " in line and "vid_0019.mp4" in line and "0 a face" in line

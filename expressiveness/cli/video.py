@@ -86,13 +86,17 @@ def register(commands, common) -> None:
     parser.set_defaults(run=run_validate, smoothing=None)
 
     parser = commands.add_parser(
-        "check", parents=[common], help="check the installation: packages, MediaPipe, camera, model, speed",
-        description="Check the environment, the MediaPipe face models, face detection on real footage, the "
-                    "camera, the model and its card, and end-to-end speed. Exit code 0 unless a check FAILs.")
+        "check", parents=[common], help="check the installation: packages, MediaPipe, faces in a clip, camera, model, speed",
+        description="Check the environment, the MediaPipe face models, face detection on real footage and "
+                    "face finding over a whole clip (--video: yours), the camera, the model and its card, and "
+                    "end-to-end speed. Exit code 0 unless a check FAILs.")
     parser.add_argument("--no-camera", action="store_true", help="do not try to open a camera")
     parser.add_argument("--camera", type=options.whole_number(0), default=0, help="camera index to try (default: 0)")
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model to check (default: {DEFAULT_MODEL})")
     parser.add_argument("--data", default=str(DATA_DIR), help=f"data folder with test footage (default: {DATA_DIR})")
+    parser.add_argument("--video", metavar="PATH",
+                        help="check face finding on this clip: how many of ~150 frames spread over it have a usable "
+                             "face (default: the demo data's first clip, when it is there)")
     parser.set_defaults(run=run_check)
 
 
@@ -230,6 +234,6 @@ def run_validate(args) -> int:
 def run_check(args) -> int:
     from expressiveness.system_check import format_table, run_checks
 
-    checks = run_checks(args.model, None if args.no_camera else args.camera, Path(args.data))
+    checks = run_checks(args.model, None if args.no_camera else args.camera, Path(args.data), args.video)
     print(format_table(checks))
     return 1 if any(check.status == "FAIL" for check in checks) else 0
