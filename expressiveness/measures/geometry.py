@@ -8,7 +8,6 @@ x (MediaPipe's relative depth times the frame width; smaller is closer to the ca
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from expressiveness.measures.blendshapes import BLENDSHAPE_REGIONS
-from expressiveness.measures.quality import usable_rows
+from expressiveness.measures.quality import usable_mask, usable_rows
 
 MOMENT_S = 1.0
 TOP_MOMENTS = 3
@@ -25,9 +25,7 @@ EXPRESSION_COLUMNS = tuple(f"bs_{name}" for names in BLENDSHAPE_REGIONS.values()
 
 def _stretches(table: pd.DataFrame, measure: str) -> list[pd.DataFrame]:
     """Runs of consecutive rows (time order) that are usable and have a value of `measure`."""
-    good = table[measure].notna().to_numpy().copy()
-    if "usable" in table.columns:
-        good &= table["usable"].fillna(0).to_numpy() == 1
+    good = table[measure].notna().to_numpy() & usable_mask(table)
     runs, start = [], None
     for index, ok in enumerate(np.append(good, False)):
         if ok and start is None:

@@ -56,12 +56,17 @@ def quality_row(reason: str) -> dict:
     return {"usable": int(reason == "ok"), "quality": reason}
 
 
-def usable_rows(table):
-    """The rows of a per-frame table whose frames are usable; every row of a table without the
-    `usable` column (made before frame quality existed, or without measures)."""
+def usable_mask(table) -> np.ndarray:
+    """Per row of a per-frame table, whether its frame is usable (bool array); every row of a
+    table without the `usable` column (made before frame quality existed, or without measures)."""
     if "usable" not in table.columns:
-        return table
-    return table[table["usable"].fillna(0).astype("int64") == 1]
+        return np.ones(len(table), dtype=bool)
+    return table["usable"].fillna(0).astype("int64").to_numpy() == 1
+
+
+def usable_rows(table):
+    """The rows of a per-frame table whose frames are usable (usable_mask)."""
+    return table[usable_mask(table)]
 
 
 def quality_summary(table) -> dict:

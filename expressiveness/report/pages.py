@@ -31,7 +31,7 @@ from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_w
                        has_measures, human_rating, match_records, measure_rows, number, percent, required_columns,
                        video_name)
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
-from expressiveness.measures.quality import usable_rows
+from expressiveness.measures.quality import usable_mask, usable_rows
 from expressiveness.video import iter_frames, probe_video
 
 THUMBNAIL_PX = 112
@@ -213,8 +213,7 @@ def _sparkline(summary: dict, table: pd.DataFrame | None, expressivity_top: floa
         return plots_timeline.level_sparkline_svg(table, width=120)
     if columns_with_values(table, ("expressivity",)):
         values = pd.to_numeric(table["expressivity"], errors="coerce")
-        if "usable" in table:  # frames that are not usable are gaps, as in the report's charts
-            values = values.where(table["usable"].fillna(0).astype("int64") == 1)
+        values = values.where(usable_mask(table))  # frames that are not usable are gaps, as in the charts
         return plots_timeline.sparkline_svg(values, expressivity_top, width=120, name="expressivity timeline")
     return None
 

@@ -17,15 +17,16 @@ import pandas as pd
 from expressiveness.config import LABELS
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.measures.quality import usable_rows
+from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
+from expressiveness.report.findings import columns_with_values
 from expressiveness.report.plots import LEVEL_COLORS, save_figure
 
 NO_FACE_COLOR = "#E6E6E6"
 UNUSABLE_COLOR = "#BDBDBD"  # drawn at UNUSABLE_ALPHA: a shade darker than the level band's no-face grey
 UNUSABLE_ALPHA = 0.35
 UNUSABLE_LABEL = "not usable"
-LEVEL_COLUMNS = ("prob_reserved", "prob_balanced", "prob_expressive")
 TIMELINE_PANELS = (  # panel, columns (the first is the whole face, drawn bold), y label
-    ("levels", LEVEL_COLUMNS, "probability"),
+    ("levels", PROBABILITY_COLUMNS, "probability"),
     ("expressivity", ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth"),
      "% inter-ocular distance"),
     ("blendshapes", BLENDSHAPE_EXPRESSIVITY_COLUMNS, "blendshape rise (0-1)"),
@@ -68,11 +69,6 @@ def _shade_unusable(axis, spans: np.ndarray, label: str = UNUSABLE_LABEL) -> Non
     axis.add_collection(bands, autolim=False)
 
 
-def _columns_with_values(table: pd.DataFrame, columns) -> list[str]:
-    return [column for column in columns
-            if column in table and pd.to_numeric(table[column], errors="coerce").notna().any()]
-
-
 def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
     """Over time, one panel each when present: the three level probabilities, facial
     expressivity (overall and by region, % of the inter-ocular distance), blendshape
@@ -81,7 +77,7 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
     time_s = table["timestamp"].to_numpy(dtype="float64")
     starts, widths = _frame_spans(time_s)
     panels = [(name, columns, ylabel) for name, columns, ylabel in TIMELINE_PANELS
-              if _columns_with_values(table, columns)] or [TIMELINE_PANELS[0]]
+              if columns_with_values(table, columns)] or [TIMELINE_PANELS[0]]
     figure, axes = plt.subplots(len(panels) + 1, 1, figsize=(11, 1.2 + 2.6 * len(panels)), sharex=True,
                                 gridspec_kw={"height_ratios": [4] * len(panels) + [1]})
     spans = unusable_spans(table, starts, widths)
@@ -92,7 +88,7 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
                 axis.plot(time_s, values, label=label, color=color)
             axis.set(ylim=(-0.02, 1.02))
         else:
-            for column in _columns_with_values(table, columns):
+            for column in columns_with_values(table, columns):
                 name = column.replace("blendshape_expressivity_", "").replace("expressivity_", "")
                 axis.plot(time_s, pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64"),
                           label="overall" if column == columns[0] and panel != "pose" else
@@ -158,7 +154,7 @@ def plot_level_timeline(table: pd.DataFrame, labels=LABELS):
     figure, (top, band) = plt.subplots(2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw={"height_ratios": [4, 1]})
     _report_margins(figure)
     marker = "o" if len(table) < 3 else None  # a single frame would draw no line
-    for column, label, color in zip(LEVEL_COLUMNS, labels, LEVEL_COLORS):
+    for column, label, color in zip(PROBABILITY_COLUMNS, labels, LEVEL_COLORS):
         top.plot(time_s, table[column].to_numpy(dtype="float64", na_value=np.nan), label=label, color=color,
                  marker=marker, linewidth=1.4)
     _shade_unusable(top, unusable_spans(table, starts, widths))
@@ -207,7 +203,7 @@ def level_sparkline_svg(table: pd.DataFrame, width: int = 160, height: int = 28,
                         labels=LABELS) -> str:
     """sparkline_svg of a per-frame table's levels: the strip coloured by level, the line the
     expected level (0 Reserved .. 2 Expressive, probability-weighted)."""
-    probabilities = table[list(LEVEL_COLUMNS)].to_numpy(dtype="float64", na_value=np.nan)
+    probabilities = table[list(PROBABILITY_COLUMNS)].to_numpy(dtype="float64", na_value=np.nan)
     return sparkline_svg(probabilities @ np.arange(3.0), 2.0, table["level"].fillna("").astype(str).to_numpy(),
                          width, height, bins, labels, "level timeline")
 
