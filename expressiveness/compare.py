@@ -227,7 +227,7 @@ def markdown_table(report: dict) -> str:
         return "n/a" if value is None else f"{value:+.2f}"
 
     test = report["test_set"]
-    lines = [f"# Models side by side on the same test participants\n",
+    lines = ["# Models side by side on the same test participants\n",
              f"{test['participants']} held-out participants, {test['clips']} clips answered by every model (of "
              f"{test['clips_of_test_participants']}). Cut points {report['thresholds'][0]:.3f} / "
              f"{report['thresholds'][1]:.3f}. Spearman is of each model's answer with `{TARGET_SCORE}`; its 95% "

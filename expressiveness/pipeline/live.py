@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
+import pandas as pd
 
 from expressiveness.pipeline.frames import FrameAnalyzer, FrameResult, write_table
 from expressiveness.video import Frame
