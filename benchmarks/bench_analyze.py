@@ -58,10 +58,12 @@ def analysis(path: Path, analyzer, decode_depth: int | None = None) -> int:
 
 
 PEAK_SCRIPT = """
-import resource, sys
+import sys
 from expressiveness.pipeline.frames import analyze_video, build_analyzer
 table = analyze_video(sys.argv[1], build_analyzer(sys.argv[2])).table
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(table))
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a large parent would
+# report the parent's size; VmHWM belongs to this process's own memory map.
+print(int(next(line for line in open('/proc/self/status') if line.startswith('VmHWM:')).split()[1]), len(table))
 """
 
 

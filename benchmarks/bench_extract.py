@@ -79,13 +79,15 @@ def baseline(paths: list[Path], on_face=None) -> tuple[int, float]:
 
 
 PEAK_SCRIPT = """
-import resource, sys
+import sys
 from expressiveness.data.cache import ExtractSettings
 from expressiveness.pipeline.extract import extract_video
 from expressiveness.face import FaceDetector
 with FaceDetector() as detector:
     result = extract_video(detector, sys.argv[1], ExtractSettings(frames_per_clip=None, every=int(sys.argv[2])))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(result["crops"]))
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a large parent would
+# report the parent's size; VmHWM belongs to this process's own memory map.
+print(int(next(line for line in open('/proc/self/status') if line.startswith('VmHWM:')).split()[1]), len(result["crops"]))
 """
 
 

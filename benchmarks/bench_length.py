@@ -7,7 +7,7 @@ table itself, ~90 columns of 36,000 rows, is a few tens of MB of that).
 
 A demo clip is looped (forwards, then backwards) to --short and --long minutes at 30 fps; each
 is analysed with the facial measures (and the levels with --model) in a fresh process, and the
-process's peak RSS (ru_maxrss) is printed with the difference and ratio, the short clip's being
+process's peak RSS (VmHWM) is printed with the difference and ratio, the short clip's being
 the baseline of the same run. The long run takes about as long as the video itself on 2 cores.
 
 Run: .venv/bin/python benchmarks/bench_length.py [--short 1] [--long 20] [--model PATH]
@@ -33,11 +33,13 @@ from expressiveness.config import DATA_DIR  # noqa: E402
 TARGET_MB = 150
 
 PEAK_SCRIPT = """
-import resource, sys
+import sys
 from expressiveness.pipeline.frames import analyze_video, build_analyzer
 model = sys.argv[2] if sys.argv[2] != "none" else None
 analysis = analyze_video(sys.argv[1], build_analyzer(model))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(analysis.table), analysis.summary["reference"])
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a large parent would
+# report the parent's size; VmHWM belongs to this process's own memory map.
+print(int(next(line for line in open('/proc/self/status') if line.startswith('VmHWM:')).split()[1]), len(analysis.table), analysis.summary["reference"])
 """
 
 
