@@ -9,10 +9,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
-from pathlib import Path
+import os
 
 from expressiveness.config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, METADATA_FILE
 from expressiveness.face import FACE_SELECTIONS
+
+
+def _shown(text: str) -> str:
+    """The text as typed, or its repr when spaces around it or invisible characters (a newline,
+    a NUL) would hide it or break the message's one line."""
+    return text if text.isprintable() and text == text.strip() and text else repr(text)
 
 
 def _number(text: str, kind):
@@ -22,7 +28,7 @@ def _number(text: str, kind):
         expected = "a whole number" if kind is int else "a number"
         raise argparse.ArgumentTypeError(f"{text!r} is not {expected}") from None
     if kind is float and not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a finite number")
     return value
 
 
@@ -45,7 +51,7 @@ def number_in(low: float, high: float = math.inf, low_open: bool = False, high_o
         above = value > low if low_open else value >= low
         below = value < high if high_open else value <= high
         if not (above and below):
-            raise argparse.ArgumentTypeError(f"{text} is not in {interval}")
+            raise argparse.ArgumentTypeError(f"{_shown(text)} is not in {interval}")
         return value
     return convert
 
@@ -58,8 +64,9 @@ positive = number_in(0.0, low_open=True)
 
 
 def file_name(text: str) -> str:
-    """A plain file name: no folder separators, not hidden."""
-    if not text or any(char in text for char in "/\\") or text.startswith("."):
+    """A plain file name: no folder separators, not hidden, only printable characters (no NUL,
+    newline or unpaired surrogate, which no file name or model card can hold)."""
+    if not text or any(char in text for char in "/\\") or text.startswith(".") or not text.isprintable():
         raise argparse.ArgumentTypeError(f"{text!r} is not a plain file name such as expressiveness_cnn")
     return text
 
@@ -86,7 +93,7 @@ def dask_cluster(text: str) -> str:
     scheme, separator, rest = text.partition("://")
     if text == "local" or (separator and scheme.isalpha() and rest):
         return text
-    if not Path(text).is_file():
+    if not os.path.isfile(text):  # False, not OSError, for a name too long or holding a NUL
         raise argparse.ArgumentTypeError(f"{text!r} is not local, a scheduler address such as tcp://HOST:8786, "
                                          f"or an existing scheduler file")
     return text
@@ -150,8 +157,8 @@ def add_baseline(parser) -> None:
 
 def existing_file(text: str) -> str:
     """Converter for a path that must name an existing file."""
-    if not Path(text).is_file():
-        raise argparse.ArgumentTypeError(f"{text} is not a file; expected a video of the same person at rest")
+    if not os.path.isfile(text):  # False, not OSError, for a name too long or holding a NUL
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a file; expected a video of the same person at rest")
     return text
 
 

@@ -11,6 +11,7 @@ import codecs
 import json
 import math
 import posixpath
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ INTEGER_STRING_FIELDS = ("question_id", "user_no")
 REQUIRED_FIELDS = TEXT_FIELDS + SCORE_FIELDS
 COLUMNS = TEXT_FIELDS + SCORE_FIELDS + OPTIONAL_TEXT_FIELDS + ("video_path",)
 SPLITS = ("train", "validation", "test")
+_LARGEST_FLOAT = int(np.finfo("float64").max)  # a JSON integer beyond it is no float64 score
 
 
 @dataclass
@@ -85,6 +87,10 @@ def _check_record(obj, where: str) -> dict:
         if not isinstance(value, str):
             raise _LineProblem(name, "wrong type",
                                f'{where}: field "{name}" is {_describe(value)}; expected a string.')
+        if not value.isascii() and not _is_unicode(value):
+            raise _LineProblem(name, "bad value",
+                               f'{where}: field "{name}" is {_describe(value)[:60]}, with an unpaired surrogate '
+                               f'escape; expected text that can be written as UTF-8.')
         record[name] = value
     if not record["id"].strip():
         raise _LineProblem("id", "bad value", f'{where}: field "id" is empty; expected an id such as "0082".')
@@ -94,8 +100,9 @@ def _check_record(obj, where: str) -> dict:
             raise _LineProblem(name, "bad value",
                                f'{where}: field "{name}" is {_describe(record[name])}; '
                                f'expected a string holding an integer, such as "12".')
-        # " 7", "7" and "07" are one participant (or question): keep the canonical "7".
-        record[name] = str(int(text))
+        # " 7", "7" and "07" are one participant (or question): keep the canonical "7". Not
+        # str(int(text)): Python refuses to convert integers of more than 4300 digits.
+        record[name] = text.lstrip("0") or "0"
     if record["duration"] not in DURATIONS:
         raise _LineProblem("duration", "bad value",
                            f'{where}: field "duration" is {_describe(record["duration"])}; '
@@ -117,11 +124,24 @@ def _check_record(obj, where: str) -> dict:
                            f'metadata folder; expected a path inside it, such as "videos/vid_0082.mp4".')
     for name in SCORE_FIELDS:
         value = obj[name]
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _LARGEST_FLOAT:
+            raise _LineProblem(name, "non-finite score",
+                               f'{where}: field "{name}" is an integer of {len(str(abs(value)))} digits, beyond '
+                               f'float64; expected a finite number.')
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise _LineProblem(name, "non-finite score",
                                f'{where}: field "{name}" is {_describe(value)}; expected a finite number.')
         record[name] = float(value)
     return record
+
+
+def _is_unicode(text: str) -> bool:
+    """False for text holding an unpaired surrogate (JSON allows the escape "\\ud800")."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _LineProblem(Exception):
@@ -171,6 +191,15 @@ def scan_metadata(path: str | Path, strict: bool = True, limit: int | None = Non
                     raise _LineProblem(None, "malformed JSON",
                                        f"{where}: malformed JSON ({error.msg} at column {error.colno}); "
                                        f"expected one JSON object per line.") from None
+                except RecursionError:
+                    raise _LineProblem(None, "malformed JSON",
+                                       f"{where}: malformed JSON (nested deeper than Python reads); expected "
+                                       f"one JSON object per line.") from None
+                except ValueError:  # not a JSONDecodeError: Python refuses integers of over 4300 digits
+                    raise _LineProblem(None, "malformed JSON",
+                                       f"{where}: malformed JSON (an integer of more than "
+                                       f"{sys.get_int_max_str_digits()} digits); expected one JSON object "
+                                       f"per line.") from None
                 record = _check_record(obj, where)
                 if record["id"] in first_line_of_id:
                     raise _LineProblem("id", "duplicate id",
@@ -214,12 +243,14 @@ def expressiveness_level(score: float, thresholds: tuple[float, float] = THRESHO
     """Level name of one `facial_expression` score.
 
     Reserved Expression if score < low; Balanced Expression if low <= score <= high;
-    Expressive if score > high. A NaN or infinite score raises ValueError.
+    Expressive if score > high, compared in float64. A score that is not a finite number (NaN,
+    infinite, an integer beyond float64, text) raises ValueError.
     """
     low, high = _check_thresholds(thresholds)
     if isinstance(score, bool) or not isinstance(score, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(score):
+            or not math.isfinite(_float(score)):
         raise ValueError(f"score is {score!r}; expected a finite number.")
+    score = float(score)  # numpy would compare a float32 score with the cut points in float32
     if score < low:
         return LABELS[0]
     if score <= high:
@@ -228,9 +259,13 @@ def expressiveness_level(score: float, thresholds: tuple[float, float] = THRESHO
 
 
 def level_index(scores, thresholds: tuple[float, float] = THRESHOLDS) -> np.ndarray:
-    """Vectorised level of many scores as class indices (int64, 0..2, in LABELS order)."""
+    """Vectorised level of many scores as class indices (int64, 0..2, in LABELS order). A score
+    that is not a finite number raises ValueError."""
     low, high = _check_thresholds(thresholds)
-    values = np.asarray(scores, dtype="float64")
+    try:
+        values = np.asarray(scores, dtype="float64")
+    except (TypeError, ValueError, OverflowError) as error:
+        raise ValueError(f"scores cannot all be read as numbers ({error}); expected finite numbers.") from None
     if not np.all(np.isfinite(values)):
         bad = float(values[~np.isfinite(values)][0])
         raise ValueError(f"scores contain {bad!r}; expected finite numbers.")
@@ -253,18 +288,34 @@ def expected_level(probabilities) -> np.ndarray:
 
 def tertile_thresholds(scores) -> tuple[float, float]:
     """The 33.3rd and 66.7th percentiles of the scores (numpy's linear interpolation)."""
-    values = np.asarray(scores, dtype="float64")
+    try:
+        values = np.asarray(scores, dtype="float64")
+    except (TypeError, ValueError, OverflowError) as error:
+        raise DatasetError(f"tertile_thresholds needs at least 3 finite scores; got scores that cannot all be "
+                           f"read as numbers ({error}).") from None
     if values.size < 3 or not np.all(np.isfinite(values)):
         raise DatasetError(f"tertile_thresholds needs at least 3 finite scores; got {values.size} "
                          f"values ({int(np.sum(~np.isfinite(values)))} not finite).")
-    low, high = np.percentile(values, [100 / 3, 200 / 3])
+    with np.errstate(over="ignore"):
+        low, high = np.percentile(values, [100 / 3, 200 / 3])
+        if not (np.isfinite(low) and np.isfinite(high)):
+            # Interpolating between scores near the float64 limit overflows; halved (exactly), they do not.
+            low, high = 2 * np.percentile(values / 2, [100 / 3, 200 / 3])
     return float(low), float(high)
+
+
+def _float(number) -> float:
+    """float(number), or inf for an integer beyond float64."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
 
 
 def _check_thresholds(thresholds) -> tuple[float, float]:
     try:
         low, high = (float(value) for value in thresholds)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"thresholds is {thresholds!r}; expected two numbers (low, high).") from None
     if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         raise ValueError(f"thresholds is {thresholds!r}; expected two finite numbers with low <= high.")

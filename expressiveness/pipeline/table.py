@@ -14,10 +14,14 @@ import numpy as np
 import pandas as pd
 
 
+_EXACT = 2**53  # whole numbers up to this size are exact in float64
+
+
 class TableRows:
     """Rows of a table with fixed `columns`, appended one dict at a time (keys outside the
-    columns are ignored). A column whose values are all whole numbers becomes int64, one with
-    text becomes object (None where missing), any other float64."""
+    columns are ignored). A column whose values are all whole numbers of at most 2**53 (the
+    float64 buffer holds them exactly) becomes int64, one with text becomes object (None where
+    missing: absent, None or NaN), any other float64."""
 
     def __init__(self, columns):
         self.columns = tuple(columns)
@@ -34,7 +38,8 @@ class TableRows:
         for column in self.columns:
             value = row.get(column)
             if column in self._texts:
-                self._texts[column].append(value)
+                missing = isinstance(value, (float, np.floating)) and math.isnan(value)
+                self._texts[column].append(None if missing else value)
             elif isinstance(value, str):
                 self._texts[column] = [None if math.isnan(number) else number for number in self._numbers.pop(column)]
                 self._texts[column].append(value)
@@ -42,7 +47,7 @@ class TableRows:
                 self._numbers[column].append(math.nan)
                 self._whole[column] = False
             else:
-                if self._whole[column] and not isinstance(value, (int, np.integer)):
+                if self._whole[column] and not (isinstance(value, (int, np.integer)) and abs(int(value)) <= _EXACT):
                     self._whole[column] = False
                 self._numbers[column].append(float(value))
         self._count += 1
