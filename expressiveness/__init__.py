@@ -16,7 +16,7 @@ _EXPORTS = {
     "expressiveness.video": ("VideoInfo", "iter_frames", "probe_video", "sample_indices"),
     "expressiveness.face": ("FaceBox", "FaceDetector", "crop_face", "select_face"),
     "expressiveness.data.cache": ("ExtractSettings", "read_crops"),
-    "expressiveness.pipeline.batch": ("extract_dataset",),
+    "expressiveness.pipeline.extract": ("extract_dataset",),
     "expressiveness.data.demo_data": ("build_demo_dataset",),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
