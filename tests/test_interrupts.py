@@ -71,10 +71,10 @@ def test_ctrl_c_while_the_workers_are_spawned_stops_the_run(demo_dir, tmp_path):
 
 
 def test_ctrl_c_at_several_moments_leaves_only_complete_results(demo_dir, tmp_path):
-    """Ctrl-C after 0.1 s, 0.4 s, 1.5 s and 3 s (while Python loads the libraries, while the
+    """Ctrl-C after 0.3 s, 0.6 s, 1.5 s and 3 s (while Python loads the libraries, while the
     workers start, first videos, mid-run): each run stops with its one-line message, no traceback,
     and only complete results."""
-    for delay in (0.1, 0.4, 1.5, 3.0):
+    for delay in (0.3, 0.6, 1.5, 3.0):
         cache = tmp_path / f"cache_{delay}"
         process = _start_extract(demo_dir, cache)
         time.sleep(delay)

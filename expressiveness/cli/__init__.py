@@ -18,12 +18,13 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     subcommand (argv then starts with that subcommand) in usage lines and error messages."""
     try:
         from expressiveness.cli.commands import run
-    except KeyboardInterrupt:
+
+        return run(argv, prog)  # which reports a Ctrl-C during the command itself
+    except KeyboardInterrupt:  # while the libraries load or the options are parsed
         command = list(sys.argv[1:] if argv is None else argv)[:1]
         name = prog or " ".join(["expressiveness", *command])
         print(f"{name}: interrupted while starting; nothing was written.", file=sys.stderr)
         return 130
-    return run(argv, prog)
 
 
 def build_parser():
