@@ -30,6 +30,9 @@ LOG_LEVELS = {
     # FFmpeg inside OpenCV: "moov atom not found" and the like for a broken file, on top of the
     # toolkit's own sentence naming it. Read when OpenCV first opens a video.
     "OPENCV_FFMPEG_LOGLEVEL": "-8",
+    # OpenCV's own log ("[ERROR:0@...] cap_ffmpeg_impl.hpp: Could not find decoder", for a file
+    # holding audio alone): the toolkit's sentence says the file cannot be read as a video.
+    "OPENCV_LOG_LEVEL": "FATAL",
 }
 
 
@@ -51,6 +54,11 @@ def set_native_log_levels() -> dict:
 
         previous["absl"] = absl_logging.get_verbosity()
         absl_logging.set_verbosity(absl_logging.ERROR)
+    if "cv2" in sys.modules:  # OpenCV reads OPENCV_LOG_LEVEL only when it is imported
+        import cv2
+
+        previous["cv2"] = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_FATAL)
     return previous
 
 
@@ -64,6 +72,10 @@ def restore_log_levels(previous: dict) -> None:
         from absl import logging as absl_logging
 
         absl_logging.set_verbosity(previous["absl"])
+    if "cv2" in previous:
+        import cv2
+
+        cv2.utils.logging.setLogLevel(previous["cv2"])
 
 
 def _importable(name: str) -> bool:

@@ -41,7 +41,8 @@ class Frame:
     image: np.ndarray  # BGR uint8, (height, width, 3)
 
 
-def _open(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
+def _open(path: str | Path, info: VideoInfo | None = None) -> tuple[cv2.VideoCapture, VideoInfo]:
+    """An opened capture and the video's VideoInfo (`info` when given: it is not read again)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: video file not found.")
@@ -54,15 +55,54 @@ def _open(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
         capture.release()
         raise UnreadableVideoError(f"{path}: OpenCV cannot open it as a video (not a video file, "
                                    f"truncated, or an unsupported codec).")
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    info = VideoInfo(str(path), int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), float(fps),
-                     int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-    if not (fps > 0 and info.width > 0 and info.height > 0 and info.frame_count > 0):
-        capture.release()
-        raise UnreadableVideoError(f"{path}: the video reports {info.frame_count} frames at {fps:g} fps, "
-                                   f"{info.width}x{info.height}; expected a positive frame count, "
-                                   f"frame rate and size.")
+    if info is None:
+        try:
+            info = _read_info(path, capture)
+        except UnreadableVideoError:
+            capture.release()
+            raise
     return capture, info
+
+
+# The first bytes of still pictures that FFmpeg also opens, as a one-frame stream.
+PICTURE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+def _read_info(path: Path, capture: cv2.VideoCapture) -> VideoInfo:
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    declared = capture.get(cv2.CAP_PROP_FRAME_COUNT)
+    if not (fps > 0 and width > 0 and height > 0):
+        raise UnreadableVideoError(f"{path}: the video reports {fps:g} fps, {width}x{height}; expected a positive "
+                                   f"frame rate and size.")
+    # A streamed recording (WebM or Matroska from a browser, a live stream) declares no frame
+    # count, and a damaged header may declare more frames than the file has bytes (billions: its
+    # frame indices would not fit in memory). Both are counted, once, by decoding.
+    if 0 < declared <= path.stat().st_size:
+        frame_count = int(declared)
+    else:
+        frame_count = _count_frames(path)
+        if frame_count == 0:
+            raise UnreadableVideoError(f"{path}: no frame could be decoded; the file is damaged or its codec is not "
+                                       f"supported by OpenCV.")
+        with open(path, "rb") as handle:
+            start = handle.read(8)
+        picture = next((kind for signature, kind in PICTURE_SIGNATURES.items() if start.startswith(signature)), None)
+        if frame_count == 1 and picture is not None:
+            raise UnreadableVideoError(f"{path}: is a {picture} picture, not a video; expected a video file such "
+                                       f"as an MP4.")
+    return VideoInfo(str(path), frame_count, float(fps), width, height)
+
+
+def _count_frames(path: Path) -> int:
+    capture = cv2.VideoCapture(str(path))
+    frames = 0
+    try:
+        while capture.grab():
+            frames += 1
+    finally:
+        capture.release()
+    return frames
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -136,9 +176,9 @@ def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -
     The iterator stops early, without error, where a damaged file stops decoding; it raises
     UnreadableVideoError if not a single frame decodes.
     """
-    capture, opened_info = _open(path)
-    info = info or opened_info
-    wanted = None if indices is None else iter(np.asarray(indices, dtype="int64").tolist())
+    capture, info = _open(path, info)
+    # One index at a time: a list of them all would take 36 bytes a frame.
+    wanted = None if indices is None else map(int, np.asarray(indices, dtype="int64"))
     next_wanted = None if wanted is None else next(wanted, None)
     if wanted is not None and next_wanted is None:  # nothing asked for: nothing to decode, nothing wrong
         capture.release()
