@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from expressiveness.config import SCORE_FIELDS
+from expressiveness.video.reading import count_decodable_frames  # noqa: F401 (tests import it from here)
 
 TESTS_DIR = Path(__file__).resolve().parent
 ROOT = TESTS_DIR.parent
@@ -291,20 +292,6 @@ def trained_model_in_memory(trained_model):
 
     folder = trained_model.model_path.parent.parent / "in_memory"
     return np.load(folder / "crops.npy"), np.load(folder / "predictions.npy")
-
-
-def count_decodable_frames(path) -> int:
-    """Number of frames that really decode (grab only), which may differ from the header."""
-    import cv2
-
-    capture = cv2.VideoCapture(str(path))
-    frames = 0
-    try:
-        while capture.grab():
-            frames += 1
-    finally:
-        capture.release()
-    return frames
 
 
 def rotation_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float):

@@ -24,7 +24,7 @@ DECODE_AHEAD = 8  # frames decoded ahead of their consumer: bounded, so memory s
 @dataclass(frozen=True)
 class VideoInfo:
     path: str
-    frame_count: int  # as declared by the container; decoding may yield fewer
+    frame_count: int  # as declared by the container (decoding may yield fewer), or counted (see probe_video)
     fps: float
     width: int
     height: int
@@ -81,7 +81,7 @@ def _read_info(path: Path, capture: cv2.VideoCapture) -> VideoInfo:
     if 0 < declared <= path.stat().st_size:
         frame_count = int(declared)
     else:
-        frame_count = _count_frames(path)
+        frame_count = count_decodable_frames(path)
         if frame_count == 0:
             raise UnreadableVideoError(f"{path}: no frame could be decoded; the file is damaged or its codec is not "
                                        f"supported by OpenCV.")
@@ -94,7 +94,8 @@ def _read_info(path: Path, capture: cv2.VideoCapture) -> VideoInfo:
     return VideoInfo(str(path), frame_count, float(fps), width, height)
 
 
-def _count_frames(path: Path) -> int:
+def count_decodable_frames(path: str | Path) -> int:
+    """Number of frames that really decode (grab only), which may differ from the header."""
     capture = cv2.VideoCapture(str(path))
     frames = 0
     try:
@@ -106,10 +107,12 @@ def _count_frames(path: Path) -> int:
 
 
 def probe_video(path: str | Path) -> VideoInfo:
-    """Frame count, fps, width, height (and duration_s) from the container, without decoding.
+    """Frame count, fps, width, height (and duration_s) from the container, without decoding;
+    the frames are counted by decoding (grab only, once) when the container declares no count
+    (a streamed WebM or Matroska recording) or more frames than the file has bytes (a damaged header).
 
     Raises FileNotFoundError for a missing file and UnreadableVideoError for anything that
-    OpenCV cannot open as a video.
+    OpenCV cannot open as a video, a file without a decodable frame, and a still picture.
     """
     capture, info = _open(path)
     capture.release()
