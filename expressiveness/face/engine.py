@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from expressiveness._interrupts import interrupts_deferred
 from expressiveness.errors import FaceEngineError
 from expressiveness.quiet import quiet_native
 from .bundle import DETECTOR_MEMBER, load_bundle
@@ -90,8 +91,9 @@ def _import_mediapipe():
     stand_ins = _stand_ins()
     sys.modules.update(stand_ins)
     try:
-        import mediapipe
-        from mediapipe.tasks.python import BaseOptions, vision
+        with interrupts_deferred():  # MediaPipe's start-up code could swallow a Ctrl-C
+            import mediapipe
+            from mediapipe.tasks.python import BaseOptions, vision
     except ImportError as error:
         installed = sys.modules.get("mediapipe")
         found = f"mediapipe {getattr(installed, '__version__', '?')}" if installed else "no mediapipe"

@@ -103,7 +103,10 @@ class Predictor:
 
 
 def _make_interpreter(flat_buffer: bytes, path: Path):
-    from ai_edge_litert.interpreter import Interpreter
+    from expressiveness._interrupts import interrupts_deferred
+
+    with interrupts_deferred():  # LiteRT's start-up code could swallow a Ctrl-C
+        from ai_edge_litert.interpreter import Interpreter
 
     # LiteRT prints "Created TensorFlow Lite XNNPACK delegate for CPU" from C++ when it builds
     # the interpreter; quiet_native hides it unless verbose.

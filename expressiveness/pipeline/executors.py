@@ -19,9 +19,7 @@ import json
 import logging
 import multiprocessing
 import os
-import signal
 import socket
-import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -30,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from expressiveness._interrupts import ignore_interrupt, interrupts_deferred
 from expressiveness.errors import ExpressivenessError
 
 FINISHED_STATUSES = ("ok", "no_face")  # results whose "error" field is not a failure
@@ -43,37 +42,6 @@ class ClusterError(ExpressivenessError, RuntimeError):
 def worker_died(video) -> str:
     """The error recorded for a video whose worker died twice while processing it."""
     return f"worker died while processing {video} (killed, out of memory or a crash)"
-
-
-def ignore_interrupt() -> None:
-    """Make this process ignore Ctrl-C (SIGINT): the parent reports an interrupt once. A worker
-    starts with SIGINT blocked (interrupts_deferred); once it is ignored, unblocking drops any
-    Ctrl-C that arrived while the worker was starting."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-@contextmanager
-def interrupts_deferred():
-    """Hold Ctrl-C back while processes are started, and raise it (KeyboardInterrupt) as soon
-    as they are. Children inherit the blocked SIGINT through the spawn's exec, so none prints
-    a KeyboardInterrupt traceback during its start-up (a worker's ignore_interrupt unblocks it
-    once it is ignored); the parent records a Ctrl-C that reaches any of its threads and
-    stops after the start, so no interrupt is lost. Only the main thread may change signal
-    handlers; elsewhere this does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending Ctrl-C lands in `caught`
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
-    if caught:
-        raise KeyboardInterrupt
 
 
 # ---------------------------------------------------------------- the local process pool
