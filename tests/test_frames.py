@@ -231,3 +231,30 @@ def test_a_video_gives_the_same_measures_whatever_the_analyzer_saw_before(demo_d
     after_another = analyze_video(second, reused).table
     reused.close()
     pd.testing.assert_frame_equal(alone, after_another)
+
+
+def test_a_file_analysed_in_stages_equals_frame_by_frame_without_reuse(demo_dir, tmp_path):
+    """analyze_video overlaps decoding, the face engines (detector and landmarker, run in the
+    detection stage) and the scorers, and reuses the reference sample's faces and landmarks for
+    those frames. The same video analysed one frame at a time, with its reference learnt from a
+    byte-identical copy (a baseline video: nothing of the sample is reused), gives the same table."""
+    import shutil
+
+    from expressiveness.pipeline.frames import reference_frames
+    from expressiveness.video import iter_frames, probe_video
+
+    clip = demo_dir / "videos" / "vid_0016.mp4"  # faces, an exit at the edge, frames without a face
+    copy = tmp_path / "copy.mp4"
+    shutil.copyfile(clip, copy)
+    staged = build_analyzer(None)
+    table = analyze_video(clip, staged).table
+    staged.close()
+    stepwise = build_analyzer(None, AnalysisOptions(baseline_video=str(copy)))
+    stepwise.reset()
+    stepwise.learn_reference(*reference_frames(clip, probe_video(clip), stepwise.options))
+    rows = stepwise.new_rows()
+    for frame in iter_frames(clip):
+        rows.append(stepwise.analyze(frame).row)
+    stepwise.close()
+    pd.testing.assert_frame_equal(table, stepwise.table(rows))
+    assert table["usable"].sum() > 20 and (table["success"] == 0).sum() > 10

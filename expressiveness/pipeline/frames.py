@@ -1,8 +1,8 @@
 """The per-frame engine: one pass over a video's frames runs every scorer on the same faces.
 
-A frame is decoded (in its own thread), its faces are detected (in the caller's thread), and
-then every scorer reads the frame and the faces (in a third thread): MediaPipe, OpenCV and
-LiteRT release the GIL, so on 2 cores the three stages overlap. Each scorer owns a group of
+A frame is decoded (in its own thread); its faces are detected and the face engines read it
+(in the caller's thread); then every scorer turns that into its columns (in a third thread):
+MediaPipe, OpenCV and LiteRT release the GIL, so on 2 cores the three stages overlap. Each scorer owns a group of
 columns of the per-frame table and its part of the per-video summary, so a new kind of answer
 (the facial measures, say) is a new scorer, not a change to the others.
 
@@ -133,9 +133,11 @@ class FrameAnalyzer:
         self.options = replace(options or AnalysisOptions(), min_confidence=detector.min_confidence,
                                face_selection=(options and options.face_selection) or DEFAULT_FACE_SELECTION)
         self.columns = BASE_COLUMNS + tuple(column for scorer in self.scorers for column in scorer.columns)
+        self._found: dict[int, list[FaceBox]] = {}  # {frame index: faces} of the video's reference sample
 
     def reset(self) -> None:
         """Forget what was tracked: call between videos."""
+        self._found = {}
         for scorer in self.scorers:
             scorer.reset()
 
@@ -145,38 +147,57 @@ class FrameAnalyzer:
             scorer.close()
 
     def detect(self, frame: Frame) -> list[FaceBox]:
-        return self.detector.detect(frame.image)
+        found = self._found.pop(frame.index, None)  # found already while learning the reference
+        return found if found is not None else self.detector.detect(frame.image)
 
-    def score(self, frame: Frame, faces: list[FaceBox]) -> FrameResult:
+    def _subject(self, frame: Frame, faces: list[FaceBox]) -> int | None:
+        """The index of the interviewee in faces; None without a face."""
+        return faces.index(select_face(faces, frame.image.shape, self.options.face_selection)) if faces else None
+
+    def look(self, frame: Frame, faces: list[FaceBox]) -> tuple:
+        """What each scorer reads from this frame alone (Scorer.look), for score(); called in
+        frame order, from one thread."""
+        subject = self._subject(frame, faces)
+        if subject is None:
+            return (None,) * len(self.scorers)
+        return tuple(scorer.look(frame, faces, subject) for scorer in self.scorers)
+
+    def score(self, frame: Frame, faces: list[FaceBox], seen: tuple | None = None) -> FrameResult:
+        """This frame's row and overlay. seen: look(frame, faces), when it was called already."""
         row = {"frame": frame.index, "timestamp": round(frame.timestamp_s, 4), "faces": len(faces)}
         if not faces:
             for scorer in self.scorers:
                 row.update(scorer.no_face(frame) or {})
             row.update({"success": 0, "confidence": 0.0})
             return FrameResult(frame, [], None, row)
-        subject = faces.index(select_face(faces, frame.image.shape, self.options.face_selection))
+        subject = self._subject(frame, faces)
+        seen = seen if seen is not None else self.look(frame, faces)
         face = faces[subject]
         row.update({"success": 1, "confidence": round(face.score, 4), "face_x": face.x, "face_y": face.y,
                     "face_width": face.width, "face_height": face.height})
         result = FrameResult(frame, faces, subject, row)
-        for scorer in self.scorers:
-            row.update(scorer.score(frame, faces, subject, result.overlay))
+        for scorer, what in zip(self.scorers, seen):
+            row.update(scorer.score(frame, faces, subject, result.overlay, what))
         return result
 
     def analyze(self, frame: Frame) -> FrameResult:
-        return self.score(frame, self.detect(frame))
+        faces = self.detect(frame)
+        return self.score(frame, faces, self.look(frame, faces))
 
     def learn_reference(self, frames: Iterable[Frame], source: dict) -> None:
         """Show the scorers sample frames (of the whole video, or of a baseline, as `source`
         describes them: reference_frames) before the first frame is scored, so that what they
-        measure against does not depend on frame order."""
-        for frame in frames:
-            faces = self.detect(frame)
-            subject = faces.index(select_face(faces, frame.image.shape, self.options.face_selection)) if faces else None
+        measure against does not depend on frame order. The sample's faces are kept for the
+        video's own pass when they come from the same video."""
+        found = {}
+        for frame in decode_ahead(frames):  # the decoder grabs its way to the next sample meanwhile
+            faces = found[frame.index] = self.detector.detect(frame.image)
+            subject = self._subject(frame, faces)
             for scorer in self.scorers:
                 scorer.observe(frame, faces, subject)
         for scorer in self.scorers:
             scorer.settle(source)
+        self._found = found if source["reference"] != "baseline_video" else {}
 
     def new_rows(self) -> TableRows:
         """An empty table of this analyzer's columns, to append each FrameResult.row to."""
@@ -214,13 +235,14 @@ class FrameAnalyzer:
 def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer, decode_depth: int = DECODE_AHEAD
                   ) -> Iterator[FrameResult]:
     """Analyse frames in order, three stages deep: a thread decodes up to decode_depth frames
-    ahead (0: decoding in the caller's thread, two stages), the caller's thread detects faces
-    in frame n+1 while another thread runs the scorers on frame n."""
+    ahead (0: decoding in the caller's thread, two stages), the caller's thread finds the faces
+    in frame n+1 and what the scorers read from it alone (the face engines, which release the
+    GIL) while another thread runs the scorers on frame n."""
     with ThreadPoolExecutor(1, thread_name_prefix="score") as scoring:
         pending = None
         for frame in (decode_ahead(frames, decode_depth) if decode_depth else frames):
             faces = analyzer.detect(frame)
-            submitted = scoring.submit(analyzer.score, frame, faces)
+            submitted = scoring.submit(analyzer.score, frame, faces, analyzer.look(frame, faces))
             if pending is not None:
                 yield pending.result()
             pending = submitted

@@ -80,11 +80,18 @@ class Scorer:
     between videos; observe() and settle() see sample frames before a video's first frame
     (a scorer that needs the whole video, such as a reference face, learns it there), summarize() gives
     its part of the per-video summary, and provenance() what a rerun must match to reuse a
-    result. Frames come in time order."""
+    result. Frames come in time order.
+
+    look() reads what a frame shows on its own (a face engine's output, say) and hands it to
+    score() as `seen`: the frame engine runs it in the detection stage, so that it overlaps the
+    previous frame's score(). look() runs in one thread, in frame order; score() in another."""
 
     columns: tuple[str, ...] = ()
 
-    def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
+    def look(self, frame: Frame, faces: list[FaceBox], subject: int):
+        return None
+
+    def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict, seen=None) -> dict:
         raise NotImplementedError
 
     def no_face(self, frame: Frame) -> dict | None:
@@ -123,7 +130,7 @@ class LevelScorer(Scorer):
         # Hashed once, as the model was loaded: the files on disk may be replaced later.
         self._provenance = level_provenance(predictor.model_path, predictor.backend, smoothing)
 
-    def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
+    def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict, seen=None) -> dict:
         crops = np.stack([crop_face(frame.image, face, margin=self.predictor.crop_margin,
                                     align=self.predictor.crop_align) for face in faces])
         probabilities = self.predictor.predict(crops)
@@ -221,8 +228,12 @@ class MeasureScorer(Scorer):
         quality = frame_quality(frame.image.shape, box, face.points, yaw, pitch, inter_ocular_distance(face.points))
         return face, quality
 
-    def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict) -> dict:
-        face, quality = self._landmarks(frame, faces, subject)
+    def look(self, frame: Frame, faces: list[FaceBox], subject: int) -> tuple:
+        """The interviewee's landmarks and the frame's quality (the face engine's work)."""
+        return self._landmarks(frame, faces, subject)
+
+    def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict, seen=None) -> dict:
+        face, quality = seen if seen is not None else self.look(frame, faces, subject)
         overlay["landmarks"] = face
         if face is None:
             measures = self.tracker.update(None, frame.timestamp_s)
