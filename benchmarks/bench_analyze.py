@@ -38,7 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_extract import loop_clip  # noqa: E402
 from expressiveness.config import DATA_DIR, DEFAULT_MODEL  # noqa: E402
 from expressiveness.face import FaceDetector, FaceLandmarker, crop_face  # noqa: E402
-from expressiveness.pipeline.frames import AnalysisOptions, analyze_video, build_analyzer, iter_analysis  # noqa: E402
+from expressiveness.pipeline.frames import build_analyzer, iter_analysis  # noqa: E402
+from expressiveness.pipeline.options import AnalysisOptions  # noqa: E402
+from expressiveness.pipeline.per_video import analyze_video  # noqa: E402
 from expressiveness.video import iter_frames  # noqa: E402
 
 
@@ -59,7 +61,8 @@ def analysis(path: Path, analyzer, decode_depth: int | None = None) -> int:
 
 PEAK_SCRIPT = """
 import sys
-from expressiveness.pipeline.frames import analyze_video, build_analyzer
+from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.per_video import analyze_video
 table = analyze_video(sys.argv[1], build_analyzer(sys.argv[2])).table
 # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a large parent would
 # report the parent's size; VmHWM belongs to this process's own memory map.

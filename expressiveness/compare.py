@@ -86,7 +86,7 @@ def measures_predictions(model, records: pd.DataFrame, analysis_dir=None, worker
                          progress: bool = True) -> pd.DataFrame:
     """Per clip with face landmarks: p0..p2 and answer, the predicted score. Clips are analysed
     (or their analyses reused) with the options and the CNN recorded in the model's card."""
-    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.measures_train import clip_features
 
     card = model.card

@@ -140,7 +140,7 @@ def clip_features(records: pd.DataFrame, analysis_dir: str | Path, cnn_model: st
     cnn_model) as float64, NaN where the summary has none. A summary made with other analysis
     options than asked is refused."""
     from expressiveness.pipeline.analysis import analyze_paths
-    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.pipeline.options import AnalysisOptions
 
     options = options or AnalysisOptions()
     if not options.measures:
@@ -213,10 +213,10 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
 
     cnn_model: a trained CNN whose mean level probabilities join the features. split_from: the
     card of the CNN (or another model) whose participant split to reuse. options: how clips
-    are analysed (frames.AnalysisOptions; recorded). Raises FileExistsError when the model
+    are analysed (pipeline.options.AnalysisOptions; recorded). Raises FileExistsError when the model
     exists and overwrite is False (checked before any work), DatasetError for unusable data.
     """
-    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.pipeline.options import AnalysisOptions
 
     config = config or MeasuresConfig()
     options = options or AnalysisOptions()

@@ -161,7 +161,9 @@ def check_video_faces(video: str | Path, frames: int = CHECK_VIDEO_FRAMES) -> Ch
     face or the file cannot be read (one sentence naming it)."""
     from expressiveness.errors import UnreadableVideoError
     from expressiveness.measures.quality import QUALITY_REASONS
-    from expressiveness.pipeline.frames import AnalysisOptions, analyze_video, build_analyzer
+    from expressiveness.pipeline.frames import build_analyzer
+    from expressiveness.pipeline.options import AnalysisOptions
+    from expressiveness.pipeline.per_video import analyze_video
     from expressiveness.video import probe_video
 
     try:
@@ -231,7 +233,8 @@ def check_speed(predictor, data_dir: Path = DATA_DIR, frames: int = 60) -> Check
     if not clip.is_file():
         return Check("end-to-end speed", "WARN", f"not measured: {clip} not found (run `expressiveness demo-data`)")
     from expressiveness.face import FaceDetector
-    from expressiveness.pipeline.frames import AnalysisOptions, FrameAnalyzer
+    from expressiveness.pipeline.frames import FrameAnalyzer
+    from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.pipeline.scorers import LevelScorer
     from expressiveness.video import iter_frames
 

@@ -309,7 +309,7 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
     a Dask cluster (see analysis.analyze_paths). Raises ValueError for an unknown target."""
     from expressiveness.pipeline.analysis import analyze_paths
     from expressiveness.data.demo_data import is_demo_dataset
-    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.data.metadata import load_metadata
 
     records = load_metadata(metadata_path)

@@ -1,4 +1,4 @@
-"""Where the facial measures' reference comes from (pipeline/frames.py reference_frames,
+"""Where the facial measures' reference comes from (pipeline/per_video.py reference_frames,
 MeasureScorer.settle): the whole video, a baseline stretch of it (--baseline START:END) or a
 neutral clip of the same person (--baseline-video), and every way a baseline can be wrong, on
 real demo footage."""
@@ -10,7 +10,9 @@ import pytest
 
 from conftest import main_output
 from expressiveness.errors import BaselineError
-from expressiveness.pipeline.frames import AnalysisOptions, analyze_video, build_analyzer
+from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.options import AnalysisOptions
+from expressiveness.pipeline.per_video import analyze_video
 from expressiveness.video import VideoWriter, iter_frames, probe_video
 
 

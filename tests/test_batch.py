@@ -8,7 +8,7 @@ import pytest
 
 from expressiveness.report import plots_overlay, plots_timeline
 from expressiveness.pipeline.analysis import analyze_paths
-from expressiveness.pipeline.frames import AnalysisOptions
+from expressiveness.pipeline.options import AnalysisOptions
 from conftest import count_decodable_frames
 
 FAST = AnalysisOptions(every=3)
@@ -75,7 +75,7 @@ def test_a_result_is_reused_only_when_its_provenance_matches(demo_dir, trained_m
 
 
 def test_every_option_that_changes_the_output_is_in_the_provenance(trained_model):
-    from expressiveness.pipeline.frames import analysis_provenance
+    from expressiveness.pipeline.options import analysis_provenance
 
     base = analysis_provenance(trained_model.model_path, FAST)
     assert base["model_sha256"] == hashlib.sha256(trained_model.model_path.read_bytes()).hexdigest()
@@ -248,7 +248,7 @@ def test_a_video_after_others_in_one_process_gives_the_table_of_a_fresh_process(
     assert len(after_others.analyzed) == 3
     alone = subprocess.run([sys.executable, "-c", (
         "from expressiveness.pipeline.analysis import analyze_paths\n"
-        "from expressiveness.pipeline.frames import AnalysisOptions\n"
+        "from expressiveness.pipeline.options import AnalysisOptions\n"
         f"report = analyze_paths([{str(clips[-1])!r}], {str(trained_model.model_path)!r}, {str(tmp_path / 'alone')!r}, "
         f"AnalysisOptions(every=3, face_tracking={tracking!r}), progress=False)\n"
         "assert len(report.analyzed) == 1\n")], capture_output=True, text=True)

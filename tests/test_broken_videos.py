@@ -1,5 +1,5 @@
 """Broken and unusual videos made from real demo footage (issue 25, item 2; broken_videos.py):
-every one of them through analyze's per-video function (pipeline.frames.analyze_video), and a
+every one of them through analyze's per-video function (pipeline.per_video.analyze_video), and a
 mix of them with good clips through `expressiveness analyze` and `expressiveness extract` in
 subprocesses. No file gives a traceback: each gives a valid result or a recorded status with
 one sentence naming it, and the good clips' results are those of a clean run of them alone.
@@ -25,7 +25,9 @@ from broken_videos import FAILURE, RESULT
 from conftest import main_output, make_record, write_jsonl
 from expressiveness.errors import ExpressivenessError
 from expressiveness.pipeline.batch import failure_status
-from expressiveness.pipeline.frames import AnalysisOptions, analyze_video, build_analyzer, truncation_warning
+from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.options import AnalysisOptions
+from expressiveness.pipeline.per_video import analyze_video, truncation_warning
 
 SOURCE_CLIP = "vid_0001"  # the real footage the broken files are cut from
 GOOD_CLIPS = {"0901": "vid_0002", "0902": "vid_0013"}  # metadata id -> demo clip, beside the broken files

@@ -23,7 +23,7 @@ from expressiveness.pipeline.batch import run_tasks  # noqa: E402
 from expressiveness.pipeline.extract import _failed_extraction, extract_dataset  # noqa: E402
 from expressiveness.data.cache import ExtractSettings, read_crops  # noqa: E402
 from expressiveness.pipeline.executors import start_local_cluster, worker_died  # noqa: E402
-from expressiveness.pipeline.frames import AnalysisOptions  # noqa: E402
+from expressiveness.pipeline.options import AnalysisOptions  # noqa: E402
 
 from conftest import DEMO_FRAMES_PER_CLIP, run_main  # noqa: E402
 from fault_tasks import demo_subset, extract_or_die, real_extract_task  # noqa: E402

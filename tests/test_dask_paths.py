@@ -13,7 +13,7 @@ from expressiveness.pipeline.analysis import analyze_paths
 from expressiveness.pipeline.extract import extract_dataset  # noqa: E402
 from expressiveness.data.cache import ExtractSettings, read_crops  # noqa: E402
 from expressiveness.pipeline.executors import start_local_cluster  # noqa: E402
-from expressiveness.pipeline.frames import AnalysisOptions  # noqa: E402
+from expressiveness.pipeline.options import AnalysisOptions  # noqa: E402
 from tests.conftest import make_record, write_jsonl  # noqa: E402
 
 

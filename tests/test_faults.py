@@ -26,7 +26,7 @@ import pytest
 from expressiveness.pipeline.analysis import analyze_paths
 from expressiveness.pipeline.extract import extract_dataset
 from expressiveness.data.cache import ExtractSettings
-from expressiveness.pipeline.frames import AnalysisOptions
+from expressiveness.pipeline.options import AnalysisOptions
 
 from conftest import make_record, write_jsonl
 

@@ -7,7 +7,9 @@ import pytest
 
 from expressiveness.report import plots_overlay
 from expressiveness.face import FaceBox, FaceDetector
-from expressiveness.pipeline.frames import BASE_COLUMNS, FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer, analyze_video, build_analyzer
+from expressiveness.pipeline.frames import BASE_COLUMNS, FRAME_COLUMNS, FrameAnalyzer, build_analyzer
+from expressiveness.pipeline.options import AnalysisOptions
+from expressiveness.pipeline.per_video import analyze_video
 from expressiveness.face import BLENDSHAPE_COLUMNS
 from expressiveness.measures.facial import MEASURE_COLUMNS
 from expressiveness.measures.quality import QUALITY_COLUMNS
@@ -176,7 +178,7 @@ def _model_with_crop(trained_model, folder, **crop):
 
 def test_inference_finds_faces_as_the_training_crops_were_found(trained_model, demo_dir, tmp_path):
     """Issue 11, case 4: detector, minimum confidence and face selection default to the card's."""
-    from expressiveness.pipeline.frames import analysis_provenance
+    from expressiveness.pipeline.options import analysis_provenance
 
     model = _model_with_crop(trained_model, tmp_path, model="full", min_confidence=0.7, face_selection="most_central")
     analyzer = build_analyzer(model, AnalysisOptions(every=4))
@@ -240,7 +242,7 @@ def test_a_file_analysed_in_stages_equals_frame_by_frame_without_reuse(demo_dir,
     byte-identical copy (a baseline video: nothing of the sample is reused), gives the same table."""
     import shutil
 
-    from expressiveness.pipeline.frames import reference_frames
+    from expressiveness.pipeline.per_video import reference_frames
     from expressiveness.video import iter_frames, probe_video
 
     clip = demo_dir / "videos" / "vid_0016.mp4"  # faces, an exit at the edge, frames without a face

@@ -158,7 +158,7 @@ def test_a_data_set_whose_clips_have_no_landmarks(demo_dir, tmp_path):
         shutil.copy(demo_dir / faceless["file_name"], tmp_path / "data" / "videos" / f"vid_{number:04d}.mp4")
         lines.append(make_record(number))
     metadata = write_jsonl(tmp_path / "data" / "metadata.jsonl", lines)
-    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.pipeline.options import AnalysisOptions
 
     with pytest.raises(DatasetError) as caught:
         train_measures_model(metadata, tmp_path / "models", analysis_dir=tmp_path / "a", options=AnalysisOptions(every=8),
@@ -175,7 +175,7 @@ def demo_models(demo_dir, demo_extraction, tmp_path_factory):
     """A tiny CNN on the demo's crops (the session's 4-frame crop cache, read-only), then a
     boosting model on the measures and the CNN's mean probabilities, and a linear one on the
     measures, both with the CNN's split."""
-    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.levels.train import TrainConfig, train_model
 
     folder = tmp_path_factory.mktemp("measures_demo")

@@ -1,6 +1,6 @@
 """Property-based tests of the per-frame table: gathering its rows (expressiveness/pipeline/
 table.py), making the documented table of them (FrameAnalyzer.table) and writing it as CSV and
-Parquet (write_table in expressiveness/pipeline/frames.py), read back as the reports read it.
+Parquet (write_table in expressiveness/pipeline/per_video.py), read back as the reports read it.
 
 Generated tables include empty ones, frames without a face (whole columns empty) and any float
 (NaN, infinities, -0.0, the smallest and largest). Runs are derandomized and keep no example
@@ -22,7 +22,8 @@ from expressiveness.config import LABELS
 from expressiveness.face import BLENDSHAPE_COLUMNS
 from expressiveness.measures.facial import MEASURE_COLUMNS
 from expressiveness.measures.quality import QUALITY_REASONS
-from expressiveness.pipeline.frames import FrameAnalyzer, write_table
+from expressiveness.pipeline.frames import FrameAnalyzer
+from expressiveness.pipeline.per_video import write_table
 from expressiveness.pipeline.scorers import LEVEL_COLUMNS, PROBABILITY_COLUMNS
 from expressiveness.pipeline.table import TableRows
 

@@ -15,7 +15,8 @@ import pytest
 
 from expressiveness.config import LABELS
 from expressiveness.face import FaceBox
-from expressiveness.pipeline.frames import FRAME_COLUMNS, AnalysisOptions, FrameAnalyzer
+from expressiveness.pipeline.frames import FRAME_COLUMNS, FrameAnalyzer
+from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.scorers import LevelScorer, TemporalSmoother
 from expressiveness.video import Frame
 

@@ -175,7 +175,7 @@ def time_range(text: str) -> tuple[float, float]:
 
 
 def analysis_options(args, smoothing):
-    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.pipeline.options import AnalysisOptions
 
     return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing,
                            min_confidence=args.min_confidence, face_selection=args.face, measures=args.measures,

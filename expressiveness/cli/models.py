@@ -63,7 +63,7 @@ def add_train_measures_options(parser) -> None:
 
 def run_train_measures(args) -> int:
     from expressiveness.data.demo_data import is_demo_dataset
-    from expressiveness.pipeline.frames import AnalysisOptions
+    from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.measures.model import DEFAULT_MEASURES_MODEL_NAME
     from expressiveness.measures_train import MeasuresConfig, train_measures_model
     from expressiveness.validation import DEMO_NOTE

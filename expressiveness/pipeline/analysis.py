@@ -51,7 +51,8 @@ def _analyze_task(video: str, name: str, out_dir: str, model_path: str, options,
     """Analyse one video and write its outputs; returns its summary or a failure row
     (missing, unreadable, or failed: an output that cannot be written). shown: the video's path
     as the user gave it, for the summary and messages, when `video` is its absolute path."""
-    from expressiveness.pipeline.frames import analyze_video, build_analyzer, write_table
+    from expressiveness.pipeline.frames import build_analyzer
+    from expressiveness.pipeline.per_video import analyze_video, write_table
 
     out_dir, shown = Path(out_dir), shown or video
     analyzer = worker_engine(("analyzer", model_path, options), lambda: build_analyzer(model_path, options))
@@ -114,7 +115,7 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
     outputs cannot be written, are recorded and the batch goes on. Raises FileNotFoundError or
     ModelFileError for an unusable model, before any video is started."""
     from expressiveness._io import source_info
-    from expressiveness.pipeline.frames import AnalysisOptions, analysis_provenance
+    from expressiveness.pipeline.options import AnalysisOptions, analysis_provenance
     from expressiveness.pipeline.scorers import read_card
 
     options = options or AnalysisOptions()

@@ -23,7 +23,7 @@ from expressiveness.errors import UnreadableVideoError
 from expressiveness.pipeline import executors
 from expressiveness.pipeline.batch import failure_status, run_tasks, worker_engine
 from expressiveness.face import FaceDetector, crop_face, select_face
-from expressiveness.pipeline.frames import truncation_warning
+from expressiveness.pipeline.per_video import truncation_warning
 from expressiveness.video import iter_frames, probe_video
 
 

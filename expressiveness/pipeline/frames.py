@@ -2,9 +2,10 @@
 
 A frame is decoded (in its own thread); its faces are detected and the face engines read it
 (in the caller's thread); then every scorer turns that into its columns (in a third thread):
-MediaPipe, OpenCV and LiteRT release the GIL, so on 2 cores the three stages overlap. Each scorer owns a group of
-columns of the per-frame table and its part of the per-video summary, so a new kind of answer
-(the facial measures, say) is a new scorer, not a change to the others.
+MediaPipe, OpenCV and LiteRT release the GIL, so on 2 cores the three stages overlap. Each
+scorer owns a group of columns of the per-frame table and its part of the per-video summary,
+so a new kind of answer (the facial measures, say) is a new scorer, not a change to the others.
+per_video.py runs this engine over a video file; live.py over a camera.
 
 The per-frame table has one row per analysed frame, with or without a face: BASE_COLUMNS
 (`timestamp` in seconds; the box in frame pixels), then each scorer's columns. A frame without
@@ -14,99 +15,25 @@ interviewee (the largest face by default); `faces` counts them all.
 
 from __future__ import annotations
 
-import math
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
 from expressiveness.config import LABELS
-from expressiveness.errors import BaselineError, UnreadableVideoError
-from expressiveness.face import FACE_SELECTIONS, FaceBox, FaceDetector, select_face
-from expressiveness.pipeline.scorers import (LEVEL_COLUMNS, REFERENCE_SAMPLE_FRAMES, LevelScorer, MeasureScorer, Scorer,
-                                             level_provenance, measure_provenance, read_card)
+from expressiveness.face import FaceBox, FaceDetector, select_face
+from expressiveness.pipeline.options import (DEFAULT_FACE_SELECTION, AnalysisOptions, baseline_provenance,
+                                             detection_provenance)
+from expressiveness.pipeline.scorers import LEVEL_COLUMNS, LevelScorer, MeasureScorer, Scorer
 from expressiveness.pipeline.table import TableRows
 from expressiveness.video import DECODE_AHEAD, Frame, decode_ahead
 
 BASE_COLUMNS = ("frame", "timestamp", "success", "confidence", "faces", "face_x", "face_y", "face_width",
                 "face_height")
 FRAME_COLUMNS = BASE_COLUMNS + LEVEL_COLUMNS  # the table of the level scorer alone
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """How videos are analysed. every: analyse every k-th frame (>= 1). smoothing: EMA weight
-    of the newest frame in (0, 1], or None for raw per-frame probabilities (the default for
-    tables). min_confidence (the face detector's threshold, in [0, 1]) and face_selection
-    (the interviewee among several faces): None takes the model card's crop settings, so that
-    inference crops faces as the training crops were cut (see with_card), or the extraction
-    defaults without a model; crop margin and alignment always come from the card. backend:
-    the Predictor's inference engine. measures: also the facial measures (MeasureScorer).
-    face_tracking: how the face landmarker sees frames: "image" (the default for files: each
-    frame on its own, so a frame's landmarks do not depend on the frames before it or their
-    timing) or "video" (tracking with MediaPipe's causal temporal filter: the live camera).
-    baseline (start_s, end_s) or baseline_video (a path): where the facial measures' reference face
-    and blendshape neutral come from, instead of the whole video (a neutral stretch of the same
-    video, or a neutral clip of the same person)."""
-
-    every: int = 1
-    smoothing: float | None = None
-    min_confidence: float | None = None
-    face_selection: str | None = None
-    backend: str = "tflite"
-    measures: bool = True
-    face_tracking: str = "image"
-    baseline: tuple[float, float] | None = None
-    baseline_video: str | None = None
-
-    def __post_init__(self):
-        if self.baseline is not None and self.baseline_video is not None:
-            raise BaselineError("a baseline segment and a baseline video were both given; expected one of them "
-                             "(--baseline START:END or --baseline-video PATH).")
-        if (self.baseline is not None or self.baseline_video is not None) and not self.measures:
-            raise BaselineError("a baseline was given without the facial measures; expected --baseline or "
-                             "--baseline-video only with the measures on (no --no-measures).")
-        if self.baseline is not None:
-            object.__setattr__(self, "baseline", tuple(float(value) for value in self.baseline))
-            start, end = self.baseline
-            if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
-                raise BaselineError(f"the baseline is {start:g}:{end:g}; expected START:END in seconds with "
-                                 f"0 <= START < END, such as 0:10.")
-        if isinstance(self.every, bool) or not (isinstance(self.every, int) and self.every >= 1):
-            raise ValueError(f"every is {self.every!r}; expected a whole number >= 1.")
-        if self.smoothing is not None and not 0 < self.smoothing <= 1:
-            raise ValueError(f"smoothing is {self.smoothing!r}; expected a number in (0, 1], or None.")
-        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
-            raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
-        if self.face_tracking not in ("image", "video"):
-            raise ValueError(f'face_tracking is {self.face_tracking!r}; expected "image" or "video".')
-        if self.face_selection is not None and self.face_selection not in FACE_SELECTIONS:
-            raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
-                             f"{', '.join(FACE_SELECTIONS)}.")
-
-    def with_card(self, card: dict) -> "AnalysisOptions":
-        """These options with every detector setting left as None taken from a model card's
-        crop settings (card["crop"]: min_confidence, face_selection), or from the
-        extraction defaults for a card that does not record them."""
-        crop = card.get("crop") or {}
-        return replace(self,
-                       min_confidence=self.min_confidence if self.min_confidence is not None
-                       else float(crop.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
-                       face_selection=self.face_selection or crop.get("face_selection", DEFAULT_FACE_SELECTION))
-
-
-DEFAULT_MIN_CONFIDENCE, DEFAULT_FACE_SELECTION = 0.5, "largest"  # as ExtractSettings'
-
-
-def _detection_provenance(every: int, min_confidence: float, face_selection: str) -> dict:
-    from expressiveness.face import engine_identity
-
-    return {"every": every, "min_confidence": min_confidence,
-            "face_selection": face_selection, "face_engine": engine_identity()}
 
 
 @dataclass
@@ -225,11 +152,11 @@ class FrameAnalyzer:
         """Every setting and file the per-frame results depend on (JSON types): a result is
         reused only when this, and its source file, match."""
         options = self.options
-        described = {**_detection_provenance(options.every, options.min_confidence,
+        described = {**detection_provenance(options.every, options.min_confidence,
                                              options.face_selection), "measures": options.measures}
         for scorer in self.scorers:
             described.update(scorer.provenance())
-        return {**described, **_baseline_provenance(options)}
+        return {**described, **baseline_provenance(options)}
 
 
 def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer, decode_depth: int = DECODE_AHEAD
@@ -270,157 +197,3 @@ def build_analyzer(model_path: str | Path | None, options: AnalysisOptions | Non
         raise ValueError("nothing to analyse: give a model for levels or turn the facial measures on.")
     detector = FaceDetector(options.min_confidence)
     return FrameAnalyzer(detector, scorers, options)
-
-
-def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions | None = None) -> dict:
-    """What build_analyzer(model_path, options).provenance() gives, from the model's files
-    alone (no TensorFlow, no engines): how a batch decides, before starting any worker, which
-    earlier results it may reuse. Raises FileNotFoundError or ModelFileError for an unusable
-    model or card."""
-    options = (options or AnalysisOptions()).with_card(read_card(model_path) if model_path is not None else {})
-    provenance = {**_detection_provenance(options.every, options.min_confidence,
-                                          options.face_selection), "measures": options.measures}
-    if model_path is not None:
-        provenance.update(level_provenance(model_path, options.backend, options.smoothing))
-    if options.measures:
-        provenance.update(measure_provenance(options.face_tracking))
-    return {**provenance, **_baseline_provenance(options)}
-
-
-def _baseline_provenance(options: AnalysisOptions) -> dict:
-    """The measures' baseline, when one is given: its seconds, or the baseline video's identity
-    (source_info; FileNotFoundError when it is missing)."""
-    from expressiveness._io import source_info
-
-    if not options.measures:
-        return {}
-    if options.baseline is not None:
-        return {"baseline": list(options.baseline)}
-    if options.baseline_video is not None:
-        return {"baseline_video": source_info(options.baseline_video)}
-    return {}
-
-
-def truncation_warning(frames_decoded: int, frames_declared: int) -> str:
-    """The sentence for a video whose decoding stopped before the frame count its header declares."""
-    return f"decoding stopped at frame {frames_decoded} of {frames_declared}: the file may be truncated"
-
-
-@dataclass
-class VideoAnalysis:
-    table: pd.DataFrame
-    summary: dict
-
-
-Annotator = Callable[[FrameResult, tuple], np.ndarray]
-
-
-def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator | None = None,
-                  annotated_path: str | Path | None = None, progress: bool = False) -> VideoAnalysis:
-    """Analyse one video file, streaming frames (memory does not grow with its length).
-
-    annotate(result, labels) -> BGR image draws a frame of the annotated video written to
-    annotated_path (MP4). The summary says whether decoding reached the frame count the file
-    declares ("complete", and a "warning" sentence when not) and records the provenance: the
-    source file (path, size, modification time), analyzer.provenance() and whether an
-    annotated video was made. Raises FileNotFoundError or UnreadableVideoError for files that
-    cannot be read, OSError when the annotated video cannot be written.
-    """
-    from tqdm.auto import tqdm
-
-    from expressiveness._io import source_info
-    from expressiveness.video import VideoWriter, iter_frames, probe_video, sample_indices
-
-    source = source_info(path)  # before decoding: a file replaced meanwhile is redone on the next run
-    info = probe_video(path)
-    analyzer.reset()
-    if analyzer.options.measures and info.frame_count > 0:
-        try:
-            analyzer.learn_reference(*reference_frames(path, info, analyzer.options))
-        except UnreadableVideoError as error:  # a baseline video that probes but does not decode
-            if analyzer.options.baseline_video is None:
-                raise
-            raise BaselineError(f"the baseline video cannot be read: {error}") from error
-    every = analyzer.options.every
-    indices = None if every == 1 else sample_indices(info.frame_count, every=every)
-    expected_rows = info.frame_count if indices is None else len(indices)
-    labels = next((scorer.labels for scorer in analyzer.scorers if isinstance(scorer, LevelScorer)), LABELS)
-    writer = VideoWriter(annotated_path, info.fps / every) if annotated_path is not None else None
-    rows = analyzer.new_rows()
-    started = time.perf_counter()
-    bar = tqdm(total=expected_rows, desc=Path(path).name, unit="frame", leave=False, disable=not progress)
-    try:
-        for result in iter_analysis(iter_frames(path, indices, info), analyzer):
-            rows.append(result.row)
-            if writer is not None:
-                writer.write(annotate(result, labels))
-            bar.update()
-        if writer is not None:
-            writer.close()
-    finally:
-        bar.close()
-        if writer is not None:
-            writer.abort()  # after close() it has nothing left to remove
-    seconds = time.perf_counter() - started
-    table = analyzer.table(rows)
-    frames_decoded = rows.last["frame"] + 1 if len(rows) else 0
-    complete = len(rows) >= expected_rows
-    summary = {"video": str(path), "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),
-               "frames_total": info.frame_count, "frames_decoded": frames_decoded, "complete": complete}
-    if not complete:
-        summary["warning"] = truncation_warning(frames_decoded, info.frame_count)
-    summary.update({**analyzer.summarize(table, info.duration_s), "seconds": round(seconds, 2),
-                    "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None,
-                    "provenance": {"source": source, **analyzer.provenance(), "annotate": writer is not None}})
-    return VideoAnalysis(table, summary)
-
-
-def reference_frames(path, info, options: AnalysisOptions) -> tuple[Iterable[Frame], dict]:
-    """The frames the facial measures' reference is learnt from, and how to describe them in the
-    summary: REFERENCE_SAMPLE_FRAMES frames spread evenly over the whole video, over the
-    options' baseline segment of it, or over the baseline video. Raises BaselineError for a
-    baseline segment outside the video or without a frame, or a baseline video that cannot be read."""
-    from expressiveness.video import iter_frames, probe_video, sample_indices
-
-    if options.baseline_video is not None:
-        try:
-            baseline = probe_video(options.baseline_video)
-        except (FileNotFoundError, UnreadableVideoError) as error:
-            raise BaselineError(f"the baseline video cannot be read: {error}") from error
-        if baseline.frame_count < 1:
-            raise BaselineError(f"the baseline video {options.baseline_video} holds no frame; expected a neutral "
-                                f"clip of the same person.")
-        sample = sample_indices(baseline.frame_count, count=REFERENCE_SAMPLE_FRAMES)
-        return iter_frames(options.baseline_video, sample, baseline), {
-            "reference": "baseline_video", "baseline_video": str(Path(options.baseline_video).resolve())}
-    if options.baseline is not None:
-        start_s, end_s = options.baseline
-        if end_s > info.duration_s + 0.5 / info.fps:
-            raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s lies outside {path}, which lasts "
-                                f"{info.duration_s:.2f} s; expected START:END within the video.")
-        first, last = math.ceil(start_s * info.fps), min(math.ceil(end_s * info.fps), info.frame_count)
-        if last <= first:
-            raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s of {path} holds no frame at {info.fps:g} "
-                                f"frames/s; expected a longer stretch.")
-        sample = first + sample_indices(last - first, count=REFERENCE_SAMPLE_FRAMES)
-        return iter_frames(path, sample, info), {"reference": "baseline", "baseline_s": [start_s, end_s], "of": str(path)}
-    sample = sample_indices(info.frame_count, count=REFERENCE_SAMPLE_FRAMES)
-    return iter_frames(path, sample, info), {"reference": "whole_video"}
-
-
-def write_table(table: pd.DataFrame, csv_path: str | Path) -> list[Path]:
-    """Write the per-frame table as CSV, and as Parquet beside it when pyarrow is installed."""
-    from expressiveness._io import atomic_open, atomic_write
-
-    csv_path = Path(csv_path)
-    atomic_write(csv_path, table.to_csv(index=False))
-    written = [csv_path]
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return written
-    parquet_path = csv_path.with_suffix(".parquet")
-    with atomic_open(parquet_path) as handle:
-        table.to_parquet(handle, index=False)
-    written.append(parquet_path)
-    return written

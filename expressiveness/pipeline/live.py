@@ -11,7 +11,8 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from expressiveness.pipeline.frames import FrameAnalyzer, FrameResult, write_table
+from expressiveness.pipeline.frames import FrameAnalyzer, FrameResult
+from expressiveness.pipeline.per_video import write_table
 from expressiveness.video import Frame
 
 

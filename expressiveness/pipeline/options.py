@@ -1,0 +1,115 @@
+"""How videos are analysed: the options every analysis takes (AnalysisOptions), and what its
+results depend on (analysis_provenance), known from the options and the model's files alone,
+before any engine starts: a batch decides from it which earlier results it may reuse."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from expressiveness.errors import BaselineError
+from expressiveness.face import FACE_SELECTIONS
+from expressiveness.pipeline.scorers import level_provenance, measure_provenance, read_card
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How videos are analysed. every: analyse every k-th frame (>= 1). smoothing: EMA weight
+    of the newest frame in (0, 1], or None for raw per-frame probabilities (the default for
+    tables). min_confidence (the face detector's threshold, in [0, 1]) and face_selection
+    (the interviewee among several faces): None takes the model card's crop settings, so that
+    inference crops faces as the training crops were cut (see with_card), or the extraction
+    defaults without a model; crop margin and alignment always come from the card. backend:
+    the Predictor's inference engine. measures: also the facial measures (MeasureScorer).
+    face_tracking: how the face landmarker sees frames: "image" (the default for files: each
+    frame on its own, so a frame's landmarks do not depend on the frames before it or their
+    timing) or "video" (tracking with MediaPipe's causal temporal filter: the live camera).
+    baseline (start_s, end_s) or baseline_video (a path): where the facial measures' reference face
+    and blendshape neutral come from, instead of the whole video (a neutral stretch of the same
+    video, or a neutral clip of the same person)."""
+
+    every: int = 1
+    smoothing: float | None = None
+    min_confidence: float | None = None
+    face_selection: str | None = None
+    backend: str = "tflite"
+    measures: bool = True
+    face_tracking: str = "image"
+    baseline: tuple[float, float] | None = None
+    baseline_video: str | None = None
+
+    def __post_init__(self):
+        if self.baseline is not None and self.baseline_video is not None:
+            raise BaselineError("a baseline segment and a baseline video were both given; expected one of them "
+                             "(--baseline START:END or --baseline-video PATH).")
+        if (self.baseline is not None or self.baseline_video is not None) and not self.measures:
+            raise BaselineError("a baseline was given without the facial measures; expected --baseline or "
+                             "--baseline-video only with the measures on (no --no-measures).")
+        if self.baseline is not None:
+            object.__setattr__(self, "baseline", tuple(float(value) for value in self.baseline))
+            start, end = self.baseline
+            if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+                raise BaselineError(f"the baseline is {start:g}:{end:g}; expected START:END in seconds with "
+                                 f"0 <= START < END, such as 0:10.")
+        if isinstance(self.every, bool) or not (isinstance(self.every, int) and self.every >= 1):
+            raise ValueError(f"every is {self.every!r}; expected a whole number >= 1.")
+        if self.smoothing is not None and not 0 < self.smoothing <= 1:
+            raise ValueError(f"smoothing is {self.smoothing!r}; expected a number in (0, 1], or None.")
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
+        if self.face_tracking not in ("image", "video"):
+            raise ValueError(f'face_tracking is {self.face_tracking!r}; expected "image" or "video".')
+        if self.face_selection is not None and self.face_selection not in FACE_SELECTIONS:
+            raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
+                             f"{', '.join(FACE_SELECTIONS)}.")
+
+    def with_card(self, card: dict) -> "AnalysisOptions":
+        """These options with every detector setting left as None taken from a model card's
+        crop settings (card["crop"]: min_confidence, face_selection), or from the
+        extraction defaults for a card that does not record them."""
+        crop = card.get("crop") or {}
+        return replace(self,
+                       min_confidence=self.min_confidence if self.min_confidence is not None
+                       else float(crop.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
+                       face_selection=self.face_selection or crop.get("face_selection", DEFAULT_FACE_SELECTION))
+
+
+DEFAULT_MIN_CONFIDENCE, DEFAULT_FACE_SELECTION = 0.5, "largest"  # as ExtractSettings'
+
+
+def detection_provenance(every: int, min_confidence: float, face_selection: str) -> dict:
+    from expressiveness.face import engine_identity
+
+    return {"every": every, "min_confidence": min_confidence,
+            "face_selection": face_selection, "face_engine": engine_identity()}
+
+
+
+def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions | None = None) -> dict:
+    """What build_analyzer(model_path, options).provenance() gives, from the model's files
+    alone (no TensorFlow, no engines): how a batch decides, before starting any worker, which
+    earlier results it may reuse. Raises FileNotFoundError or ModelFileError for an unusable
+    model or card."""
+    options = (options or AnalysisOptions()).with_card(read_card(model_path) if model_path is not None else {})
+    provenance = {**detection_provenance(options.every, options.min_confidence,
+                                          options.face_selection), "measures": options.measures}
+    if model_path is not None:
+        provenance.update(level_provenance(model_path, options.backend, options.smoothing))
+    if options.measures:
+        provenance.update(measure_provenance(options.face_tracking))
+    return {**provenance, **baseline_provenance(options)}
+
+
+def baseline_provenance(options: AnalysisOptions) -> dict:
+    """The measures' baseline, when one is given: its seconds, or the baseline video's identity
+    (source_info; FileNotFoundError when it is missing)."""
+    from expressiveness._io import source_info
+
+    if not options.measures:
+        return {}
+    if options.baseline is not None:
+        return {"baseline": list(options.baseline)}
+    if options.baseline_video is not None:
+        return {"baseline_video": source_info(options.baseline_video)}
+    return {}

@@ -1,0 +1,146 @@
+"""One video file through the frame engine (frames.py): its reference sample (the whole video,
+a baseline stretch or a baseline video), every frame streamed in order, the optional
+annotated video, and the per-frame table and per-video summary with their provenance."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from expressiveness.config import LABELS
+from expressiveness.errors import BaselineError, UnreadableVideoError
+from expressiveness.pipeline.frames import FrameAnalyzer, FrameResult, iter_analysis
+from expressiveness.pipeline.options import AnalysisOptions
+from expressiveness.pipeline.scorers import REFERENCE_SAMPLE_FRAMES, LevelScorer
+from expressiveness.video import Frame
+
+
+def truncation_warning(frames_decoded: int, frames_declared: int) -> str:
+    """The sentence for a video whose decoding stopped before the frame count its header declares."""
+    return f"decoding stopped at frame {frames_decoded} of {frames_declared}: the file may be truncated"
+
+
+@dataclass
+class VideoAnalysis:
+    table: pd.DataFrame
+    summary: dict
+
+
+Annotator = Callable[[FrameResult, tuple], np.ndarray]
+
+
+def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator | None = None,
+                  annotated_path: str | Path | None = None, progress: bool = False) -> VideoAnalysis:
+    """Analyse one video file, streaming frames (memory does not grow with its length).
+
+    annotate(result, labels) -> BGR image draws a frame of the annotated video written to
+    annotated_path (MP4). The summary says whether decoding reached the frame count the file
+    declares ("complete", and a "warning" sentence when not) and records the provenance: the
+    source file (path, size, modification time), analyzer.provenance() and whether an
+    annotated video was made. Raises FileNotFoundError or UnreadableVideoError for files that
+    cannot be read, OSError when the annotated video cannot be written.
+    """
+    from tqdm.auto import tqdm
+
+    from expressiveness._io import source_info
+    from expressiveness.video import VideoWriter, iter_frames, probe_video, sample_indices
+
+    source = source_info(path)  # before decoding: a file replaced meanwhile is redone on the next run
+    info = probe_video(path)
+    analyzer.reset()
+    if analyzer.options.measures and info.frame_count > 0:
+        try:
+            analyzer.learn_reference(*reference_frames(path, info, analyzer.options))
+        except UnreadableVideoError as error:  # a baseline video that probes but does not decode
+            if analyzer.options.baseline_video is None:
+                raise
+            raise BaselineError(f"the baseline video cannot be read: {error}") from error
+    every = analyzer.options.every
+    indices = None if every == 1 else sample_indices(info.frame_count, every=every)
+    expected_rows = info.frame_count if indices is None else len(indices)
+    labels = next((scorer.labels for scorer in analyzer.scorers if isinstance(scorer, LevelScorer)), LABELS)
+    writer = VideoWriter(annotated_path, info.fps / every) if annotated_path is not None else None
+    rows = analyzer.new_rows()
+    started = time.perf_counter()
+    bar = tqdm(total=expected_rows, desc=Path(path).name, unit="frame", leave=False, disable=not progress)
+    try:
+        for result in iter_analysis(iter_frames(path, indices, info), analyzer):
+            rows.append(result.row)
+            if writer is not None:
+                writer.write(annotate(result, labels))
+            bar.update()
+        if writer is not None:
+            writer.close()
+    finally:
+        bar.close()
+        if writer is not None:
+            writer.abort()  # after close() it has nothing left to remove
+    seconds = time.perf_counter() - started
+    table = analyzer.table(rows)
+    frames_decoded = rows.last["frame"] + 1 if len(rows) else 0
+    complete = len(rows) >= expected_rows
+    summary = {"video": str(path), "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),
+               "frames_total": info.frame_count, "frames_decoded": frames_decoded, "complete": complete}
+    if not complete:
+        summary["warning"] = truncation_warning(frames_decoded, info.frame_count)
+    summary.update({**analyzer.summarize(table, info.duration_s), "seconds": round(seconds, 2),
+                    "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None,
+                    "provenance": {"source": source, **analyzer.provenance(), "annotate": writer is not None}})
+    return VideoAnalysis(table, summary)
+
+
+def reference_frames(path, info, options: AnalysisOptions) -> tuple[Iterable[Frame], dict]:
+    """The frames the facial measures' reference is learnt from, and how to describe them in the
+    summary: REFERENCE_SAMPLE_FRAMES frames spread evenly over the whole video, over the
+    options' baseline segment of it, or over the baseline video. Raises BaselineError for a
+    baseline segment outside the video or without a frame, or a baseline video that cannot be read."""
+    from expressiveness.video import iter_frames, probe_video, sample_indices
+
+    if options.baseline_video is not None:
+        try:
+            baseline = probe_video(options.baseline_video)
+        except (FileNotFoundError, UnreadableVideoError) as error:
+            raise BaselineError(f"the baseline video cannot be read: {error}") from error
+        if baseline.frame_count < 1:
+            raise BaselineError(f"the baseline video {options.baseline_video} holds no frame; expected a neutral "
+                                f"clip of the same person.")
+        sample = sample_indices(baseline.frame_count, count=REFERENCE_SAMPLE_FRAMES)
+        return iter_frames(options.baseline_video, sample, baseline), {
+            "reference": "baseline_video", "baseline_video": str(Path(options.baseline_video).resolve())}
+    if options.baseline is not None:
+        start_s, end_s = options.baseline
+        if end_s > info.duration_s + 0.5 / info.fps:
+            raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s lies outside {path}, which lasts "
+                                f"{info.duration_s:.2f} s; expected START:END within the video.")
+        first, last = math.ceil(start_s * info.fps), min(math.ceil(end_s * info.fps), info.frame_count)
+        if last <= first:
+            raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s of {path} holds no frame at {info.fps:g} "
+                                f"frames/s; expected a longer stretch.")
+        sample = first + sample_indices(last - first, count=REFERENCE_SAMPLE_FRAMES)
+        return iter_frames(path, sample, info), {"reference": "baseline", "baseline_s": [start_s, end_s], "of": str(path)}
+    sample = sample_indices(info.frame_count, count=REFERENCE_SAMPLE_FRAMES)
+    return iter_frames(path, sample, info), {"reference": "whole_video"}
+
+
+def write_table(table: pd.DataFrame, csv_path: str | Path) -> list[Path]:
+    """Write the per-frame table as CSV, and as Parquet beside it when pyarrow is installed."""
+    from expressiveness._io import atomic_open, atomic_write
+
+    csv_path = Path(csv_path)
+    atomic_write(csv_path, table.to_csv(index=False))
+    written = [csv_path]
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return written
+    parquet_path = csv_path.with_suffix(".parquet")
+    with atomic_open(parquet_path) as handle:
+        table.to_parquet(handle, index=False)
+    written.append(parquet_path)
+    return written
