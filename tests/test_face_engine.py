@@ -46,6 +46,40 @@ def test_landmarks_match_the_detectors_subject(image_landmarker, face_frame):
     assert image_landmarker.landmarks(two_faces, elsewhere) is None
 
 
+def test_a_reading_converts_once_and_picks_the_subject_like_landmarks(image_landmarker, face_frame):
+    """read() returns MediaPipe's answer unconverted (the frame engine converts it in another
+    thread); its faces equal detect()'s, are converted once, and face_of picks as landmarks does."""
+    two_faces = face_frame.copy()
+    two_faces[:, :320] = face_frame[:, ::-1][:, :320]
+    with FaceDetector() as detector:
+        boxes = detector.detect(two_faces)
+    reading = image_landmarker.read(two_faces)
+    faces = reading.faces()
+    assert reading.faces() is faces and len(faces) == 2  # converted once, then kept
+    for face, expected in zip(faces, image_landmarker.detect(two_faces)):
+        np.testing.assert_array_equal(face.points, expected.points)
+        np.testing.assert_array_equal(face.blendshapes, expected.blendshapes)
+    for box in boxes:
+        np.testing.assert_array_equal(reading.face_of(box).points, image_landmarker.landmarks(two_faces, box).points)
+    assert reading.face_of(FaceBox(0, 0, 60, 60, 0.9, ((0.0, 0.0),) * 6)) is None
+
+
+def test_image_mode_reads_each_frame_on_its_own_across_resets(demo_dir):
+    """In image mode reset() keeps MediaPipe's graph (a new one costs peak memory): a frame's
+    landmarks are the same read first, after other videos' frames, and after a reset."""
+    clip = [frame.image for frame in iter_frames(demo_dir / "videos" / "vid_0005.mp4")][:4]
+    other = [frame.image for frame in iter_frames(demo_dir / "videos" / "vid_0013.mp4")][:6]
+    with FaceLandmarker(tracking="image") as landmarker:
+        first = [landmarker.landmarks(image) for image in clip]
+        for image in other:
+            landmarker.landmarks(image)
+        landmarker.reset()
+        again = [landmarker.landmarks(image) for image in clip]
+    for one, two in zip(first, again):
+        np.testing.assert_array_equal(one.points, two.points)
+        np.testing.assert_array_equal(one.blendshapes, two.blendshapes)
+
+
 def test_blank_frame_has_no_landmarks(image_landmarker):
     blank = np.zeros((480, 640, 3), dtype=np.uint8)
     assert image_landmarker.detect(blank) == [] and image_landmarker.landmarks(blank) is None

@@ -332,12 +332,15 @@ class FaceLandmarker(_TaskEngine):
         self._quiet_until_face = True
 
     def reset(self) -> None:
-        """A fresh tracking state (a new MediaPipe graph): call between videos, so that a video's
-        landmarks do not depend on which video this landmarker saw before."""
+        """A fresh tracking state: call between videos, so that a video's landmarks do not depend
+        on which video this landmarker saw before. In "video" mode that is a new MediaPipe graph
+        (tracking and timestamps start afresh); in "image" mode every frame is read on its own, so
+        the graph is kept (making one anew would raise the process's peak memory by ~20 MB)."""
         if self._engine is None:
             raise ValueError("this FaceLandmarker is closed; create a new one.")
-        self.close()
-        self._start()
+        if self.tracking == "video":
+            self.close()
+            self._start()
 
     def _run(self, rgb: np.ndarray, timestamp_s: float | None):
         image = self._mediapipe.Image(image_format=self._mediapipe.ImageFormat.SRGB, data=rgb)
@@ -359,35 +362,61 @@ class FaceLandmarker(_TaskEngine):
         self._quiet_until_face = self._quiet_until_face and not result.face_landmarks
         return result
 
-    def detect(self, frame: np.ndarray, timestamp_s: float | None = None) -> list[FaceLandmarks]:
-        """Every face in one uint8 frame (H, W, 3) in `color_order`, (H, W, 4) or (H, W) gray,
-        largest first; an empty list when there is none. timestamp_s: the frame's time in
-        seconds (tracking="video"; None: 33 ms after the previous frame)."""
+    def read(self, frame: np.ndarray, timestamp_s: float | None = None) -> "LandmarkReading":
+        """MediaPipe's answer for one uint8 frame (H, W, 3) in `color_order`, (H, W, 4) or (H, W)
+        gray, turned into FaceLandmarks only when asked (LandmarkReading): that Python work may
+        then run in another thread while this landmarker reads the next frame. timestamp_s: the
+        frame's time in seconds (tracking="video"; None: 33 ms after the previous frame)."""
         if self._engine is None:
             raise ValueError("this FaceLandmarker is closed; create a new one.")
         rgb = _to_rgb(frame, self.color_order)
-        height, width = rgb.shape[:2]
         result = self._quietly(rgb, timestamp_s)
         if self.tracking == "video" and len(result.face_landmarks) > self._faces_before:
             for _ in range(SETTLE_PASSES):
                 result = self._run(rgb, self._last_ms / 1000 + 0.001)  # 1 ms later
         self._faces_before = len(result.face_landmarks)
-        scale = np.array([width, height, width], dtype="float32")
-        faces = []
-        for index, landmarks in enumerate(result.face_landmarks):
-            points = np.array([(point.x, point.y, point.z) for point in landmarks], dtype="float32") * scale
-            blendshapes = np.array([category.score for category in result.face_blendshapes[index]], dtype="float32")
-            transform = np.array(result.facial_transformation_matrixes[index], dtype="float64").reshape(4, 4)
-            faces.append(FaceLandmarks(points, np.clip(blendshapes, 0.0, 1.0), transform))
-        faces.sort(key=lambda face: _box_area(face.box), reverse=True)
-        return faces
+        return LandmarkReading(result, rgb.shape[1], rgb.shape[0])
+
+    def detect(self, frame: np.ndarray, timestamp_s: float | None = None) -> list[FaceLandmarks]:
+        """Every face in the frame (see read), largest first; an empty list when there is none."""
+        return self.read(frame, timestamp_s).faces()
 
     def landmarks(self, frame: np.ndarray, subject: FaceBox | None = None,
                   timestamp_s: float | None = None) -> FaceLandmarks | None:
-        """The face in `frame` that is the detector's `subject`: the one whose landmark box
-        overlaps the subject's box best, None when none overlaps it by an intersection over
-        union of at least MIN_SUBJECT_IOU; the largest when subject is None. None without a face."""
-        faces = self.detect(frame, timestamp_s)
+        """The face in `frame` that is the detector's `subject` (LandmarkReading.face_of)."""
+        return self.read(frame, timestamp_s).face_of(subject)
+
+
+class LandmarkReading:
+    """What FaceLandmarker.read found in one frame. faces() turns MediaPipe's result into
+    FaceLandmarks once (the first call; the result is then dropped) and face_of() picks the
+    detector's subject among them; neither touches the landmarker, so they may run in any thread."""
+
+    def __init__(self, result, width: int, height: int):
+        self._result, self._size = result, (width, height)
+        self._faces: list[FaceLandmarks] | None = None
+
+    def faces(self) -> list[FaceLandmarks]:
+        """Every face, largest first; an empty list when there is none."""
+        if self._faces is None:
+            result, (width, height) = self._result, self._size
+            scale = np.array([width, height, width], dtype="float32")
+            faces = []
+            for index, landmarks in enumerate(result.face_landmarks):
+                points = np.array([(point.x, point.y, point.z) for point in landmarks], dtype="float32") * scale
+                blendshapes = np.array([category.score for category in result.face_blendshapes[index]],
+                                       dtype="float32")
+                transform = np.array(result.facial_transformation_matrixes[index], dtype="float64").reshape(4, 4)
+                faces.append(FaceLandmarks(points, np.clip(blendshapes, 0.0, 1.0), transform))
+            faces.sort(key=lambda face: _box_area(face.box), reverse=True)
+            self._faces, self._result = faces, None
+        return self._faces
+
+    def face_of(self, subject: FaceBox | None) -> FaceLandmarks | None:
+        """The face that is the detector's `subject`: the one whose landmark box overlaps the
+        subject's box best, None when none overlaps it by an intersection over union of at least
+        MIN_SUBJECT_IOU; the largest when subject is None. None without a face."""
+        faces = self.faces()
         if subject is None or not faces:
             return faces[0] if faces else None
         overlaps = [box_iou(face.box, subject.corners) for face in faces]

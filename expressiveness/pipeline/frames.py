@@ -1,7 +1,7 @@
 """The per-frame engine: one pass over a video's frames runs every scorer on the same faces.
 
-A frame is decoded (in its own thread); its faces are detected and the face engines read it
-(in the caller's thread); then every scorer turns that into its columns (in a third thread):
+A frame is decoded and its faces are detected (in one thread), the face landmarker reads it
+(in the caller's thread), then every scorer turns that into its columns (in a third thread):
 MediaPipe, OpenCV and LiteRT release the GIL, so on 2 cores the three stages overlap. Each
 scorer owns a group of columns of the per-frame table and its part of the per-video summary,
 so a new kind of answer (the facial measures, say) is a new scorer, not a change to the others.
@@ -73,6 +73,17 @@ class FrameAnalyzer:
         for scorer in self.scorers:
             scorer.close()
 
+    def with_faces(self, frames: Iterable[Frame]) -> Iterator[tuple[Frame, list[FaceBox]]]:
+        """Each frame with the faces detect() finds in it (the detector is stateless, so this may
+        run in another thread than the scorers)."""
+        try:
+            for frame in frames:
+                yield frame, self.detect(frame)
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:  # release the decoder now, also when stopped early
+                close()
+
     def detect(self, frame: Frame) -> list[FaceBox]:
         found = self._found.pop(frame.index, None)  # found already while learning the reference
         return found if found is not None else self.detector.detect(frame.image)
@@ -117,8 +128,8 @@ class FrameAnalyzer:
         measure against does not depend on frame order. The sample's faces are kept for the
         video's own pass when they come from the same video."""
         found = {}
-        for frame in decode_ahead(frames):  # the decoder grabs its way to the next sample meanwhile
-            faces = found[frame.index] = self.detector.detect(frame.image)
+        for frame, faces in decode_ahead(self.with_faces(frames), 2):  # the next sample is decoded meanwhile
+            found[frame.index] = faces
             subject = self._subject(frame, faces)
             for scorer in self.scorers:
                 scorer.observe(frame, faces, subject)
@@ -161,14 +172,14 @@ class FrameAnalyzer:
 
 def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer, decode_depth: int = DECODE_AHEAD
                   ) -> Iterator[FrameResult]:
-    """Analyse frames in order, three stages deep: a thread decodes up to decode_depth frames
-    ahead (0: decoding in the caller's thread, two stages), the caller's thread finds the faces
-    in frame n+1 and what the scorers read from it alone (the face engines, which release the
-    GIL) while another thread runs the scorers on frame n."""
+    """Analyse frames in order, three stages deep: a thread decodes frames and detects their
+    faces up to decode_depth frames ahead (0: in the caller's thread, two stages); the caller's
+    thread runs what the scorers read from frame n+1 alone (Scorer.look: the face landmarker,
+    which releases the GIL) while another thread runs the scorers on frame n."""
+    found = analyzer.with_faces(frames)
     with ThreadPoolExecutor(1, thread_name_prefix="score") as scoring:
         pending = None
-        for frame in (decode_ahead(frames, decode_depth) if decode_depth else frames):
-            faces = analyzer.detect(frame)
+        for frame, faces in (decode_ahead(found, decode_depth) if decode_depth else found):
             submitted = scoring.submit(analyzer.score, frame, faces, analyzer.look(frame, faces))
             if pending is not None:
                 yield pending.result()

@@ -210,30 +210,32 @@ class MeasureScorer(Scorer):
         self._sample_shapes: list[np.ndarray] = []
         self._sample_scores: list[np.ndarray] = []
         self._sampled = 0
-        # {frame index: (box, landmarks)} of the sample frames, which the video's own pass then
+        # {frame index: (box, LandmarkReading)} of the sample frames, which the video's own pass then
         # reuses instead of running the landmarker twice (image mode: a frame's landmarks depend on it alone)
         self._looked: dict[int, tuple] = {}
 
-    def _landmarks(self, frame: Frame, faces: list[FaceBox], subject: int):
-        """The interviewee's landmarks (None when the landmarker finds none there) and the frame's quality."""
-        box = _xywh(faces[subject])
+    def look(self, frame: Frame, faces: list[FaceBox], subject: int):
+        """The landmarker's reading of the frame (a LandmarkReading): the face engine's work."""
         looked = self._looked.pop(frame.index, None)
-        if looked is not None and looked[0] == box:
-            face = looked[1]
-        else:
-            face = self.landmarker.landmarks(frame.image, faces[subject], frame.timestamp_s)
+        if looked is not None and looked[0] == _xywh(faces[subject]):
+            return looked[1]
+        return self.landmarker.read(frame.image, frame.timestamp_s)
+
+    @staticmethod
+    def _face_and_quality(frame: Frame, box: FaceBox, reading):
+        """The interviewee's landmarks in a reading (None when the landmarker found none there)
+        and the frame's quality."""
+        face = reading.face_of(box)
         if face is None:
-            return None, frame_quality(frame.image.shape, box, None, 0.0, 0.0, 0.0)
+            return None, frame_quality(frame.image.shape, _xywh(box), None, 0.0, 0.0, 0.0)
         yaw, pitch, _ = rotation_angles(head_rotation(face.transform))
-        quality = frame_quality(frame.image.shape, box, face.points, yaw, pitch, inter_ocular_distance(face.points))
+        quality = frame_quality(frame.image.shape, _xywh(box), face.points, yaw, pitch,
+                                inter_ocular_distance(face.points))
         return face, quality
 
-    def look(self, frame: Frame, faces: list[FaceBox], subject: int) -> tuple:
-        """The interviewee's landmarks and the frame's quality (the face engine's work)."""
-        return self._landmarks(frame, faces, subject)
-
     def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict, seen=None) -> dict:
-        face, quality = seen if seen is not None else self.look(frame, faces, subject)
+        reading = seen if seen is not None else self.look(frame, faces, subject)
+        face, quality = self._face_and_quality(frame, faces[subject], reading)
         overlay["landmarks"] = face
         if face is None:
             measures = self.tracker.update(None, frame.timestamp_s)
@@ -254,9 +256,10 @@ class MeasureScorer(Scorer):
         """A sample frame for the reference face: kept when usable."""
         self._sampled += 1
         if subject is not None:
-            face, quality = self._landmarks(frame, faces, subject)
+            reading = self.landmarker.read(frame.image, frame.timestamp_s)
+            face, quality = self._face_and_quality(frame, faces[subject], reading)
             if self.tracking == "image":
-                self._looked[frame.index] = (_xywh(faces[subject]), face)
+                self._looked[frame.index] = (_xywh(faces[subject]), reading)
             if quality == "ok":
                 self._sample_shapes.append(aligned_shape(face.points))
                 self._sample_scores.append(face.blendshapes)
