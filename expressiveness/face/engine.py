@@ -166,12 +166,15 @@ def _aligned_image(height: int, width: int) -> np.ndarray:
     return buffer[offset:offset + size].reshape(height, width, 3)
 
 
-def _to_rgb(frame: np.ndarray, color_order: str) -> np.ndarray:
+def _to_rgb(frame: np.ndarray, color_order: str, out: np.ndarray | None = None) -> np.ndarray:
     """The single place where frames become RGB for MediaPipe: uint8 (H, W, 3), contiguous and
     64-byte aligned (large numpy arrays start 16 bytes into a page, and MediaPipe's LiteRT runner
-    then copies the frame and prints a warning on the console)."""
+    then copies the frame and prints a warning on the console). out: a previous result to fill
+    again when the frame has its size (an engine reuses one buffer: its calls are synchronous
+    and their results hold no image)."""
     _check_frame(frame, color_order)
-    rgb = _aligned_image(*frame.shape[:2])
+    fits = out is not None and out.shape == (*frame.shape[:2], 3)
+    rgb = out if fits else _aligned_image(*frame.shape[:2])
     if frame.ndim == 2 or frame.shape[2] == 1:
         cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2RGB, dst=rgb)
     elif frame.shape[2] == 4:
@@ -200,6 +203,7 @@ class _TaskEngine:
     use as a context manager."""
 
     _engine = None
+    _rgb: np.ndarray | None = None  # the last frame made RGB, whose buffer the next frame reuses
 
     def close(self) -> None:
         if self._engine is not None:
@@ -247,7 +251,7 @@ class FaceDetector(_TaskEngine):
         """
         if self._engine is None:
             raise ValueError("this FaceDetector is closed; create a new one.")
-        rgb = _to_rgb(frame, self.color_order)
+        rgb = self._rgb = _to_rgb(frame, self.color_order, self._rgb)
         height, width = rgb.shape[:2]
         if self._quiet_calls:
             self._quiet_calls -= 1
@@ -369,7 +373,7 @@ class FaceLandmarker(_TaskEngine):
         frame's time in seconds (tracking="video"; None: 33 ms after the previous frame)."""
         if self._engine is None:
             raise ValueError("this FaceLandmarker is closed; create a new one.")
-        rgb = _to_rgb(frame, self.color_order)
+        rgb = self._rgb = _to_rgb(frame, self.color_order, self._rgb)
         result = self._quietly(rgb, timestamp_s)
         if self.tracking == "video" and len(result.face_landmarks) > self._faces_before:
             for _ in range(SETTLE_PASSES):

@@ -7,6 +7,8 @@ frame is held at a time, so memory does not grow with the length of a video.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import queue
 import threading
 from dataclasses import dataclass
@@ -19,6 +21,20 @@ import numpy as np
 from expressiveness.errors import UnreadableVideoError
 
 DECODE_AHEAD = 8  # frames decoded ahead of their consumer: bounded, so memory stays flat
+M_MMAP_THRESHOLD, FRAME_MMAP_THRESHOLD = -3, 128 * 1024  # glibc's mallopt parameter, and its default value
+
+
+@functools.cache
+def _frames_off_the_heap() -> None:
+    """Give each freed frame back to the system at once. glibc serves blocks of 128 KB and more
+    with mmap, but raises that threshold to the size of any such block freed, after which every
+    frame (640x480: 900 KB) comes from a thread's heap, which keeps its memory: the peak memory
+    of one video's analysis was ~15 MB higher (benchmarks/bench_analyze.py). Fixing the
+    threshold at its default keeps the first behaviour. Does nothing where libc is not glibc."""
+    try:
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, FRAME_MMAP_THRESHOLD)
+    except (AttributeError, OSError):
+        pass
 
 
 @dataclass(frozen=True)
@@ -179,6 +195,7 @@ def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -
     The iterator stops early, without error, where a damaged file stops decoding; it raises
     UnreadableVideoError if not a single frame decodes.
     """
+    _frames_off_the_heap()
     capture, info = _open(path, info)
     # One index at a time: a list of them all would take 36 bytes a frame.
     wanted = None if indices is None else map(int, np.asarray(indices, dtype="int64"))
