@@ -9,7 +9,6 @@ facial measures of the interviewee from the face mesh.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from expressiveness import card
 from expressiveness._io import file_sha256
 from expressiveness.config import LABELS
 from expressiveness.errors import BaselineError
-from expressiveness.face import BLENDSHAPE_COLUMNS, FaceBox, box_iou, crop_face, head_rotation, rotation_angles
+from expressiveness.face import BLENDSHAPE_COLUMNS, FaceBox, box_iou, crop_face, head_pose
 from expressiveness.measures.blendshapes import summarize_blendshapes
 from expressiveness.measures.facial import MEASURE_COLUMNS, MeasureTracker, aligned_shape, summarize_measures
 from expressiveness.measures.geometry import inter_ocular_distance
@@ -228,7 +227,7 @@ class MeasureScorer(Scorer):
         face = reading.face_of(box)
         if face is None:
             return None, frame_quality(frame.image.shape, _xywh(box), None, 0.0, 0.0, 0.0)
-        yaw, pitch, _ = rotation_angles(head_rotation(face.transform))
+        yaw, pitch, _ = head_pose(face.transform)
         quality = frame_quality(frame.image.shape, _xywh(box), face.points, yaw, pitch,
                                 inter_ocular_distance(face.points))
         return face, quality
