@@ -200,7 +200,8 @@ def _check_color_order(color_order: str) -> str:
 
 class _TaskEngine:
     """What both engines share: the MediaPipe task in `_engine`, closed with its log hidden, and
-    use as a context manager."""
+    use as a context manager. An engine serves one thread at a time (as MediaPipe's tasks do):
+    it reuses one RGB buffer from frame to frame."""
 
     _engine = None
     _rgb: np.ndarray | None = None  # the last frame made RGB, whose buffer the next frame reuses

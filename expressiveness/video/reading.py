@@ -33,7 +33,7 @@ def _frames_off_the_heap() -> None:
     threshold at its default keeps the first behaviour. Does nothing where libc is not glibc."""
     try:
         ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, FRAME_MMAP_THRESHOLD)
-    except (AttributeError, OSError):
+    except (AttributeError, OSError, TypeError):  # no mallopt, or no C library to open by None
         pass
 
 
