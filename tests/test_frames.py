@@ -236,16 +236,15 @@ def test_a_video_gives_the_same_measures_whatever_the_analyzer_saw_before(demo_d
 
 
 def test_a_file_analysed_in_stages_equals_frame_by_frame_without_reuse(demo_dir, tmp_path):
-    """analyze_video overlaps decoding, the face engines (detector and landmarker, run in the
-    detection stage) and the scorers, and reuses the reference sample's faces and landmarks for
-    those frames. The same video analysed one frame at a time, with its reference learnt from a
+    """analyze_video overlaps decoding and detection, the landmarker and the scorers (three
+    threads), and reuses the reference sample's faces and landmarks for those frames. The same video analysed one frame at a time, with its reference learnt from a
     byte-identical copy (a baseline video: nothing of the sample is reused), gives the same table."""
     import shutil
 
     from expressiveness.pipeline.per_video import reference_frames
     from expressiveness.video import iter_frames, probe_video
 
-    clip = demo_dir / "videos" / "vid_0016.mp4"  # faces, an exit at the edge, frames without a face
+    clip = demo_dir / "videos" / "vid_0016.mp4"  # a face, then a cut to frames without one
     copy = tmp_path / "copy.mp4"
     shutil.copyfile(clip, copy)
     staged = build_analyzer(None)

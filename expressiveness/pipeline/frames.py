@@ -163,8 +163,8 @@ class FrameAnalyzer:
         """Every setting and file the per-frame results depend on (JSON types): a result is
         reused only when this, and its source file, match."""
         options = self.options
-        described = {**detection_provenance(options.every, options.min_confidence,
-                                             options.face_selection), "measures": options.measures}
+        described = {**detection_provenance(options.every, options.min_confidence, options.face_selection),
+                     "measures": options.measures}
         for scorer in self.scorers:
             described.update(scorer.provenance())
         return {**described, **baseline_provenance(options)}

@@ -82,7 +82,7 @@ class Scorer:
     result. Frames come in time order.
 
     look() reads what a frame shows on its own (a face engine's output, say) and hands it to
-    score() as `seen`: the frame engine runs it in the detection stage, so that it overlaps the
+    score() as `seen`: the frame engine runs it in its own stage, so that it overlaps the
     previous frame's score(). look() runs in one thread, in frame order; score() in another."""
 
     columns: tuple[str, ...] = ()
@@ -224,12 +224,11 @@ class MeasureScorer(Scorer):
     def _face_and_quality(frame: Frame, box: FaceBox, reading):
         """The interviewee's landmarks in a reading (None when the landmarker found none there)
         and the frame's quality."""
-        face = reading.face_of(box)
+        face, xywh = reading.face_of(box), _xywh(box)
         if face is None:
-            return None, frame_quality(frame.image.shape, _xywh(box), None, 0.0, 0.0, 0.0)
+            return None, frame_quality(frame.image.shape, xywh, None, 0.0, 0.0, 0.0)
         yaw, pitch, _ = head_pose(face.transform)
-        quality = frame_quality(frame.image.shape, _xywh(box), face.points, yaw, pitch,
-                                inter_ocular_distance(face.points))
+        quality = frame_quality(frame.image.shape, xywh, face.points, yaw, pitch, inter_ocular_distance(face.points))
         return face, quality
 
     def score(self, frame: Frame, faces: list[FaceBox], subject: int, overlay: dict, seen=None) -> dict:
