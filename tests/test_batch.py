@@ -156,11 +156,15 @@ def test_a_video_that_stops_early_is_flagged(demo_dir, trained_model, tmp_path, 
                  "--no-figures"])
     printed = capsys.readouterr()
     assert code == 0, printed.err
-    warning = f"decoding stopped at frame {decodable} of 40: the file may be truncated"
     summary = _summary(out, "cut")
+    fps = summary["fps"]
+    assert summary["analysed_s"] == pytest.approx(decodable / fps, abs=1e-3)  # what was decoded, not the header's
+    assert summary["duration_s"] == pytest.approx(40 / fps, abs=1e-3)
+    warning = (f"{decodable / fps:.1f} s analysed of {40 / fps:.1f} s declared: the file stops decoding at frame "
+               f"{decodable} of 40 (truncated or damaged)")
     assert (summary["complete"], summary["warning"], summary["frames_decoded"]) == (False, warning, decodable)
     assert printed.err == f"warning: {clip}: {warning}\n"
-    assert "1 incomplete: decoding stopped before the end (see the warnings)." in printed.out
+    assert "1 incomplete: the frames decoded differ from what the header declares (see the warnings)." in printed.out
     assert json.loads((out / "run_report.json").read_text())["incomplete"] == [
         {"video": str(clip), "name": "cut", "warning": warning}]
     assert pd.read_csv(out / "summary.csv")["complete"].tolist() == [False]

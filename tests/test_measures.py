@@ -181,7 +181,7 @@ def hand_made_table() -> pd.DataFrame:
     eyeBlink blendshapes."""
     face = np.ones(20, dtype=bool)
     face[[8, 9]] = False
-    table = pd.DataFrame({"timestamp": np.arange(20) / 10})
+    table = pd.DataFrame({"frame": np.arange(20), "timestamp": np.arange(20) / 10})
     for number, column in enumerate(MEASURE_COLUMNS):
         table[column] = np.arange(20, dtype="float64") + number
     table["expressivity"] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 0.0, 0.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0,
@@ -194,7 +194,7 @@ def hand_made_table() -> pd.DataFrame:
 
 
 def test_summarize_measures_matches_hand_computed_numbers():
-    summary = summarize_measures(hand_made_table(), duration_s=2.0)
+    summary = summarize_measures(hand_made_table(), frame_interval_s=0.1)
     # expressivity: 1..18 over the 18 frames with a face.
     assert summary["expressivity_mean"] == pytest.approx(9.5)
     assert summary["expressivity_p90"] == pytest.approx(16.3)  # numpy: 1 + 0.9 * 17
@@ -207,7 +207,7 @@ def test_summarize_measures_matches_hand_computed_numbers():
     for axis in ("yaw", "pitch", "roll"):
         assert summary[f"head_{axis}_range_deg"] == pytest.approx(spread)
     assert summary["landmarks_share"] == pytest.approx(0.9)
-    assert summary["blinks_per_minute"] == pytest.approx(2 / (2.0 * 0.9 / 60))  # 66.67
+    assert summary["blinks_per_minute"] == pytest.approx(2 / (18 * 0.1 / 60))  # 66.67: 18 face frames of 0.1 s
     assert set(summary) == {f"{column}_{stat}" for column in EXPRESSIVITY_COLUMNS for stat in ("mean", "p90")} | {
         "facial_motion_mean", "head_motion_deg_s_mean", "head_yaw_range_deg", "head_pitch_range_deg",
         "head_roll_range_deg", "blinks_per_minute", "landmarks_share"}
@@ -216,20 +216,21 @@ def test_summarize_measures_matches_hand_computed_numbers():
 def test_summary_without_faces_or_with_sparse_frames():
     table = hand_made_table()
     table[list(MEASURE_COLUMNS) + list(BLINK_COLUMNS)] = np.nan
-    summary = summarize_measures(table, duration_s=2.0)
+    summary = summarize_measures(table, frame_interval_s=0.1)
     assert summary["landmarks_share"] == 0.0
     assert all(math.isnan(value) for name, value in summary.items() if name != "landmarks_share")
     sparse = hand_made_table()
     sparse["timestamp"] *= 2  # 5 frames per second: blinks would go unseen
-    summary = summarize_measures(sparse, duration_s=4.0)
+    summary = summarize_measures(sparse, frame_interval_s=0.2)
     assert math.isnan(summary["blinks_per_minute"]) and summary["expressivity_mean"] == pytest.approx(9.5)
 
 
 def test_summary_names_bad_input():
     with pytest.raises(ValueError, match=r"^the per-frame table has no column eyes_open, mouth_open; expected "
-                                         r"timestamp and head_yaw_deg, "):
-        summarize_measures(hand_made_table().drop(columns=["eyes_open", "mouth_open"]), 2.0)
-    with pytest.raises(ValueError, match=r"^duration_s is 0; expected the video's length in seconds, > 0\.$"):
+                                         r"frame, timestamp and head_yaw_deg, "):
+        summarize_measures(hand_made_table().drop(columns=["eyes_open", "mouth_open"]), 0.1)
+    with pytest.raises(ValueError, match=r"^frame_interval_s is 0; expected the nominal frame interval in seconds, "
+                                         r"> 0\.$"):
         summarize_measures(hand_made_table(), 0)
 
 

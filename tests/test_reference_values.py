@@ -361,19 +361,20 @@ def test_blink_rules_at_their_thresholds():
 
 def measures_table(rows: int, step_s: float = 0.1) -> pd.DataFrame:
     """`rows` frames `step_s` apart, every measure 1.0, eyes open (blink columns 0)."""
-    table = pd.DataFrame({"timestamp": np.arange(rows) * step_s})
+    table = pd.DataFrame({"frame": np.arange(rows), "timestamp": np.arange(rows) * step_s})
     for column in MEASURE_COLUMNS + BLINK_COLUMNS:
         table[column] = 1.0 if column in MEASURE_COLUMNS else 0.0
     return table
 
 
 def test_summary_edge_cases():
-    empty = summarize_measures(measures_table(0), duration_s=0.5)  # a video shorter than a second is fine
+    empty = summarize_measures(measures_table(0), frame_interval_s=0.1)  # a video shorter than a second is fine
     assert empty["landmarks_share"] == 0.0
     assert all(math.isnan(value) for name, value in empty.items() if name != "landmarks_share")
-    two = summarize_measures(measures_table(2), duration_s=0.2)
+    two = summarize_measures(measures_table(2), frame_interval_s=0.1)
     assert two["blinks_per_minute"] == 0.0 and two["landmarks_share"] == 1.0  # two frames 0.1 s apart: dense
-    no_scores = summarize_measures(measures_table(20).drop(columns=list(BLINK_COLUMNS)), duration_s=2.0)
+    no_scores = summarize_measures(measures_table(20).drop(columns=list(BLINK_COLUMNS)), frame_interval_s=0.1)
     assert math.isnan(no_scores["blinks_per_minute"]) and no_scores["expressivity_mean"] == 1.0
-    with pytest.raises(ValueError, match=r"^duration_s is True; expected the video's length in seconds, > 0\.$"):
-        summarize_measures(measures_table(2), duration_s=True)
+    with pytest.raises(ValueError, match=r"^frame_interval_s is True; expected the nominal frame interval in "
+                                         r"seconds, > 0\.$"):
+        summarize_measures(measures_table(2), frame_interval_s=True)

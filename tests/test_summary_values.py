@@ -112,7 +112,7 @@ def test_table_has_the_fixed_columns_and_integer_boxes_with_gaps():
 def summarize(table, labels=LABELS):
     """The video summary's frame and level figures, as FrameAnalyzer.summarize makes them."""
     analyzer = FrameAnalyzer(_detector(), [LevelScorer(HandMadePredictor(np.zeros((0, 3)), labels))])
-    return analyzer.summarize(table, duration_s=1.0)
+    return analyzer.summarize(table, frame_interval_s=0.1)
 
 
 # --- summarize -------------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ Per frame (`MeasureTracker.update`), in MEASURE_COLUMNS order:
   52 blendshape scores above the person's neutral (measures/blendshapes.py), from the same
   reference faces as expressivity; NaN without blendshapes.
 All are NaN in a frame without landmarks. Motion uses the frames' real timestamps, so frames may
-be sampled every k-th; the first frame, and the first frame after a frame without a face, have
-NaN motion.
+be sampled every k-th, but never divides by a step of the clock far under the nominal frame
+interval (measures/timebase.py: a stuttering clock cannot make a speed spike); the first frame,
+and the first frame after a frame without a face, have NaN motion.
 
 The reference face is the element-wise median of the person's aligned faces in usable frames
 (measures/quality.py). For a file it is fixed before the first frame is measured
@@ -50,6 +51,7 @@ from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS,
 from expressiveness.measures.geometry import (BASIS_INDICES, BASIS_WEIGHTS, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS,
                                               _similarity, check_landmarks, inter_ocular_distance)
 from expressiveness.measures.quality import usable_rows
+from expressiveness.measures.timebase import frame_durations, rate_step_s
 
 MEASURE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg", "head_motion_deg_s", "expressivity",
                    "expressivity_brows", "expressivity_eyes", "expressivity_mouth", "facial_motion", "eyes_open",
@@ -148,7 +150,7 @@ class MeasureTracker:
         self._reservoir_changed = False
         self.reference: np.ndarray | None = None  # (468, 3), MediaPipe's canonical frame and size
         self._reference_iod = math.nan
-        self._previous = None  # (timestamp_s, shape in the canonical frame, head rotation)
+        self._previous = None  # (timestamp_s, nominal_s, shape in the canonical frame, head rotation)
         self._last_timestamp_s = -math.inf
 
     def fix_reference(self, shapes, scores=None) -> None:
@@ -164,14 +166,17 @@ class MeasureTracker:
         self._fixed = True
 
     def update(self, landmarks: np.ndarray | None, timestamp_s: float, transform: np.ndarray | None = None,
-               usable: bool = True, blendshapes: np.ndarray | None = None) -> dict[str, float]:
+               usable: bool = True, blendshapes: np.ndarray | None = None,
+               nominal_s: float | None = None) -> dict[str, float]:
         """Measures of one frame: {column: float} for MEASURE_COLUMNS, all NaN when landmarks is
         None. landmarks: (478, 3) or (468, 3) as FaceLandmarks.points; timestamp_s: seconds,
         greater than the previous frame's; transform: the face's 4x4 transformation matrix
         (FaceLandmarks.transform), from which head pose and head motion are read; None fits the
         head rotation on the landmarks instead. usable: False keeps the face out of the learnt
         reference (its expressivity is NaN until a usable face has set one). blendshapes: the
-        face's 52 scores (FaceLandmarks.blendshapes), for blendshape expressivity."""
+        face's 52 scores (FaceLandmarks.blendshapes), for blendshape expressivity. nominal_s: the
+        frame's time at the stream's declared frame rate (index / fps; None for a camera): a step
+        of timestamp_s far under the nominal one is not divided by (measures/timebase.py)."""
         if isinstance(timestamp_s, bool) or not isinstance(timestamp_s, (int, float, np.number)) \
                 or not math.isfinite(timestamp_s):
             raise ValueError(f"timestamp_s is {timestamp_s!r}; expected a finite number of seconds.")
@@ -202,13 +207,14 @@ class MeasureTracker:
                 row[f"expressivity_{region}"] = float(distances[indices].mean())
 
         if self._previous is not None:
-            previous_timestamp_s, previous_shape, previous_rotation = self._previous
-            elapsed_s = timestamp_s - previous_timestamp_s
+            previous_timestamp_s, previous_nominal_s, previous_shape, previous_rotation = self._previous
+            nominal_step_s = None if nominal_s is None or previous_nominal_s is None else nominal_s - previous_nominal_s
+            elapsed_s = rate_step_s(timestamp_s - previous_timestamp_s, nominal_step_s)
             row["facial_motion"] = float(_distances(shape, previous_shape).mean() * per_iod / elapsed_s)
             row["head_motion_deg_s"] = rotation_angle_deg(rotation @ previous_rotation.T) / elapsed_s
         row["eyes_open"] = _eye_openness(points)
         row["mouth_open"] = _mouth_openness(points)
-        self._previous = (float(timestamp_s), shape, rotation)
+        self._previous = (float(timestamp_s), nominal_s, shape, rotation)
         return row
 
     def _remember(self, shape: np.ndarray, scores: np.ndarray | None) -> None:
@@ -273,30 +279,36 @@ def _nan_stat(values: np.ndarray, function) -> float:
     return float(function(values)) if values.size else math.nan
 
 
-def summarize_measures(table: pd.DataFrame, duration_s: float) -> dict[str, float]:
-    """One video's facial measures from its per-frame table (column `timestamp` in seconds plus
-    MEASURE_COLUMNS; one row per analysed frame, NaN where no face). duration_s: the video's length.
+def summarize_measures(table: pd.DataFrame, frame_interval_s: float) -> dict[str, float]:
+    """One video's facial measures from its per-frame table (columns `frame` (index in the
+    video) and `timestamp` (the decoder's, in seconds) plus MEASURE_COLUMNS; one row per analysed
+    frame, NaN where no face). frame_interval_s: the nominal frame interval, 1 / the declared fps.
 
     Every figure but landmarks_share is over the usable frames only (column `usable`, see
     measures/quality.py; all frames of a table without it). Returns floats (NaN where no such
     frame has a value): {column}_mean and {column}_p90 for each expressivity column;
     facial_motion_mean, head_motion_deg_s_mean; head_yaw_range_deg, head_pitch_range_deg,
     head_roll_range_deg (5th to 95th percentile); blinks_per_minute (count_blinks of the
-    BLINK_COLUMNS blendshapes per minute of usable face, duration_s x usable share; NaN when the
-    table has no such columns, or when rows are further apart than BLINK_MAX_INTERVAL_S,
+    BLINK_COLUMNS blendshapes per minute of usable face: the time the usable frames with
+    landmarks stand for, measures/timebase.frame_durations, never the header's duration; NaN when
+    the table has no such columns, or when rows are further apart than BLINK_MAX_INTERVAL_S,
     median, as blinks then go unseen); landmarks_share (share of all rows with landmarks, in
     [0, 1]). Percentiles are numpy's (linear).
     """
-    missing = [column for column in ("timestamp", *MEASURE_COLUMNS) if column not in table.columns]
+    missing = [column for column in ("frame", "timestamp", *MEASURE_COLUMNS) if column not in table.columns]
     if missing:
-        raise ValueError(f"the per-frame table has no column {', '.join(missing)}; expected timestamp and "
+        raise ValueError(f"the per-frame table has no column {', '.join(missing)}; expected frame, timestamp and "
                          f"{', '.join(MEASURE_COLUMNS)}.")
-    if isinstance(duration_s, bool) or not isinstance(duration_s, (int, float, np.number)) or not duration_s > 0:
-        raise ValueError(f"duration_s is {duration_s!r}; expected the video's length in seconds, > 0.")
-    table = everything = table.sort_values("timestamp", kind="stable")
-    share = float(table["head_yaw_deg"].notna().mean()) if len(table) else 0.0
-    table = usable_rows(table)
-    in_view = (float(table["head_yaw_deg"].notna().sum()) / len(everything) if len(everything) else 0.0) * duration_s / 60
+    if isinstance(frame_interval_s, bool) or not isinstance(frame_interval_s, (int, float, np.number)) \
+            or not frame_interval_s > 0:
+        raise ValueError(f"frame_interval_s is {frame_interval_s!r}; expected the nominal frame interval in "
+                         f"seconds, > 0.")
+    everything = table.sort_values("timestamp", kind="stable")
+    share = float(everything["head_yaw_deg"].notna().mean()) if len(everything) else 0.0
+    durations = pd.Series(frame_durations(everything["timestamp"], everything["frame"], frame_interval_s),
+                          index=everything.index)
+    table = usable_rows(everything)
+    face_minutes = float(durations[table.index[table["head_yaw_deg"].notna()]].sum()) / 60
     column = {name: table[name].to_numpy(dtype="float64") for name in MEASURE_COLUMNS}
     summary = {}
     for name in EXPRESSIVITY_COLUMNS:
@@ -309,7 +321,6 @@ def summarize_measures(table: pd.DataFrame, duration_s: float) -> dict[str, floa
             column[f"head_{axis}_deg"], lambda values: np.percentile(values, 95) - np.percentile(values, 5))
     timestamps = table["timestamp"].to_numpy(dtype="float64")
     sampled_densely = len(timestamps) > 1 and np.median(np.diff(timestamps)) <= BLINK_MAX_INTERVAL_S + 1e-9
-    face_minutes = in_view
     has_blink_scores = all(name in table.columns for name in BLINK_COLUMNS)
     closure = table[list(BLINK_COLUMNS)].to_numpy(dtype="float64").mean(axis=1) if has_blink_scores else None
     summary["blinks_per_minute"] = (count_blinks(closure, timestamps) / face_minutes

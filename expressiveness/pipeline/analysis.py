@@ -34,12 +34,13 @@ class RunReport:
 
     @property
     def incomplete(self) -> list[dict]:
-        """Summaries of videos whose decoding stopped before their declared end."""
+        """Summaries of videos whose frames decoded differ from what their header declares."""
         return [summary for summary in self.summaries if summary.get("complete") is False]
 
     def text(self) -> str:
         frames = sum(summary["frames_analyzed"] for summary in self.analyzed)
-        incomplete = (f" {len(self.incomplete)} incomplete: decoding stopped before the end (see the warnings)."
+        incomplete = (f" {len(self.incomplete)} incomplete: the frames decoded differ from what the header declares "
+                      f"(see the warnings)."
                       if self.incomplete else "")
         return (f"Videos: {len(self.analyzed)} analysed, {len(self.reused)} reused from an earlier run, "
                 f"{len(self.failures)} failed.{incomplete} {frames} frames in {self.seconds:.1f} s. "

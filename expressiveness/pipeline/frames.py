@@ -150,13 +150,14 @@ class FrameAnalyzer:
             table["level"] = table["level"].fillna("")
         return table
 
-    def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float) -> dict:
         """Per-video figures: frames analysed, share with a face, then each scorer's part.
-        duration_s: the length of the video, in seconds."""
+        frame_interval_s: the nominal frame interval, 1 / the video's declared frame rate
+        (measures/timebase.py: what a step of its clock is checked against)."""
         summary = {"frames_analyzed": int(len(table)),
                    "face_share": round(float(table["success"].mean()), 4) if len(table) else 0.0}
         for scorer in self.scorers:
-            summary.update(scorer.summarize(table, duration_s))
+            summary.update(scorer.summarize(table, frame_interval_s))
         return summary
 
     def provenance(self) -> dict:

@@ -26,6 +26,20 @@ def truncation_warning(frames_decoded: int, frames_declared: int) -> str:
     return f"decoding stopped at frame {frames_decoded} of {frames_declared}: the file may be truncated"
 
 
+def completeness(frames_decoded: int, frames_declared: int, analysed_s: float, declared_s: float) -> str | None:
+    """None when the frames decoded are the count the header declares, give or take one; else
+    the sentence that says how much was analysed of what the header declares, and why."""
+    if abs(frames_decoded - frames_declared) <= 1:
+        return None
+    said = f"{analysed_s:.1f} s analysed of {declared_s:.1f} s declared"
+    if frames_decoded < frames_declared:
+        return (f"{said}: the file stops decoding at frame {frames_decoded} of {frames_declared} "
+                f"(truncated or damaged)")
+    return (f"{said}: the file holds more frames than the {frames_declared} its header declares "
+            f"({frames_decoded}{'+' if frames_decoded == frames_declared + 2 else ''} decoded; streams joined "
+            f"together?)")
+
+
 @dataclass
 class VideoAnalysis:
     table: pd.DataFrame
@@ -50,6 +64,7 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
 
     from expressiveness._io import source_info
     from expressiveness.video import VideoWriter, iter_frames, probe_video, sample_indices
+    from expressiveness.video.reading import DecodeTally
 
     source = source_info(path)  # before decoding: a file replaced meanwhile is redone on the next run
     info = probe_video(path)
@@ -67,10 +82,11 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
     labels = next((scorer.labels for scorer in analyzer.scorers if isinstance(scorer, LevelScorer)), LABELS)
     writer = VideoWriter(annotated_path, info.fps / every) if annotated_path is not None else None
     rows = analyzer.new_rows()
+    tally = DecodeTally()
     started = time.perf_counter()
     bar = tqdm(total=expected_rows, desc=Path(path).name, unit="frame", leave=False, disable=not progress)
     try:
-        for result in iter_analysis(iter_frames(path, indices, info), analyzer):
+        for result in iter_analysis(iter_frames(path, indices, info, tally), analyzer):
             rows.append(result.row)
             if writer is not None:
                 writer.write(annotate(result, labels))
@@ -83,16 +99,36 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
             writer.abort()  # after close() it has nothing left to remove
     seconds = time.perf_counter() - started
     table = analyzer.table(rows)
-    frames_decoded = rows.last["frame"] + 1 if len(rows) else 0
-    complete = len(rows) >= expected_rows
-    summary = {"video": str(path), "duration_s": round(info.duration_s, 3), "fps": round(info.fps, 3),
-               "frames_total": info.frame_count, "frames_decoded": frames_decoded, "complete": complete}
-    if not complete:
-        summary["warning"] = truncation_warning(frames_decoded, info.frame_count)
-    summary.update({**analyzer.summarize(table, info.duration_s), "seconds": round(seconds, 2),
+    summary = {"video": str(path), **time_summary(table, info, tally.frames)}
+    summary.update({**analyzer.summarize(table, 1.0 / info.fps), "seconds": round(seconds, 2),
                     "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None,
                     "provenance": {"source": source, **analyzer.provenance(), "annotate": writer is not None}})
     return VideoAnalysis(table, summary)
+
+
+def time_summary(table: pd.DataFrame, info, frames_decoded: int) -> dict:
+    """How much of the video was analysed, on the time base of measures/timebase.py: duration_s
+    (the header's: frames declared / fps, shown, never divided by), analysed_s (the time the
+    analysed frames stand for), usable_s (of it, the usable frames', with the facial measures),
+    time_irregular (steps of the decoder's clock far off the nominal frame interval),
+    frames_total (declared), frames_decoded, complete and, when not complete, the warning."""
+    from expressiveness.measures.quality import usable_mask
+    from expressiveness.measures.timebase import frame_durations, irregular_steps
+
+    interval_s = 1.0 / info.fps
+    durations = frame_durations(table["timestamp"], table["frame"], interval_s) if len(table) else np.zeros(0)
+    analysed_s = float(durations.sum())
+    summary = {"duration_s": round(info.duration_s, 3), "analysed_s": round(analysed_s, 3)}
+    if "usable" in table.columns:
+        summary["usable_s"] = round(float(durations[usable_mask(table)].sum()), 3)
+    summary.update({"fps": round(info.fps, 3),
+                    "time_irregular": int(irregular_steps(table["timestamp"], table["frame"], interval_s).sum()),
+                    "frames_total": info.frame_count, "frames_decoded": frames_decoded})
+    warning = completeness(frames_decoded, info.frame_count, analysed_s, info.duration_s)
+    summary["complete"] = warning is None
+    if warning is not None:
+        summary["warning"] = warning
+    return summary
 
 
 def reference_frames(path, info, options: AnalysisOptions) -> tuple[Iterable[Frame], dict]:

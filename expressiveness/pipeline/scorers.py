@@ -37,7 +37,7 @@ REFERENCE_SAMPLE_FRAMES = 48
 MIN_REFERENCE_FACES = 5
 # Bumped whenever a measure's formula or constant changes (noise floors, neutral percentile, moments):
 # a result made with another version is not reused.
-MEASURES_VERSION = 2
+MEASURES_VERSION = 3  # 3: one time base (measures/timebase.py), analysed_s, completeness either way
 
 
 class TemporalSmoother:
@@ -105,7 +105,7 @@ class Scorer:
     def settle(self, source: dict) -> None:
         pass
 
-    def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float) -> dict:
         return {}
 
     def provenance(self) -> dict:
@@ -145,7 +145,7 @@ class LevelScorer(Scorer):
         if self.smoother:
             self.smoother.reset()
 
-    def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float) -> dict:
         return summarize_levels(table, self.labels)
 
     def provenance(self) -> dict:
@@ -239,7 +239,7 @@ class MeasureScorer(Scorer):
             measures = self.tracker.update(None, frame.timestamp_s)
         else:
             measures = self.tracker.update(face.points, frame.timestamp_s, face.transform, usable=quality == "ok",
-                                           blendshapes=face.blendshapes)
+                                           blendshapes=face.blendshapes, nominal_s=frame.nominal_s)
         row = {column: round(value, 4) if math.isfinite(value) else None for column, value in measures.items()}
         row.update(quality_row(quality))
         if face is not None:
@@ -295,8 +295,8 @@ class MeasureScorer(Scorer):
         self._clear_sample()
         self.reference = {"reference": "running"}
 
-    def summarize(self, table: pd.DataFrame, duration_s: float) -> dict:
-        summary = summarize_measures(table, duration_s) if duration_s > 0 else {}
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float) -> dict:
+        summary = summarize_measures(table, frame_interval_s)
         summary.update(summarize_blendshapes(usable_rows(table)))
         summary = {key: round(value, 4) if math.isfinite(value) else None for key, value in summary.items()}
         return {**summary, **quality_summary(table), **self.reference, "top_moments": top_moments(table)}

@@ -110,6 +110,32 @@ def columns_with_values(table: pd.DataFrame | None, columns) -> list[str]:
             if column in table and pd.to_numeric(table[column], errors="coerce").notna().any()]
 
 
+def duration_words(summary: dict) -> str:
+    """How long the video is, as analysed: "19.7 s", or "5.7 s analysed of 19.7 s declared" when
+    the frames decoded differ from what the header declares (summaries made before analysed_s
+    give the header's duration alone)."""
+    declared = number(summary, "duration_s") or 0.0
+    analysed = number(summary, "analysed_s")
+    if analysed is None:
+        return f"{declared:.1f} s"
+    if summary.get("complete") is False:
+        return f"{analysed:.1f} s analysed of {declared:.1f} s declared"
+    return f"{analysed:.1f} s"
+
+
+def time_sentences(summary: dict) -> list[str]:
+    """What "In brief" says first when the file or its clock misbehaved: how much was analysed of
+    what the header declares, and steps of the clock that rates and durations did not trust."""
+    sentences = []
+    if summary.get("complete") is False and summary.get("warning"):
+        sentences.append(f"Incomplete: {summary['warning']}; every figure here is over what was analysed.")
+    irregular = summary.get("time_irregular") or 0
+    if irregular:
+        sentences.append(f"The file's clock jumped or stuttered at {irregular} step{'s' if irregular != 1 else ''} "
+                         f"between frames; there, speeds and durations count one nominal frame interval instead.")
+    return sentences
+
+
 def required_columns(summary: dict) -> tuple[str, ...]:
     """The per-frame table columns a report of this summary reads."""
     return (("frame", "timestamp", "success") + (PROBABILITY_COLUMNS + ("level",) if has_levels(summary) else ())
@@ -120,6 +146,10 @@ def describe(summary: dict, faced_frames: int | None = None) -> list[str]:
     """The summary in words: a few sentences, numbers as in the summary (shares in percent,
     expressivity to one decimal, degrees and blinks to whole numbers). Levels are spoken of
     only when the analysis has them, facial measures only when it has them."""
+    return time_sentences(summary) + _describe(summary, faced_frames)
+
+
+def _describe(summary: dict, faced_frames: int | None) -> list[str]:
     analysed = int(summary.get("frames_analyzed") or 0)
     every = summary.get("every") or 1
     sampled = f"one frame in {every}" if every > 1 else ""

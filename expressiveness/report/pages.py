@@ -27,7 +27,8 @@ from expressiveness._io import atomic_write
 from expressiveness.data.statistics import analyze_dataset, report_markdown, summary_json
 from expressiveness.config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
 from expressiveness.errors import UnreadableVideoError
-from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, find_moments, flatten, has_levels,
+from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, duration_words,
+                                            find_moments, flatten, has_levels,
                        has_measures, human_rating, match_records, measure_rows, number, percent, required_columns,
                        video_name)
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
@@ -52,6 +53,8 @@ def _environment():
                                      autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                                      lstrip_blocks=True)
     environment.filters["percent"] = percent
+    environment.filters["duration"] = duration_words
+    environment.filters["seconds"] = _seconds_cell
     return environment
 
 
@@ -105,13 +108,21 @@ def _reference_words(summary: dict) -> str:
     return f"the typical face is the median of up to {reference} faces seen so far" if reference else "face mesh"
 
 
+def _seconds_cell(summary: dict) -> str:
+    """The index's Seconds cell: "19.7", or "5.7 of 19.7" when less (or more) was analysed than
+    the header declares."""
+    words = duration_words(summary)
+    return words.replace(" s analysed of ", " of ").replace(" s declared", "").removesuffix(" s")
+
+
 def _facts(summary: dict, video_path: Path, info) -> list[tuple[str, str]]:
     options = [f"{key} {'none' if summary[key] is None else summary[key]}" for key in (
         "every", "smoothing", "backend", "min_confidence", "face_selection")
         if key in summary]
     facts = [("File", video_path.name), ("Path", str(video_path)),
-             ("Duration", f"{summary.get('duration_s', 0):.2f} s"),
-             ("Frames", f"{summary.get('frames_analyzed', 0)} analysed of {summary.get('frames_total', '?')}"
+             ("Duration", duration_words(summary) + ("" if summary.get("complete") is False
+                                                     else f" ({summary.get('duration_s', 0):.2f} s declared)")),
+             ("Frames", f"{summary.get('frames_analyzed', 0)} analysed of {summary.get('frames_total', '?')} declared"
                         f" at {summary.get('fps', 0):g} fps")]
     if info is not None:
         facts.append(("Resolution", f"{info.width} x {info.height} px"))

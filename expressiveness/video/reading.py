@@ -55,6 +55,7 @@ class Frame:
     index: int  # 0-based position in the video
     timestamp_s: float  # the decoder's presentation time, strictly increasing (see iter_frames)
     image: np.ndarray  # BGR uint8, (height, width, 3)
+    nominal_s: float | None = None  # index / the declared frame rate (a file); None for a camera
 
 
 def _open(path: str | Path, info: VideoInfo | None = None) -> tuple[cv2.VideoCapture, VideoInfo]:
@@ -184,7 +185,18 @@ class _DecoderClock:
         return self.last_s
 
 
-def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -> Iterator[Frame]:
+@dataclass
+class DecodeTally:
+    """What iter_frames decoded of a file, filled in as it goes. frames: positions decoded (read
+    or only grabbed). When frames are sampled, decoding goes on after the last one asked for up
+    to two frames past the declared count (one more than the frame of tolerance), so that a file
+    holding more frames than its header declares (a stream joined to itself) is seen; `frames`
+    then stops at declared + 2."""
+    frames: int = 0
+
+
+def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None,
+                tally: DecodeTally | None = None) -> Iterator[Frame]:
     """Yield `Frame`s of a video in order, decoding one at a time.
 
     indices: sorted frame indices to yield (None: every frame). Frames in between are
@@ -192,8 +204,10 @@ def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -
     decoder's presentation time of the frame, so that a variable-frame-rate video (phones)
     lines up with its sound; where the container's times repeat, go back or are missing, the
     frame gets its time at the nominal rate after the previous frame, so times strictly increase.
-    The iterator stops early, without error, where a damaged file stops decoding; it raises
-    UnreadableVideoError if not a single frame decodes.
+    nominal_s is the frame's time at the declared frame rate (index / fps), which measures
+    check the decoder's steps against (measures/timebase.py). The iterator stops early, without
+    error, where a damaged file stops decoding (`tally`, a DecodeTally, says how far it got); it
+    raises UnreadableVideoError if not a single frame decodes.
     """
     _frames_off_the_heap()
     capture, info = _open(path, info)
@@ -204,12 +218,13 @@ def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -
         capture.release()
         return
     position = 0
-    decoded_any = False
+    decoded_any = stopped = False
     clock = _DecoderClock(info.fps)
     try:
         while wanted is None or next_wanted is not None:
             if wanted is not None and position < next_wanted:
                 if not capture.grab():
+                    stopped = True
                     break
                 decoded_any = True
                 clock.tick(capture.get(cv2.CAP_PROP_POS_MSEC))
@@ -217,12 +232,20 @@ def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None) -
                 continue
             ok, image = capture.read()
             if not ok or image is None:
+                stopped = True
                 break
             decoded_any = True
-            yield Frame(position, clock.tick(capture.get(cv2.CAP_PROP_POS_MSEC)), image)
+            yield Frame(position, clock.tick(capture.get(cv2.CAP_PROP_POS_MSEC)), image, position / info.fps)
             position += 1
+            if tally is not None:
+                tally.frames = position
             if wanted is not None:
                 next_wanted = next(wanted, None)
+        if tally is not None:
+            if wanted is not None and not stopped:
+                while position <= info.frame_count + 1 and capture.grab():  # the rest, and two past the declared end
+                    position += 1
+            tally.frames = position
     finally:
         capture.release()
     if not decoded_any:
