@@ -19,7 +19,7 @@ from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.measures.quality import usable_rows
 from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
 from expressiveness.report.findings import columns_with_values
-from expressiveness.report.plots import LEVEL_COLORS, save_figure
+from expressiveness.report.plots import LEVEL_COLORS, figure_text, save_figure
 
 NO_FACE_COLOR = "#E6E6E6"
 UNUSABLE_COLOR = "#BDBDBD"  # drawn at UNUSABLE_ALPHA: a shade darker than the level band's no-face grey
@@ -106,7 +106,8 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
         if summary.get("expressivity_mean") is not None:
             parts.append(f"mean expressivity {summary['expressivity_mean']:.1f}%")
         title = f"{Path(summary.get('video', '')).name}: {', '.join(parts)}"
-    axes[0].set_title(title)
+    title, families = figure_text(title)  # a file name of any script, without a missing-glyph warning
+    axes[0].set_title(title, fontfamily=families, parse_math=False)  # a "$" in a file name is no formula
     bottom = axes[-1]
     bottom.fill_between(time_s, table["success"].to_numpy(dtype="float64"), step="mid", color="#55A868")
     bottom.set(xlabel="time (s)", ylabel="face", ylim=(0, 1.05), yticks=[0, 1])
