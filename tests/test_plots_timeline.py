@@ -168,3 +168,28 @@ def test_a_file_name_of_any_script_is_in_the_timeline_title_without_a_warning(tm
     if name == "x⤀y.mp4":  # DejaVu Sans has no U+2900: DejaVu Serif, matplotlib's other font, draws it
         assert families == ["DejaVu Sans", "DejaVu Serif"]
     plt.close(figure)
+
+
+def test_each_series_has_one_colour_in_the_timeline_and_the_html_reports_charts(monkeypatch):
+    from matplotlib.colors import to_hex
+
+    from expressiveness.report import pages, plots
+
+    drawn = []  # the HTML report's figures, as pages._charts makes them
+    monkeypatch.setattr(plots, "figure_data_uri", lambda figure, dpi=110: drawn.append(figure) or "")
+    table = frames_table()
+    table["expressivity_brows"] = np.nan  # a region without values: the lines after it must keep their colours
+    pages._charts(table, levels=True)
+
+    def colours(axis) -> list[str]:
+        return [to_hex(line.get_color()) for line in axis.lines if not line.get_label().startswith("_")]
+
+    timeline = plot_timeline(table)
+    in_png = [colours(axis) for axis in timeline.axes[:-1]]  # levels, expressivity, blendshapes, pose
+    in_html = [colours(figure.axes[0]) for figure in drawn]  # the same four, in the same order
+    assert in_png == in_html
+    assert in_png[1] == [plots.SERIES_COLORS[column].lower() for column in
+                         ("expressivity", "expressivity_eyes", "expressivity_mouth")]
+    assert in_png[0] == [colour.lower() for colour in plots.LEVEL_COLORS]
+    for figure in (timeline, *drawn):
+        plt.close(figure)

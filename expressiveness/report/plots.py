@@ -19,6 +19,24 @@ import matplotlib.pyplot as plt  # without a display, matplotlib falls back to t
 from expressiveness._io import atomic_write
 
 LEVEL_COLORS = ("#4C72B0", "#8C8C8C", "#DD8452")  # Reserved, Balanced, Expressive
+# One colour per series of the per-frame table, the same in NAME_timeline.png and the HTML
+# report's charts: the whole face in near-black, each region in its own colour in both kinds of
+# expressivity (brows blue, eyes green, mouth red, cheeks and nose purple), head pose apart.
+SERIES_COLORS = {
+    "prob_reserved": LEVEL_COLORS[0], "prob_balanced": LEVEL_COLORS[1], "prob_expressive": LEVEL_COLORS[2],
+    "expressivity": "#222222", "expressivity_brows": "#4C72B0", "expressivity_eyes": "#55A868",
+    "expressivity_mouth": "#C44E52",
+    "blendshape_expressivity": "#222222", "blendshape_expressivity_brows": "#4C72B0",
+    "blendshape_expressivity_eyes": "#55A868", "blendshape_expressivity_cheeks_nose": "#8172B2",
+    "blendshape_expressivity_mouth_jaw": "#C44E52",
+    "head_yaw_deg": "#222222", "head_pitch_deg": "#4C72B0", "head_roll_deg": "#55A868"}
+OTHER_SERIES_COLORS = ("#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD")  # columns not in SERIES_COLORS
+
+
+def series_color(column: str, position: int = 0) -> str:
+    """The colour of a per-frame column's line in every figure (SERIES_COLORS); a column not in
+    the table gets OTHER_SERIES_COLORS[position] (position: its place among the lines drawn)."""
+    return SERIES_COLORS.get(column) or OTHER_SERIES_COLORS[position % len(OTHER_SERIES_COLORS)]
 TEXT_FONT = "DejaVu Sans"  # matplotlib's own font: Latin, Greek, Cyrillic, Arabic, Hebrew; no CJK
 # Installed fonts with CJK glyphs, tried first for what TEXT_FONT lacks (any other installed font
 # is tried after them): Debian's fonts-noto-cjk, fonts-wqy-zenhei and fonts-ipafont, then macOS's
