@@ -62,7 +62,10 @@ def test_a_baseline_video_sets_the_reference_and_is_recorded(long_clip, demo_dir
 
 
 @pytest.mark.parametrize("baseline, message", [
-    ((4.0, 9.0), "the baseline 4:9 s lies outside {path}, which lasts {duration} s; expected START:END within the video."),
+    ((4.0, 9.0), "the baseline 4:9 s starts at 4 s, after the end of {path} ({duration} s); expected START:END "
+                 "within the video."),
+    ((0.0, 999.0), "the baseline 0:999 s ends at 999 s, after the end of {path} ({duration} s); expected START:END "
+                   "within the video."),
     ((0.001, 0.002), "the baseline 0.001:0.002 s of {path} holds no frame at {fps:g} frames/s; expected a longer stretch."),
     ((0.0, 0.1), "the baseline 0:0.1 s of {path} has 3 usable faces in 3 frames; expected at least 5 (a neutral "
                  "stretch of the same person, facing the camera, whole in the image)."),
@@ -93,11 +96,12 @@ def test_baseline_options_are_checked(options, message):
 
 
 def test_the_cli_records_a_video_its_baseline_cannot_serve_and_goes_on(long_clip, demo_dir, tmp_path):
-    short = demo_dir / "videos" / "vid_0001.mp4"  # 1.67 s: a 0-2 s baseline lies outside it
+    short = demo_dir / "videos" / "vid_0001.mp4"  # 1.67 s: a 0-2 s baseline ends after it
     out = tmp_path / "out"
     result = main_output("analyze", long_clip, short, "--out", out, "--baseline", "0:2", "--no-progress")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert f"skipped (failed): the baseline 0:2 s lies outside {short}, which lasts" in result.stderr + result.stdout
+    assert f"skipped (failed): the baseline 0:2 s ends at 2 s, after the end of {short} (1.67 s)" in \
+        result.stderr + result.stdout
     assert json.loads((out / "talk_summary.json").read_text())["reference"] == "baseline"
     failures = json.loads((out / "run_report.json").read_text())["failures"]
     assert [(row["name"], row["status"]) for row in failures] == [("vid_0001", "failed")]

@@ -39,8 +39,9 @@ SENTENCES = (
     r"no frame could be decoded; the file is damaged or its codec is not supported by OpenCV\.",
     r"is a (PNG|JPEG) picture, not a video; expected a video file such as an MP4\.",
     r"the video reports \S+ fps, \d+x\d+; expected a positive frame rate and size\.",
+    r"has no video stream, only audio \(aac\); expected a video file with pictures of the face, such as an MP4\.",
 )
-SENTENCE_OF_KIND = {"zero_length": SENTENCES[0], "audio_only": SENTENCES[1], "picture": SENTENCES[3]}
+SENTENCE_OF_KIND = {"zero_length": SENTENCES[0], "audio_only": SENTENCES[5], "picture": SENTENCES[3]}
 
 
 def sentence_problem(message: str, path) -> str | None:

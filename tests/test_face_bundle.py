@@ -33,6 +33,29 @@ def other_task(path):
     return path
 
 
+def junk_with_the_right_names(path):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in bundle.REQUIRED_MEMBERS:
+            archive.writestr(name, b"junk" * 10)
+    return path
+
+
+def overwritten_inside(path):
+    """The official bundle with 100 bytes in the middle of a member overwritten (its checksum fails)."""
+    data = bytearray(PACKAGED_BUNDLE.read_bytes())
+    data[2_000_000:2_000_100] = b"x" * 100
+    path.write_bytes(data)
+    return path
+
+
+def with_member_replaced(path, name, content):
+    """The official bundle's files, with `name`'s content replaced: names and kinds pass load_bundle."""
+    with zipfile.ZipFile(PACKAGED_BUNDLE) as official, zipfile.ZipFile(path, "w") as archive:
+        for member in official.namelist():
+            archive.writestr(member, content if member == name else official.read(member))
+    return path
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda folder: folder / "absent.task", r"absent\.task: face model bundle not found; expected MediaPipe's "
                                             r"face_landmarker\.task \(3,758,596 bytes\)\. Reinstall"),
@@ -47,11 +70,34 @@ def other_task(path):
      r"cut\.task: not a MediaPipe model bundle \(not a zip archive, or truncated at 1,000,000 bytes\)"),
     (lambda folder: other_task(folder / "hands.task"),
      r"hands\.task: a model bundle without face_detector\.tflite, face_landmarks_detector\.tflite, "
-     r"face_blendshapes\.tflite \(another task's bundle\?\); expected a face landmarker bundle"),
+     r"face_blendshapes\.tflite, geometry_pipeline_metadata_landmarks\.binarypb \(another task's bundle\?\); "
+     r"expected a face landmarker bundle"),
+    (lambda folder: junk_with_the_right_names(folder / "junk.task"),
+     r"junk\.task: a bundle with the face landmarker's file names, but face_detector\.tflite, "
+     r"face_landmarks_detector\.tflite, face_blendshapes\.tflite are damaged or not MediaPipe's \(no TensorFlow "
+     r"Lite model, or a failed checksum\); expected MediaPipe's face_landmarker\.task \(3,758,596 bytes\)\.$"),
+    (lambda folder: overwritten_inside(folder / "overwritten.task"),
+     r"overwritten\.task: a bundle with the face landmarker's file names, but face_landmarks_detector\.tflite is "
+     r"damaged"),
 ])
 def test_wrong_files_get_one_sentence(tmp_path, make, message):
     with pytest.raises(FaceModelError, match=message):
         load_bundle(make(tmp_path))
+
+
+@pytest.mark.parametrize("name, content", [
+    ("geometry_pipeline_metadata_landmarks.binarypb", b"\xffjunk" * 10),  # MediaPipe: RET_CHECK failure
+    ("face_blendshapes.tflite", b"\0\0\0\0TFL3" + b"\x07" * 200),  # MediaPipe: not a valid Flatbuffer
+])
+def test_mediapipe_refusing_a_bundle_is_one_sentence_naming_it(tmp_path, name, content):
+    from expressiveness.face import FaceLandmarker
+
+    damaged = with_member_replaced(tmp_path / "damaged.task", name, content)
+    with pytest.raises(FaceModelError) as raised:
+        FaceLandmarker(face_model=damaged)
+    assert str(raised.value) == (f"{damaged.absolute()}: MediaPipe cannot load this face model bundle (its files have "
+                                 f"the right names but are damaged or not the face landmarker's); expected "
+                                 f"MediaPipe's face_landmarker.task (3,758,596 bytes).")
 
 
 def test_a_damaged_packaged_bundle_says_how_to_restore_it(tmp_path, monkeypatch):
@@ -66,7 +112,7 @@ def test_a_damaged_packaged_bundle_says_how_to_restore_it(tmp_path, monkeypatch)
 def test_commands_refuse_a_wrong_face_model_in_one_line(tmp_path, demo_dir, capsys, monkeypatch):
     clip = demo_dir / "videos" / "vid_0001.mp4"
     monkeypatch.setenv(bundle.FACE_MODEL_ENV, str(PACKAGED_BUNDLE))  # undone after the test: main() sets it
-    for wrong in (tmp_path, other_task(tmp_path / "hands.task")):
+    for wrong in (tmp_path, other_task(tmp_path / "hands.task"), junk_with_the_right_names(tmp_path / "junk.task")):
         result = run_main(capsys, "analyze", str(clip), "--out", str(tmp_path / "out"), "--face-model", str(wrong))
         error = result.stderr.strip().splitlines()
         assert result.returncode == 1 and len(error) == 1, result.stderr

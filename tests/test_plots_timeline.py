@@ -142,3 +142,54 @@ def test_many_short_runs_are_one_artist():
     assert len(shading) == 1 and len(shading[0].get_paths()) == frames // 2
     assert len(axis.patches) == 0
     plt.close(figure)
+
+
+@pytest.mark.parametrize("name", ["面接_山田.mp4", "Ελληνικά_интервью.mp4", "x⤀y.mp4", "budget $5 to $6.mp4"],
+                         ids=["CJK", "Greek and Cyrillic", "a glyph of DejaVu Serif only", "dollars"])
+def test_a_file_name_of_any_script_is_in_the_timeline_title_without_a_warning(tmp_path, name):
+    import io
+    import warnings
+
+    from expressiveness.report.plots import _family_with, figure_text
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure = plot_timeline(frames_table(), {"video": f"/interviews/{name}", "face_share": 1.0})
+        figure.savefig(io.BytesIO(), format="png")
+    assert [str(warning.message) for warning in caught] == []  # no "Glyph ... missing from font(s) DejaVu Sans"
+    title = figure.axes[0].title
+    shown, families = figure_text(name)
+    assert title.get_text() == f"{shown}: face in 100% of frames" and title.get_fontfamily() == families
+    assert not title.get_parse_math()  # "$5 to $" is no formula
+    if all(_family_with(character) for character in name):  # a font on this machine has every character
+        assert shown == name
+    else:  # Debian without fonts-noto-cjk (matplotlib ships no CJK font): code points, readable
+        assert name == "面接_山田.mp4" and shown == "\\u9762\\u63a5_\\u5c71\\u7530.mp4"
+    if name == "x⤀y.mp4":  # DejaVu Sans has no U+2900: DejaVu Serif, matplotlib's other font, draws it
+        assert families == ["DejaVu Sans", "DejaVu Serif"]
+    plt.close(figure)
+
+
+def test_each_series_has_one_colour_in_the_timeline_and_the_html_reports_charts(monkeypatch):
+    from matplotlib.colors import to_hex
+
+    from expressiveness.report import pages, plots
+
+    drawn = []  # the HTML report's figures, as pages._charts makes them
+    monkeypatch.setattr(plots, "figure_data_uri", lambda figure, dpi=110: drawn.append(figure) or "")
+    table = frames_table()
+    table["expressivity_brows"] = np.nan  # a region without values: the lines after it must keep their colours
+    pages._charts(table, levels=True)
+
+    def colours(axis) -> list[str]:
+        return [to_hex(line.get_color()) for line in axis.lines if not line.get_label().startswith("_")]
+
+    timeline = plot_timeline(table)
+    in_png = [colours(axis) for axis in timeline.axes[:-1]]  # levels, expressivity, blendshapes, pose
+    in_html = [colours(figure.axes[0]) for figure in drawn]  # the same four, in the same order
+    assert in_png == in_html
+    assert in_png[1] == [plots.SERIES_COLORS[column].lower() for column in
+                         ("expressivity", "expressivity_eyes", "expressivity_mouth")]
+    assert in_png[0] == [colour.lower() for colour in plots.LEVEL_COLORS]
+    for figure in (timeline, *drawn):
+        plt.close(figure)

@@ -120,3 +120,5 @@ def test_system_check_without_the_default_model_only_warns(demo_dir, tmp_path):
     assert result.returncode == 0, result.stdout
     assert _rows(result.stdout)["model"] == "WARN"
     assert "no model at models/expressiveness_cnn.keras: analysis gives the facial measures only" in result.stdout
+    assert re.fullmatch(r"\d+ frames/s \(detect, landmarks, facial measures; no level model\) on vid_0001\.mp4"
+                        r"(; below real time for 30 fps video)?", _reasons(result.stdout)["end-to-end speed"])

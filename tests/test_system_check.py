@@ -77,3 +77,21 @@ def test_test_system_video_option_checks_the_users_clip(demo_dir, tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     [line] = [line for line in result.stdout.splitlines() if line.startswith("faces in the video")]
     assert " FAIL " in line and "vid_0019.mp4" in line and "0 a face" in line
+
+
+def test_speed_without_a_level_model_is_measured_with_the_facial_measures(demo_dir):
+    """Issue 33, item 9: with no level model (the default set-up), the speed check times what `analyze`
+    then does (detection, the face landmarker, the facial measures) instead of skipping."""
+    import re
+
+    from expressiveness.system_check import REAL_TIME_FPS, check_speed
+
+    check = check_speed(None, demo_dir)
+    speed = re.fullmatch(r"(\d+) frames/s \(detect, landmarks, facial measures; no level model\) on vid_0001\.mp4"
+                         r"(; below real time for 30 fps video)?", check.reason)
+    assert speed, check.reason
+    rate, slow_note = int(speed.group(1)), speed.group(2)
+    # Machine-dependent; the status must agree with the rate. MediaPipe's landmarker alone takes
+    # several ms a frame: a rate in the hundreds would mean frames went untimed or unmeasured.
+    assert 0 < rate < 200
+    assert (check.status, slow_note is None) == (("OK", True) if rate >= REAL_TIME_FPS else ("WARN", False))

@@ -57,6 +57,20 @@ def test_text_file_renamed_mp4(tmp_path):
                                  f"or an unsupported codec).")
 
 
+@pytest.mark.parametrize("name, codec, found", [("tone.m4a", "aac", "aac"), ("tone.mp4", "aac", "aac"),
+                                                ("tone.wav", "pcm_s16le", "pcm_s16le")])
+def test_an_audio_only_file_is_named_as_having_no_video_stream(tmp_path, name, codec, found):
+    from broken_videos import ffmpeg
+
+    path = tmp_path / name
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:a", codec, path)
+    for read in (probe_video, lambda video: list(iter_frames(video))):
+        with pytest.raises(UnreadableVideoError) as caught:
+            read(path)
+        assert str(caught.value) == (f"{path}: has no video stream, only audio ({found}); expected a video file "
+                                     f"with pictures of the face, such as an MP4.")
+
+
 def test_truncated_mp4(demo_dir, tmp_path):
     path = tmp_path / "truncated.mp4"
     path.write_bytes((demo_dir / "videos" / "vid_0001.mp4").read_bytes()[:100_000])

@@ -5,8 +5,8 @@ The bundle ships inside this package (models/, with its Apache-2.0 notice), so n
 downloaded at run time. A user can point to their own copy with `--face-model PATH` or the
 environment variable EXPRESSIVENESS_FACE_MODEL (the command line sets the variable, so worker
 processes follow it). A bundle is a zip of the detector, landmark and blendshape models; any
-other file (missing, a folder, empty, truncated, text, another task's bundle) is refused with
-one sentence naming the file and what was expected.
+other file (missing, a folder, empty, truncated, text, another task's bundle, a zip with the
+right names but other content) is refused with one sentence naming the file and what was expected.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +26,9 @@ BUNDLE_NAME = "face_landmarker.task"
 OFFICIAL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 OFFICIAL_SIZE_BYTES = 3_758_596
 DETECTOR_MEMBER = "face_detector.tflite"
-REQUIRED_MEMBERS = (DETECTOR_MEMBER, "face_landmarks_detector.tflite", "face_blendshapes.tflite")
+REQUIRED_MEMBERS = (DETECTOR_MEMBER, "face_landmarks_detector.tflite", "face_blendshapes.tflite",
+                    "geometry_pipeline_metadata_landmarks.binarypb")  # MediaPipe's landmarker needs all four
+TFLITE_IDENTIFIER = b"TFL3"  # bytes 4-8 of every TensorFlow Lite model (its flatbuffer's file identifier)
 FACE_MODEL_ENV = "EXPRESSIVENESS_FACE_MODEL"
 PACKAGED_BUNDLE = Path(__file__).parent / "models" / BUNDLE_NAME
 _RESTORE = ("reinstall the toolkit (pip install --force-reinstall expressiveness, or `make setup` in a checkout), "
@@ -98,17 +101,32 @@ def _load(path_text: str, size_bytes: int, modified_ns: int) -> FaceBundle:
                              f"{sha256[:12]}...); expected {OFFICIAL_SIZE_BYTES:,} bytes with sha256 "
                              f"{OFFICIAL_SHA256[:12]}.... {_RESTORE[0].upper()}{_RESTORE[1:]}.")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise FaceModelError(f"{path}: not a MediaPipe model bundle (not a zip archive, or truncated at "
                              f"{len(data):,} bytes); expected {BUNDLE_NAME}, a zip holding "
                              f"{', '.join(REQUIRED_MEMBERS)}.") from None
-    missing = [name for name in REQUIRED_MEMBERS if name not in names]
-    if missing:
-        raise FaceModelError(f"{path}: a model bundle without {', '.join(missing)} (another task's bundle?); "
-                             f"expected a face landmarker bundle ({BUNDLE_NAME}) holding {', '.join(REQUIRED_MEMBERS)}.")
+    with archive:
+        missing = [name for name in REQUIRED_MEMBERS if name not in archive.namelist()]
+        if missing:
+            raise FaceModelError(f"{path}: a model bundle without {', '.join(missing)} (another task's bundle?); "
+                                 f"expected a face landmarker bundle ({BUNDLE_NAME}) holding {', '.join(REQUIRED_MEMBERS)}.")
+        unreadable = [name for name in REQUIRED_MEMBERS if not _member_readable(archive, name)]
+    if unreadable:
+        raise FaceModelError(f"{path}: a bundle with the face landmarker's file names, but {', '.join(unreadable)} "
+                             f"{'is' if len(unreadable) == 1 else 'are'} damaged or not MediaPipe's (no TensorFlow "
+                             f"Lite model, or a failed checksum); expected MediaPipe's {BUNDLE_NAME} "
+                             f"({OFFICIAL_SIZE_BYTES:,} bytes).")
     return FaceBundle(path, data, sha256)
+
+
+def _member_readable(archive: zipfile.ZipFile, name: str) -> bool:
+    """Whether a member decompresses with its checksum, and a .tflite one is a TensorFlow Lite model."""
+    try:
+        content = archive.read(name)
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        return False
+    return not name.endswith(".tflite") or content[4:8] == TFLITE_IDENTIFIER
 
 
 def engine_identity(path: str | Path | None = None) -> dict:

@@ -22,15 +22,16 @@ import sys
 import threading
 import types
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from expressiveness._interrupts import interrupts_deferred
-from expressiveness.errors import FaceEngineError
+from expressiveness.errors import FaceEngineError, FaceModelError
 from expressiveness.quiet import quiet_native
-from .bundle import DETECTOR_MEMBER, load_bundle
+from .bundle import BUNDLE_NAME, DETECTOR_MEMBER, OFFICIAL_SIZE_BYTES, FaceBundle, load_bundle
 from .crops import FaceBox, _box_area, _check_frame, box_iou
 
 LANDMARK_COUNT = 478  # 468 face mesh points, then 10 iris points
@@ -198,6 +199,22 @@ def _check_color_order(color_order: str) -> str:
     return color_order
 
 
+@contextmanager
+def _loading(bundle: FaceBundle):
+    """MediaPipe's refusal of a user's bundle that passed load_bundle's checks (its files have
+    the right names and kinds but other content: "No file with name ...", "not a valid
+    Flatbuffer", a calculator's RET_CHECK) as a FaceModelError naming the file. A refusal of
+    the official bundle is not the file's fault and is raised as it is."""
+    try:
+        yield
+    except (ValueError, RuntimeError, FileNotFoundError) as error:
+        if bundle.official:
+            raise
+        raise FaceModelError(f"{bundle.path}: MediaPipe cannot load this face model bundle (its files have the right "
+                             f"names but are damaged or not the face landmarker's); expected MediaPipe's "
+                             f"{BUNDLE_NAME} ({OFFICIAL_SIZE_BYTES:,} bytes).") from error
+
+
 class _TaskEngine:
     """What both engines share: the MediaPipe task in `_engine`, closed with its log hidden, and
     use as a context manager. An engine serves one thread at a time (as MediaPipe's tasks do):
@@ -231,10 +248,11 @@ class FaceDetector(_TaskEngine):
     def __init__(self, min_confidence: float = 0.5, color_order: str = "bgr", face_model=None):
         self.min_confidence = _check_unit("min_confidence", min_confidence)
         self.color_order = _check_color_order(color_order)
-        detector_model = load_bundle(face_model).member(DETECTOR_MEMBER)
+        bundle = load_bundle(face_model)
+        detector_model = bundle.member(DETECTOR_MEMBER)
         mediapipe, BaseOptions, vision = _import_mediapipe()
         self._mediapipe = mediapipe
-        with quiet_native():  # XNNPACK and LiteRT log at creation and at the first frame
+        with quiet_native(), _loading(bundle):  # XNNPACK and LiteRT log at creation and at the first frame
             self._engine = vision.FaceDetector.create_from_options(vision.FaceDetectorOptions(
                 base_options=BaseOptions(model_asset_buffer=detector_model),
                 running_mode=vision.RunningMode.IMAGE, min_detection_confidence=self.min_confidence))
@@ -325,7 +343,7 @@ class FaceLandmarker(_TaskEngine):
     def _start(self) -> None:
         vision = self._vision
         mode = vision.RunningMode.VIDEO if self.tracking == "video" else vision.RunningMode.IMAGE
-        with quiet_native():  # XNNPACK, LiteRT and the geometry pipeline log at creation and first use
+        with quiet_native(), _loading(self._bundle):  # XNNPACK, LiteRT and the geometry pipeline log at creation
             self._engine = vision.FaceLandmarker.create_from_options(vision.FaceLandmarkerOptions(
                 base_options=self._base_options(model_asset_buffer=self._bundle.data), running_mode=mode,
                 num_faces=self.max_faces, min_face_detection_confidence=self.min_confidence,

@@ -135,7 +135,7 @@ def reference_frames(path, info, options: AnalysisOptions) -> tuple[Iterable[Fra
     """The frames the facial measures' reference is learnt from, and how to describe them in the
     summary: REFERENCE_SAMPLE_FRAMES frames spread evenly over the whole video, over the
     options' baseline segment of it, or over the baseline video. Raises BaselineError for a
-    baseline segment outside the video or without a frame, or a baseline video that cannot be read."""
+    baseline segment that starts or ends after the video's end or holds no frame, or a baseline video that cannot be read."""
     from expressiveness.video import iter_frames, probe_video, sample_indices
 
     if options.baseline_video is not None:
@@ -152,8 +152,9 @@ def reference_frames(path, info, options: AnalysisOptions) -> tuple[Iterable[Fra
     if options.baseline is not None:
         start_s, end_s = options.baseline
         if end_s > info.duration_s + 0.5 / info.fps:
-            raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s lies outside {path}, which lasts "
-                                f"{info.duration_s:.2f} s; expected START:END within the video.")
+            late = f"starts at {start_s:g} s" if start_s >= info.duration_s else f"ends at {end_s:g} s"
+            raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s {late}, after the end of {path} "
+                                f"({info.duration_s:.2f} s); expected START:END within the video.")
         first, last = math.ceil(start_s * info.fps), min(math.ceil(end_s * info.fps), info.frame_count)
         if last <= first:
             raise BaselineError(f"the baseline {start_s:g}:{end_s:g} s of {path} holds no frame at {info.fps:g} "

@@ -19,7 +19,7 @@ from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.measures.quality import usable_rows
 from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
 from expressiveness.report.findings import columns_with_values
-from expressiveness.report.plots import LEVEL_COLORS, save_figure
+from expressiveness.report.plots import LEVEL_COLORS, figure_text, save_figure, series_color
 
 NO_FACE_COLOR = "#E6E6E6"
 UNUSABLE_COLOR = "#BDBDBD"  # drawn at UNUSABLE_ALPHA: a shade darker than the level band's no-face grey
@@ -83,16 +83,16 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
     spans = unusable_spans(table, starts, widths)
     for position, (axis, (panel, columns, ylabel)) in enumerate(zip(axes, panels)):
         if panel == "levels":
-            for column, label, color in zip(columns, LABELS, LEVEL_COLORS):
+            for column, label in zip(columns, LABELS):
                 values = table[column].to_numpy(dtype="float64", na_value=np.nan) if column in table else time_s * np.nan
-                axis.plot(time_s, values, label=label, color=color)
+                axis.plot(time_s, values, label=label, color=series_color(column))
             axis.set(ylim=(-0.02, 1.02))
         else:
-            for column in columns_with_values(table, columns):
+            for position, column in enumerate(columns_with_values(table, columns)):
                 name = column.replace("blendshape_expressivity_", "").replace("expressivity_", "")
                 axis.plot(time_s, pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64"),
                           label="overall" if column == columns[0] and panel != "pose" else
-                          name.replace("head_", "").replace("_deg", ""),
+                          name.replace("head_", "").replace("_deg", ""), color=series_color(column, position),
                           linewidth=2.0 if column == columns[0] and panel != "pose" else 1.0)
         _shade_unusable(axis, spans, UNUSABLE_LABEL if position == 0 else f"_{UNUSABLE_LABEL}")  # one legend entry
         axis.set(ylabel=ylabel)
@@ -106,7 +106,8 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
         if summary.get("expressivity_mean") is not None:
             parts.append(f"mean expressivity {summary['expressivity_mean']:.1f}%")
         title = f"{Path(summary.get('video', '')).name}: {', '.join(parts)}"
-    axes[0].set_title(title)
+    title, families = figure_text(title)  # a file name of any script, without a missing-glyph warning
+    axes[0].set_title(title, fontfamily=families, parse_math=False)  # a "$" in a file name is no formula
     bottom = axes[-1]
     bottom.fill_between(time_s, table["success"].to_numpy(dtype="float64"), step="mid", color="#55A868")
     bottom.set(xlabel="time (s)", ylabel="face", ylim=(0, 1.05), yticks=[0, 1])
@@ -154,9 +155,9 @@ def plot_level_timeline(table: pd.DataFrame, labels=LABELS):
     figure, (top, band) = plt.subplots(2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw={"height_ratios": [4, 1]})
     _report_margins(figure)
     marker = "o" if len(table) < 3 else None  # a single frame would draw no line
-    for column, label, color in zip(PROBABILITY_COLUMNS, labels, LEVEL_COLORS):
-        top.plot(time_s, table[column].to_numpy(dtype="float64", na_value=np.nan), label=label, color=color,
-                 marker=marker, linewidth=1.4)
+    for column, label in zip(PROBABILITY_COLUMNS, labels):
+        top.plot(time_s, table[column].to_numpy(dtype="float64", na_value=np.nan), label=label,
+                 color=series_color(column), marker=marker, linewidth=1.4)
     _shade_unusable(top, unusable_spans(table, starts, widths))
     top.set(ylabel="probability", ylim=(-0.02, 1.02), title="Level probabilities over time")
     top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
@@ -174,19 +175,18 @@ def plot_level_timeline(table: pd.DataFrame, labels=LABELS):
 
 
 def plot_measure_lines(table: pd.DataFrame, columns, ylabel: str, title: str, reference_lines=(), names=None):
-    """Measure columns over the whole video's time (as plot_level_timeline), the first one
-    bold, gaps where a value is missing, grey bands where the frames are not usable; dashed
-    horizontal reference lines (e.g. +-45 degrees of head turn). names: legend entries
-    (default: the column names)."""
+    """Measure columns over the whole video's time (as plot_level_timeline), each in its colour
+    of plots.SERIES_COLORS (as in the timeline figure), the first one bold, gaps where a value
+    is missing, grey bands where the frames are not usable; dashed horizontal reference lines
+    (e.g. +-45 degrees of head turn). names: legend entries (default: the column names)."""
     starts, widths = _frame_spans(table["timestamp"].to_numpy(dtype="float64"))
     time_s = starts + widths / 2
     figure, axis = plt.subplots(figsize=(10, 2.8))
     _report_margins(figure)
     marker = "o" if len(table) < 3 else None
-    palette = ("#222222", "#4C72B0", "#55A868", "#C44E52", "#8172B2")
     for position, (column, name) in enumerate(zip(columns, names or columns)):
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64")
-        axis.plot(time_s, values, label=name, color=palette[position % len(palette)], marker=marker,
+        axis.plot(time_s, values, label=name, color=series_color(column, position), marker=marker,
                   linewidth=2.0 if position == 0 else 1.1)
     for value in reference_lines:
         axis.axhline(value, color="#999999", linestyle="--", linewidth=0.8)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ctypes
 import functools
 import queue
+import re
+import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +72,10 @@ def _open(path: str | Path, info: VideoInfo | None = None) -> tuple[cv2.VideoCap
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         capture.release()
+        streams = _streams_without_video(path)
+        if streams:
+            raise UnreadableVideoError(f"{path}: has no video stream, only {streams}; expected a video file with "
+                                       f"pictures of the face, such as an MP4.")
         raise UnreadableVideoError(f"{path}: OpenCV cannot open it as a video (not a video file, "
                                    f"truncated, or an unsupported codec).")
     if info is None:
@@ -79,6 +85,27 @@ def _open(path: str | Path, info: VideoInfo | None = None) -> tuple[cv2.VideoCap
             capture.release()
             raise
     return capture, info
+
+
+# A stream in ffmpeg's description of its input: "Stream #0:0[0x1](und): Audio: aac (LC) (mp4a / ...".
+_STREAM_LINE = re.compile(r"^\s*Stream #\d+:\d+\S*: (\w+): ([^\s,]+)(.*)$", re.MULTILINE)
+
+
+def _streams_without_video(path: Path) -> str:
+    """For a file OpenCV cannot open: its streams as ffmpeg (imageio-ffmpeg's) reads them, such
+    as "audio (aac)", when it holds some but no video ("" otherwise, and without imageio-ffmpeg).
+    A cover picture attached to a sound file is a still, not video."""
+    try:
+        import imageio_ffmpeg
+
+        described = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+                                   capture_output=True, timeout=60).stderr.decode(errors="replace")
+    except (ImportError, RuntimeError, OSError, subprocess.TimeoutExpired):
+        return ""
+    streams = [(kind.lower(), codec, rest) for kind, codec, rest in _STREAM_LINE.findall(described)]
+    if not streams or any(kind == "video" and "(attached pic)" not in rest for kind, codec, rest in streams):
+        return ""
+    return ", ".join(f"{'a cover picture' if kind == 'video' else kind} ({codec})" for kind, codec, rest in streams)
 
 
 # The first bytes of still pictures that FFmpeg also opens, as a one-frame stream.
