@@ -4,7 +4,8 @@ A trained model is a trio in one folder: `NAME.keras` (Keras, for training and e
 `NAME.tflite` (float32 LiteRT export, for inference) and the card `NAME.json`. The card
 records the sha256 of both model files under "sha256" ({"keras": ..., "tflite": ...}); a
 loader that finds a file whose hash differs refuses it, so new weights never run with an
-old card (or the reverse) after an interrupted save or a partial copy.
+old card (or the reverse) after an interrupted save or a partial copy. Under "training_data" it
+records what the model learnt from (training_data_record); `trained_on` says it in words.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from expressiveness.errors import ModelFileError
 
 REQUIRED_KEYS = ("labels", "thresholds", "input_shape")
 RETRAIN_HINT = "retrain with `expressiveness train` or restore the pair"
+DEMO_LABELS = "the demo's synthetic labels"
+NOT_RECORDED = "training data not recorded"
 
 
 def card_path_for(model_path: str | Path) -> Path:
@@ -110,3 +113,30 @@ def check_hash(path: Path, card: dict, kind: str, actual: str | None = None) -> 
     if actual != expected:
         raise ModelFileError(f"{path} does not match its model card {card_path_for(path)} (sha256 {actual[:12]}, "
                              f"card {expected[:12]}); {RETRAIN_HINT}.")
+
+
+def training_data_record(metadata_path: str | Path) -> dict:
+    """What a model learns from, for its card's "training_data": the metadata file's path (as
+    given), its sha256, and "demo": True when its scores are the demo data set's synthetic
+    labels (written by `expressiveness demo-data`), not ratings. Raises FileNotFoundError when
+    the file is missing."""
+    from expressiveness.data.demo_data import is_demo_metadata
+
+    metadata_path = Path(metadata_path)
+    if not metadata_path.is_file():
+        raise FileNotFoundError(f"{metadata_path}: metadata file not found; expected the metadata.jsonl the model "
+                                f"is trained on.")
+    return {"metadata": str(metadata_path), "metadata_sha256": file_sha256(metadata_path),
+            "demo": is_demo_metadata(metadata_path)}
+
+
+def trained_on(card: dict) -> str:
+    """What a model learnt from, in words for reports and the console: DEMO_LABELS ("the demo's
+    synthetic labels"), "the facial_expression ratings in PATH (sha256 0123456789ab)", or
+    NOT_RECORDED for a card from before training recorded it."""
+    record = card.get("training_data")
+    if not isinstance(record, dict) or "metadata" not in record:
+        return NOT_RECORDED
+    if record.get("demo"):
+        return DEMO_LABELS
+    return f"the facial_expression ratings in {record['metadata']} (sha256 {str(record.get('metadata_sha256'))[:12]})"

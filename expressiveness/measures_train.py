@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from expressiveness.card import card_path_for, keras_path_for, package_versions
+from expressiveness.card import card_path_for, keras_path_for, package_versions, trained_on, training_data_record
 from expressiveness.config import LABELS, MODELS_DIR, REPORTS_DIR, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
 from expressiveness.errors import DatasetError, ModelFileError
 from expressiveness.measures.model import (CARD_KIND, CARD_VERSION, CNN_FEATURES, CV_FOLDS, DEFAULT_MEASURES_MODEL_NAME,
@@ -76,7 +76,8 @@ class MeasuresTrainResult:
                              f"{'n/a' if rho is None else f'{rho:+.3f}'} ({metrics['level']['count']} clips)")
         if card["dropped_features"]:
             lines.append(f"  Left out (no value in the training split): {', '.join(card['dropped_features'])}.")
-        lines.append(f"Saved {self.model_path} and {self.card_path} in {self.seconds:.0f} s.")
+        lines.append(f"Trained on {trained_on(card)}. Saved {self.model_path} and {self.card_path} in "
+                     f"{self.seconds:.0f} s.")
         return "\n".join(lines)
 
 
@@ -228,6 +229,7 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
     if card_path.exists() and not overwrite:
         raise FileExistsError(f"{card_path} exists; pass --overwrite to replace it, or choose another name (--name).")
     started = time.perf_counter()
+    training_data = training_data_record(metadata_path)
     records = load_metadata(metadata_path)
     split, split_source, split_card = split_participants(records, split_from, config.split_fractions,
                                                          config.split_seed)
@@ -254,6 +256,7 @@ def train_measures_model(metadata_path: str | Path, models_dir: str | Path = MOD
         "imputation": dict(zip(features, regressor.params["imputation"] if config.estimator == "linear"
                                else regressor.named_steps["impute"].statistics_.tolist())),
         "cnn_model": None,
+        "training_data": training_data,
         "analysis": {**{key: getattr(resolved_options(options, cnn_model), field) for key, field in OPTION_KEYS.items()},
                      "analysis_dir": str(analysis_dir), "clips_dir": str(clips_folder(analysis_dir, cnn_model))},
         "data": {"metadata": str(metadata_path), "clips": int(len(records)), "analysed": int(len(table)),

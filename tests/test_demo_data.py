@@ -25,6 +25,27 @@ def test_demo_metadata_parses_in_the_recruitview_format(demo_dir):
     assert "not human ratings" in (demo_dir / "README.md").read_text()
 
 
+def test_the_demo_metadata_is_known_as_synthetic_wherever_it_is(demo_dir, tmp_path):
+    """Issue 33: a model card records whether its labels were the demo's synthetic ones."""
+    from expressiveness.card import training_data_record
+    from expressiveness.data.demo_data import is_demo_metadata
+
+    demo = demo_dir / "metadata.jsonl"
+    assert is_demo_metadata(demo)  # the builder's marker vouches for it
+    lines = demo.read_text().splitlines()
+    subset = write_jsonl(tmp_path / "subset" / "metadata.jsonl", lines[:5])  # copied elsewhere, no marker
+    assert is_demo_metadata(subset)
+    mixed = write_jsonl(tmp_path / "mixed.jsonl", lines[:5] + [json.dumps(make_record(40))])
+    assert not is_demo_metadata(mixed)  # one record is not the builder's: real ratings may be in it
+    assert not is_demo_metadata(write_jsonl(tmp_path / "real.jsonl", [make_record(1), make_record(2)]))
+    assert not is_demo_metadata(tmp_path / "absent.jsonl")
+    assert training_data_record(subset)["demo"] is True and training_data_record(mixed)["demo"] is False
+    with pytest.raises(FileNotFoundError) as caught:
+        training_data_record(tmp_path / "absent.jsonl")
+    assert str(caught.value) == (f"{tmp_path / 'absent.jsonl'}: metadata file not found; expected the "
+                                 f"metadata.jsonl the model is trained on.")
+
+
 def test_demo_videos_are_real_footage_with_faces(demo_dir):
     frame = load_metadata(demo_dir / "metadata.jsonl")
     with FaceDetector() as detector:

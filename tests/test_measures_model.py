@@ -13,6 +13,8 @@ from expressiveness.errors import DatasetError, ExpressivenessError, ModelFileEr
 from expressiveness.measures.model import (CARD_VERSION, MEASURE_FEATURES, LinearPipeline, MeasuresModel, fit_estimators,
                                            load_measures_model, predict_summary, save_measures_model)
 from expressiveness.measures_train import MeasuresConfig, train_measures_model
+from expressiveness._io import file_sha256
+from expressiveness.cli.models import PREDICTION_KEYS
 from expressiveness.data.metadata import level_index
 from tests.conftest import make_record, write_jsonl
 
@@ -216,6 +218,12 @@ def test_trained_on_the_demo_with_the_cnns_split(demo_models):
     boosting = demo_models["boosting"].model.card
     assert boosting["features"][-3:] == ["mean_prob_reserved", "mean_prob_balanced", "mean_prob_expressive"]
     assert boosting["cnn_model"] == {"name": "cnn", "path": str(demo_models["cnn"].model_path)}
+    # Every model here learnt the demo's synthetic labels, and its card says so (issue 33).
+    demo_data = {"metadata": str(demo_models["metadata"]), "metadata_sha256": file_sha256(demo_models["metadata"]),
+                 "demo": True}
+    assert cnn_card["training_data"] == boosting["training_data"] == demo_data
+    assert "Trained on the demo's synthetic labels." in demo_models["cnn"].text()
+    assert "Trained on the demo's synthetic labels. Saved" in demo_models["linear"].text()
 
 
 def test_a_demo_model_reloads_and_answers_a_video_summary(demo_models, tmp_path):
@@ -328,20 +336,32 @@ def test_analyze_adds_the_measures_models_answer(demo_models, demo_dir, tmp_path
     summary = json.loads((tmp_path / "vid_0007_summary.json").read_text())
     page = (tmp_path / "vid_0007_report.html").read_text()
     assert f"Measures model {linear.model.name} (whole clip)" in page
+    # Both models learnt the demo's synthetic labels: the page, the index and the console say so,
+    # and nothing speaks of human ratings behind them (issue 33).
+    output = capsys.readouterr()
+    assert (f"Note: {demo_models['cnn'].model_path} was trained on the demo's synthetic labels, not on human "
+            f"ratings" in output.err)
+    assert f"Measures model {linear.model.name} (trained on the demo's synthetic labels), per video" in output.out
+    index = (tmp_path / "index.html").read_text()
+    for text in (page, " ".join(index.split())):
+        text = " ".join(text.split())
+        assert "come from a small image classifier trained on the demo&#39;s synthetic labels" in text
+        assert "(RecruitView)" not in text and "those raters" not in text
+    assert "facial measures; trained on the demo&#39;s synthetic labels" in " ".join(page.split())
+    assert summary["provenance"]["model_trained_on"] == "the demo's synthetic labels"
     assert f"{summary['predicted_score']:+.2f} &middot; {summary['predicted_level']}" in page
     expected = predict_summary(load_measures_model(linear.card_path), summary)
     assert expected["predicted_score"] is not None
     assert {key: summary[key] for key in expected} == expected
     table = pd.read_csv(tmp_path / "summary.csv")
     assert table.loc[0, "predicted_level"] == summary["predicted_level"]
-    assert (f"vid_0007: score {summary['predicted_score']:+.3f}, level {summary['predicted_level']}"
-            in capsys.readouterr().out)
+    assert f"vid_0007: score {summary['predicted_score']:+.3f}, level {summary['predicted_level']}" in output.out
     # A rerun without the measures model reuses the analysis but drops the answer it did not ask for.
     assert cli("analyze", video, "--model", demo_models["cnn"].model_path, "--every", 3, "--out", tmp_path,
                "--no-figures", "--no-progress", "--html") == 0
     assert "1 reused" in capsys.readouterr().out
     rerun = json.loads((tmp_path / "vid_0007_summary.json").read_text())
-    assert rerun == {key: value for key, value in summary.items() if key not in expected}
+    assert rerun == {key: value for key, value in summary.items() if key not in PREDICTION_KEYS}
     assert "predicted_score" not in pd.read_csv(tmp_path / "summary.csv").columns
     assert "Measures model" not in (tmp_path / "vid_0007_report.html").read_text()
     with pytest.raises(ExpressivenessError, match="needs the facial measures; drop --no-measures"):

@@ -339,6 +339,44 @@ def test_levels_only_has_no_facial_measures(levels_only):
     assert [attrs["aria-label"] for attrs in index.all("svg")] == ["level timeline"]
 
 
+def test_the_levels_say_what_the_model_was_trained_on(levels_only, separable_data):
+    # The tiny model learnt the hand-made ratings of the separable data set (not the demo's).
+    out, summaries, _ = levels_only
+    metadata, _ = separable_data
+    said = f"the facial_expression ratings in {metadata} (sha256 "
+    assert summaries["vid_0017"]["provenance"]["model_trained_on"].startswith(said)
+    for name in ("vid_0017_report.html", "index.html"):
+        _, page = read(out, name)
+        assert f"come from a small image classifier trained on {said}" in page.text
+        assert "(RecruitView)" not in page.text  # the note no longer names a data set the model never saw
+    _, page = read(out, "vid_0017_report.html")
+    assert f"Model trained on {said}" in page.text
+
+
+def test_a_model_card_from_before_the_training_data_record_says_so(trained_model, demo_dir, tmp_path):
+    """Issue 33: a card without "training_data" (cards made before it) claims no human ratings."""
+    models = tmp_path / "models"
+    shutil.copytree(trained_model.model_path.parent, models)
+    card_path = models / trained_model.card_path.name
+    card = json.loads(card_path.read_text())
+    del card["training_data"]
+    card_path.write_text(json.dumps(card))
+    model = models / trained_model.model_path.name
+    out = tmp_path / "out"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        result = main_output("analyze", demo_dir / "videos" / "vid_0017.mp4", "--out", out, "--html", "--no-progress",
+                             "--model", model, "--no-measures", "--every", "4", "--no-figures")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (f"Note: {model}: training data not recorded (its card is older than that record), so what its levels "
+            f"stand for is not known; retrain it to record it.") in result.stderr
+    for name in ("vid_0017_report.html", "index.html"):
+        _, page = read(out, name)
+        assert ("come from a small image classifier whose card does not say what it learnt from (training data not "
+                "recorded: the card is older than that record)") in page.text
+        assert "(RecruitView)" not in page.text and "those raters" not in page.text
+
+
 def test_a_missing_table_gives_a_report_that_says_so(analysed, tmp_path):
     out, summaries, _ = analysed
     folder = tmp_path / "out"

@@ -13,7 +13,7 @@ from expressiveness.levels.train import TrainConfig, save_model_files, train_mod
 
 CARD_FIELDS = {"card_version", "name", "created", "labels", "thresholds", "threshold_source", "input_shape",
                "preprocessing", "architecture", "inference", "augmentation", "class_weights", "training", "data",
-               "splits", "history", "metrics", "versions", "crop", "sha256", "face_engine"}
+               "splits", "history", "metrics", "versions", "crop", "sha256", "face_engine", "training_data"}
 
 
 def test_a_short_real_training_run_learns_separable_crops(trained_model, separable_data):
@@ -27,7 +27,7 @@ def test_a_short_real_training_run_learns_separable_crops(trained_model, separab
     assert (predicted == test.labels).mean() == pytest.approx(card["metrics"]["test_frame"]["accuracy"])
 
 
-def test_model_card_has_every_field(trained_model):
+def test_model_card_has_every_field(trained_model, separable_data):
     card = json.loads(trained_model.card_path.read_text())
     assert set(card) == CARD_FIELDS
     assert card["input_shape"] == [48, 48, 1] and card["thresholds"] == [-0.303, 0.294]
@@ -59,7 +59,12 @@ def test_model_card_has_every_field(trained_model):
     assert trained_model.tflite_path == trained_model.model_path.with_suffix(".tflite")
     assert card["sha256"] == {"keras": file_sha256(trained_model.model_path),
                               "tflite": file_sha256(trained_model.tflite_path)}
-    assert card["card_version"] == 2
+    assert card["card_version"] == 3
+    metadata, _ = separable_data  # hand-made records with scores, not the demo's
+    assert card["training_data"] == {"metadata": str(metadata), "metadata_sha256": file_sha256(metadata),
+                                     "demo": False}
+    assert trained_model.text().count(f"Trained on the facial_expression ratings in {metadata} (sha256 "
+                                      f"{file_sha256(metadata)[:12]}).") == 1
 
 
 @pytest.mark.parametrize("crash_before", ["tiny.json", "tiny.keras", "tiny.tflite"])

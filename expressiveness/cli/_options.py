@@ -193,9 +193,11 @@ def analysis_model(args) -> str | None:
             raise FileNotFoundError(f"--model {args.model}: model file not found; train one with `expressiveness "
                                     f"train` (`make demo` trains {DEMO_MODEL}).")
         _say_face_engine(args.model)
+        _say_training_data(args.model)
         return args.model
     if DEFAULT_MODEL.is_file():
         _say_face_engine(DEFAULT_MODEL)
+        _say_training_data(DEFAULT_MODEL)
         return str(DEFAULT_MODEL)
     if not args.measures:
         raise FileNotFoundError(f"no model at {DEFAULT_MODEL} and --no-measures: nothing to analyse; train one with "
@@ -220,3 +222,20 @@ def _say_face_engine(model_path) -> None:
         print(f"Note: {model_path} was trained on face crops from another face engine ({recorded.get('engine')}); "
               f"its crops are now found by {current['engine']} (same BlazeFace detector: median box IoU 0.99 "
               f"on the demo footage), so its levels may shift a little.", file=sys.stderr)
+
+
+def _say_training_data(model_path) -> None:
+    """One line on stderr when the model's levels do not stand for human ratings: trained on the
+    demo's synthetic labels, or a card that does not record what the model learnt from."""
+    import sys
+
+    from expressiveness.card import DEMO_LABELS, NOT_RECORDED, trained_on
+    from expressiveness.pipeline.scorers import read_card
+
+    words = trained_on(read_card(model_path))
+    if words == DEMO_LABELS:
+        print(f"Note: {model_path} was trained on {DEMO_LABELS}, not on human ratings: its levels show that the "
+              f"toolkit runs end to end, not how people see a face.", file=sys.stderr)
+    elif words == NOT_RECORDED:
+        print(f"Note: {model_path}: {NOT_RECORDED} (its card is older than that record), so what its levels stand "
+              f"for is not known; retrain it to record it.", file=sys.stderr)

@@ -140,15 +140,19 @@ def prepare_measures_model(model_path: str | Path, measures: bool, cnn_model: st
 
 def measures_prediction(summary: dict, model_path) -> dict:
     """The measures model's video-level answer for one video summary: measures_model,
-    measures_model_sha256, predicted_score, predicted_level, predicted_prob_* (None when the
-    video has no face landmarks). model_path: a measures model's card, or a loaded model."""
+    measures_model_sha256, measures_model_trained_on (card.trained_on), predicted_score,
+    predicted_level, predicted_prob_* (None when the video has no face landmarks). model_path: a
+    measures model's card, or a loaded model."""
+    from expressiveness.card import trained_on
     from expressiveness.measures.model import MeasuresModel, load_measures_model, predict_summary
 
     model = model_path if isinstance(model_path, MeasuresModel) else load_measures_model(model_path)
-    return predict_summary(model, summary, f"{summary.get('video', 'the video')}'s summary")
+    answer = predict_summary(model, summary, f"{summary.get('video', 'the video')}'s summary")
+    return {**answer, "measures_model_trained_on": trained_on(model.card)}
 
 
-PREDICTION_KEYS = ("measures_model", "measures_model_sha256", "predicted_score", "predicted_level",
+PREDICTION_KEYS = ("measures_model", "measures_model_sha256", "measures_model_trained_on", "predicted_score",
+                   "predicted_level",
                    "predicted_prob_reserved", "predicted_prob_balanced", "predicted_prob_expressive")
 
 
@@ -190,8 +194,11 @@ def add_measures_predictions(report, model) -> int:
 def predictions_text(report, model, shown: int = 10) -> str:
     """What the measures model said, one line per video (the first `shown`), for the console."""
     summaries = report.summaries
-    lines = [f"Measures model {model.name}, per video: the facial_expression score from its regressor, the level "
-             f"from its classifier (two models, so they can disagree near a cut point):"]
+    from expressiveness.card import trained_on
+
+    lines = [f"Measures model {model.name} (trained on {trained_on(model.card)}), per video: the facial_expression "
+             f"score from its regressor, the level from its classifier (two models, so they can disagree near a cut "
+             f"point):"]
     for summary in summaries[:shown]:
         score = summary["predicted_score"]
         answer = "no face landmarks" if score is None else f"score {score:+.3f}, level {summary['predicted_level']}"

@@ -168,6 +168,7 @@ def run_live(args) -> int:
     frames = itertools.chain([first], frames)
 
     from expressiveness.pipeline.frames import build_analyzer
+    from expressiveness.pipeline.live import learn_file_reference, reference_kind
     from expressiveness.pipeline.live import run_live as run_loop
 
     display = not args.no_display
@@ -176,10 +177,16 @@ def run_live(args) -> int:
         print("No display found (DISPLAY is not set): running without a window.", file=sys.stderr)
         display = False
     smoothing = None if args.smoothing >= 1 else args.smoothing
-    # The camera is causal by nature: the landmarker tracks the face with MediaPipe's temporal filter.
-    analyzer = build_analyzer(model, replace(options.analysis_options(args, smoothing), face_tracking="video"))
+    # The camera is causal by nature: the landmarker tracks the face with MediaPipe's temporal filter,
+    # and the reference face is learnt while playing. A file is measured as `analyze` measures it:
+    # every frame on its own (image mode; video mode's filter shifts the landmarks with the frames
+    # before, e.g. the yaw by up to 1.5 degrees) against the whole file's reference face.
+    tracking = "image" if args.source else "video"
+    analyzer = build_analyzer(model, replace(options.analysis_options(args, smoothing), face_tracking=tracking))
     labels = next((scorer.labels for scorer in analyzer.scorers if hasattr(scorer, "labels")), None)
     try:
+        if args.source:
+            learn_file_reference(analyzer, args.source, info)
         session = run_loop(frames, analyzer,
                            lambda result, fps: plots_overlay.draw_result(result, labels or (), fps, args.show_blendshapes),
                            show=plots_overlay.show_frame if display else None, output=args.output, csv_path=args.csv,
@@ -194,6 +201,14 @@ def run_live(args) -> int:
     print(f"{len(table)} frames, a face in {face_share} of them, {len(table) / max(session.seconds, 1e-6):.1f} "
           f"frames/s overall." + (f" Saved: {', '.join(map(str, session.saved))}." if session.saved else "")
           + (" Interrupted; what was recorded is kept." if session.interrupted else ""))
+    reference = reference_kind(analyzer)
+    if reference == "whole_video":
+        print("Facial measures against the typical face of the whole file, as `expressiveness analyze` measures it "
+              "(reference: whole_video).")
+    elif reference == "running":
+        print("Facial measures against a typical face learnt while playing (reference: running): the first seconds "
+              "read low" + ("; the file has too few usable faces for a whole-file reference." if args.source else
+                            "; analyse a recording with `expressiveness analyze` for figures to report."))
     if session.error:
         print(f"{args.prog}: error: {session.error}", file=sys.stderr)
         return 1

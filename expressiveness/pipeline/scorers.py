@@ -164,12 +164,14 @@ def read_card(model_path: str | Path) -> dict:
 
 def level_provenance(model_path: str | Path, backend: str, smoothing: float | None) -> dict:
     """What the levels depend on: the model and card files (resolved path, sha256 of each;
-    name and cut points for reading), the inference backend and the smoothing."""
+    name, cut points and what it was trained on (card.trained_on) for reading), the inference
+    backend and the smoothing."""
     model_path = Path(model_path)
-    card = read_card(model_path)
-    return {"model": card.get("name", model_path.stem), "model_path": str(model_path.resolve()),
+    model_card = read_card(model_path)
+    return {"model": model_card.get("name", model_path.stem), "model_path": str(model_path.resolve()),
             "model_sha256": file_sha256(model_path), "card_sha256": file_sha256(model_path.with_suffix(".json")),
-            "thresholds": [float(value) for value in card["thresholds"]], "backend": backend,
+            "thresholds": [float(value) for value in model_card["thresholds"]],
+            "model_trained_on": card.trained_on(model_card), "backend": backend,
             "smoothing": smoothing}
 
 

@@ -22,15 +22,16 @@ import numpy as np
 import pandas as pd
 
 from expressiveness import __version__
+from expressiveness.card import NOT_RECORDED
 from expressiveness.report import plots, plots_dataset, plots_timeline
 from expressiveness._io import atomic_write
 from expressiveness.data.statistics import analyze_dataset, report_markdown, summary_json
 from expressiveness.config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
 from expressiveness.errors import UnreadableVideoError
 from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, duration_words,
-                                            find_moments, flatten, has_levels,
-                       has_measures, human_rating, match_records, measure_rows, number, percent, required_columns,
-                       video_name)
+                                            find_moments, flatten, has_levels, has_measures, human_rating,
+                                            levels_origin, match_records, measure_rows, number, percent,
+                                            required_columns, trained_on, video_name)
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.measures.quality import usable_mask, usable_rows
 from expressiveness.video import iter_frames, probe_video
@@ -132,6 +133,7 @@ def _facts(summary: dict, video_path: Path, info) -> list[tuple[str, str]]:
         if summary.get("model_modified"):
             model += f" (trained {summary['model_modified']})"
         facts += [("Model", model), ("Model file", str(summary.get("model_path", "?"))),
+                  ("Model trained on", trained_on(summary)),
                   ("Cut points", f"{thresholds[0]:g} / {thresholds[1]:g} on the facial_expression score")]
     else:
         facts.append(("Model", "none: facial measures only"))
@@ -201,13 +203,15 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
     frames_csv_name = frames_csv_name or f"{name}_frames.csv"
     csv_exists = (out_path.parent / frames_csv_name).exists()
     html = _environment().get_template("report.html").render(
-        name=name, summary=summary, with_levels=levels, with_measures=measures,
+        name=name, summary=summary, with_levels=levels, with_measures=measures, levels_origin=levels_origin([summary]),
         sentences=describe(summary, None if faced is None else len(faced)), facts=_facts(summary, video_path, info),
         video_found=info is not None, has_face=has_face, table_missing=table is None, charts=charts,
         moments=moments, thumbnails=thumbnails, measure_rows=measure_rows(summary) if has_face else [], record=record,
         human=human_rating(summary, record), expressivity=number(summary, "expressivity_mean"),
         prediction={"model": summary["measures_model"], "score": summary.get("predicted_score"),
-                    "level": summary.get("predicted_level")} if summary.get("measures_model") else None,
+                    "level": summary.get("predicted_level"),
+                    "trained_on": summary.get("measures_model_trained_on") or NOT_RECORDED}
+        if summary.get("measures_model") else None,
         shares=[(label, summary.get(key) or 0.0, color) for (label, key), color in
                 zip(SHARE_KEYS.items(), plots.LEVEL_COLORS)],
         frames_csv_name=frames_csv_name, frames_csv_href=quote(frames_csv_name) if csv_exists else None,
@@ -266,6 +270,7 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
                                          if with_measures else ""))
     html = _environment().get_template("index.html").render(
         rows=rows, labels=LABELS, colors=plots.LEVEL_COLORS, with_records=bool(records), with_levels=with_levels,
+        levels_origin=levels_origin(summaries),
         with_measures=with_measures, key=" ".join(key), failures=failures or [],
         written=datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__)
     path = out_dir / "index.html"
