@@ -255,3 +255,67 @@ def test_a_video_after_others_in_one_process_gives_the_table_of_a_fresh_process(
     assert alone.returncode == 0, alone.stderr
     name = f"{clips[-1].stem}_frames.csv"
     assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
+
+
+# ---------------------------------------------------------------- issue 33: the output folder, the scan, one truth
+
+def _unwritable_folder(tmp_path):
+    """An existing folder this process cannot write in: a 0o555 folder, or as root (whom chmod
+    does not stop) a sysfs folder, where even root cannot create a file; None when neither."""
+    import os
+
+    if os.geteuid() != 0:
+        folder = tmp_path / "read_only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    from pathlib import Path
+
+    sysfs = Path("/sys/kernel")
+    try:
+        os.close(os.open(sysfs / "expressiveness-probe", os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return sysfs if sysfs.is_dir() else None
+    return None
+
+
+def test_an_output_folder_that_cannot_be_written_fails_before_any_video(demo_dir, tmp_path, capsys):
+    """Issue 33, item 4: `--out` is checked at the start, with one sentence, not after every
+    video was analysed (the old code analysed the clip, then failed on summary.csv)."""
+    import time
+
+    from conftest import run_main
+
+    clip = demo_dir / "videos" / "vid_0001.mp4"
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder\n")
+    cases = [(a_file / "sub", f"{a_file / 'sub'}: cannot be created, {a_file} is a file; expected a folder for "
+                              f"the outputs (--out).")]
+    unwritable = _unwritable_folder(tmp_path)
+    if unwritable is not None:
+        cases.append((unwritable, None))
+    for out, expected in cases:
+        started = time.perf_counter()
+        result = run_main(capsys, "analyze", clip, "--out", out, "--no-progress", "--no-figures")
+        error = result.stderr.strip().splitlines()[-1]
+        assert result.returncode == 1, result.stderr
+        assert time.perf_counter() - started < 5  # no video was analysed
+        if expected is not None:
+            assert error == f"expressiveness analyze: error: {expected}"
+        else:
+            assert error.startswith(f"expressiveness analyze: error: {out}: cannot create or write in this folder (")
+            assert error.endswith("); expected a folder for the outputs that this user can write in (--out).")
+        assert "skipped" not in result.stderr and not result.stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["a_file"] + (
+        ["read_only"] if unwritable is not None and unwritable.parent == tmp_path else []))
+
+
+def test_validate_checks_its_output_folder_before_any_clip(demo_dir, tmp_path, capsys):
+    from conftest import run_main
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder\n")
+    result = run_main(capsys, "validate", "--metadata", demo_dir / "metadata.jsonl", "--out", a_file,
+                      "--no-progress")
+    assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (
+        1, f"expressiveness validate: error: {a_file}: is a file; expected a folder for the outputs (--out).")
