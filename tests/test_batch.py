@@ -319,3 +319,21 @@ def test_validate_checks_its_output_folder_before_any_clip(demo_dir, tmp_path, c
                       "--no-progress")
     assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (
         1, f"expressiveness validate: error: {a_file}: is a file; expected a folder for the outputs (--out).")
+
+
+def test_a_folder_scan_finds_transport_streams_and_phone_videos(demo_dir, tmp_path):
+    """Issue 33, item 5: .ts and .3gp files in a folder are analysed like the same files named
+    directly (the old scan skipped them: 0 analysed, 0 failed); hidden files are not videos."""
+    from broken_videos import ffmpeg
+
+    folder = tmp_path / "interviews"
+    folder.mkdir()
+    clip = demo_dir / "videos" / "vid_0001.mp4"
+    # The demo's MPEG-4 part 2 keeps its headers in the MP4 index; a stream repeats them.
+    ffmpeg("-i", clip, "-c", "copy", "-bsf:v", "dump_extra=freq=keyframe", folder / "camcorder.ts")
+    ffmpeg("-i", clip, "-c:v", "mpeg4", "-q:v", "5", "-an", folder / "phone.3gp")
+    (folder / "._camcorder.mp4").write_bytes(b"\x00\x05\x16\x07" + bytes(60))  # macOS metadata, not a video
+    report = analyze_paths([folder], None, tmp_path / "out", FAST, progress=False)
+    assert report.failures == []
+    assert sorted(summary["name"] for summary in report.analyzed) == ["camcorder", "phone"]
+    assert all(summary["frames_analyzed"] == 14 for summary in report.analyzed)  # 40 frames, every 3rd
