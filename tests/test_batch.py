@@ -337,3 +337,89 @@ def test_a_folder_scan_finds_transport_streams_and_phone_videos(demo_dir, tmp_pa
     assert report.failures == []
     assert sorted(summary["name"] for summary in report.analyzed) == ["camcorder", "phone"]
     assert all(summary["frames_analyzed"] == 14 for summary in report.analyzed)  # 40 frames, every 3rd
+
+
+def test_a_folder_without_videos_says_so_and_summary_csv_keeps_its_header(tmp_path, capsys):
+    from conftest import run_main
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("no video here\n")
+    out = tmp_path / "out"
+    result = run_main(capsys, "analyze", folder, "--out", out, "--no-progress")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"skipped (empty): no videos found in {folder}; expected files ending in .mp4 .mov .avi .mkv .webm .m4v "
+        f".mpg .mpeg .wmv .ts .mts .m2ts .3gp .3g2 .flv .f4v .ogv .vob .mxf .asf.")
+    table = pd.read_csv(out / "summary.csv")
+    assert len(table) == 0 and list(table.columns[:2]) == ["video", "name"]
+    assert json.loads((out / "run_report.json").read_text())["failures"][0]["status"] == "empty"
+
+
+def test_summary_csv_and_the_index_list_the_same_current_videos(demo_dir, tmp_path, capsys):
+    """Issue 33, item 6: one truth per output folder. Both list every summary in the folder
+    whose video is still there unchanged (the old summary.csv held only the last run's videos,
+    the index every summary); one whose video changed is left out of both and named in
+    run_report.json; an earlier measures-model answer nobody asked for this time goes."""
+    import os
+
+    from conftest import run_main
+
+    clips = {}
+    for folder, number in (("first", 1), ("second", 17)):
+        (tmp_path / folder).mkdir()
+        clips[folder] = shutil.copy(demo_dir / "videos" / f"vid_{number:04d}.mp4", tmp_path / folder)
+    out = tmp_path / "out"
+
+    def analyze(folder):
+        result = run_main(capsys, "analyze", tmp_path / folder, "--out", out, "--every", 3, "--no-progress",
+                          "--no-figures", "--html")
+        assert result.returncode == 0, result.stderr
+        index = (out / "index.html").read_text()
+        listed = pd.read_csv(out / "summary.csv")["name"].tolist()
+        assert sorted(listed) == sorted(name for name in ("vid_0001", "vid_0017") if f'href="{name}_report.html"'
+                                        in index)
+        return listed, result.stdout
+
+    assert analyze("first")[0] == ["vid_0001"]
+    stale = json.loads((out / "vid_0001_summary.json").read_text())
+    stale.update(measures_model="old", measures_model_sha256="0" * 64, predicted_score=0.5)  # an earlier answer
+    (out / "vid_0001_summary.json").write_text(json.dumps(stale))
+    listed, printed = analyze("second")
+    assert listed == ["vid_0017", "vid_0001"]  # this run's first, then the earlier ones
+    assert "summary.csv also lists 1 other video(s) analysed into this folder before." in printed
+    assert "measures_model" not in json.loads((out / "vid_0001_summary.json").read_text())
+    assert "predicted_score" not in pd.read_csv(out / "summary.csv").columns
+
+    os.utime(clips["first"], ns=(0, 0))  # the first video changed since its analysis
+    listed, printed = analyze("second")
+    assert listed == ["vid_0017"] and (out / "vid_0001_summary.json").exists()  # left out, not deleted
+    assert json.loads((out / "run_report.json").read_text())["left_out"] == [
+        {"name": "vid_0001", "video": str(clips["first"]), "reason": "the video changed or is gone since"}]
+    assert "1 earlier summary(ies) left out of summary.csv: the video changed or is gone" in printed
+
+
+def test_an_interrupted_run_says_so_and_keeps_what_finished(demo_dir, tmp_path):
+    """Issue 33, item 6: Ctrl-C (KeyboardInterrupt) while the second video is being written:
+    run_report.json says interrupted, with the finished and the unfinished videos, and
+    summary.csv holds the finished one."""
+    clips = [demo_dir / "videos" / f"vid_{n:04d}.mp4" for n in (1, 17)]
+    figures = []
+
+    def figure_then_ctrl_c(table, summary, path):  # the figure callback is where the user presses Ctrl-C
+        figures.append(path)
+        if len(figures) == 2:
+            raise KeyboardInterrupt
+        plots_timeline.save_timeline(table, summary, path)
+
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        analyze_paths(clips, None, out, FAST, figure=figure_then_ctrl_c, progress=False)
+    run_report = json.loads((out / "run_report.json").read_text())
+    assert run_report["interrupted"] is True
+    assert run_report["finished"] == [{"video": str(clips[0]), "name": "vid_0001"}]
+    assert run_report["unfinished"] == [str(clips[1])]
+    assert pd.read_csv(out / "summary.csv")["name"].tolist() == ["vid_0001"]
+    report = analyze_paths(clips, None, out, FAST, figure=plots_timeline.save_timeline, progress=False)
+    assert (len(report.reused), len(report.analyzed)) == (1, 1)
+    assert json.loads((out / "run_report.json").read_text())["interrupted"] is False

@@ -263,13 +263,19 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
 
 
 def write_reports(out_dir: str | Path, metadata: str | Path | None = None) -> list[Path]:
-    """A report for every NAME_summary.json in out_dir (an `analyze` output folder) and the
-    index; records from metadata.jsonl when given. A missing NAME_frames.csv gives a report
-    that says so. Returns the report paths, index last."""
+    """A report for every current NAME_summary.json in out_dir (an `analyze` output folder:
+    analysis.folder_summaries, the videos summary.csv lists) and the index; records from
+    metadata.jsonl when given. A missing NAME_frames.csv gives a report that says so. Returns
+    the report paths, index last."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise FileNotFoundError(f"{out_dir}: folder not found; expected the --out folder of `expressiveness analyze`.")
-    summaries = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(out_dir.glob("*_summary.json"))]
+    from expressiveness.pipeline.analysis import folder_summaries
+
+    summaries, left_out = folder_summaries(out_dir)  # the rows of summary.csv: one truth per folder
+    if not summaries and left_out:
+        raise FileNotFoundError(f"{out_dir}: none of its {len(left_out)} NAME_summary.json is current (the videos "
+                                f"changed or are gone); run `expressiveness analyze VIDEOS --out {out_dir}` again.")
     if not summaries:
         raise FileNotFoundError(f"{out_dir}: no NAME_summary.json in this folder; run `expressiveness analyze "
                                 f"VIDEOS --out {out_dir}` first.")
