@@ -387,7 +387,7 @@ def test_summary_csv_and_the_index_list_the_same_current_videos(demo_dir, tmp_pa
     (out / "vid_0001_summary.json").write_text(json.dumps(stale))
     listed, printed = analyze("second")
     assert listed == ["vid_0017", "vid_0001"]  # this run's first, then the earlier ones
-    assert "summary.csv also lists 1 other video(s) analysed into this folder before." in printed
+    assert "summary.csv also lists 1 other video analysed into this folder before." in printed
     assert "measures_model" not in json.loads((out / "vid_0001_summary.json").read_text())
     assert "predicted_score" not in pd.read_csv(out / "summary.csv").columns
 
@@ -395,8 +395,8 @@ def test_summary_csv_and_the_index_list_the_same_current_videos(demo_dir, tmp_pa
     listed, printed = analyze("second")
     assert listed == ["vid_0017"] and (out / "vid_0001_summary.json").exists()  # left out, not deleted
     assert json.loads((out / "run_report.json").read_text())["left_out"] == [
-        {"name": "vid_0001", "video": str(clips["first"]), "reason": "the video changed or is gone since"}]
-    assert "1 earlier summary(ies) left out of summary.csv: the video changed or is gone" in printed
+        {"name": "vid_0001", "video": str(clips["first"]), "reason": "its video changed or is gone since it was analysed"}]
+    assert "1 earlier summary left out of summary.csv: the video changed or is gone" in printed
 
 
 def test_an_interrupted_run_says_so_and_keeps_what_finished(demo_dir, tmp_path):

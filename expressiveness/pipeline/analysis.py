@@ -54,10 +54,10 @@ class RunReport:
         frames = sum(summary["frames_analyzed"] for summary in self.analyzed)
         incomplete = (f" {len(self.incomplete)} incomplete: decoding stopped before the end (see the warnings)."
                       if self.incomplete else "")
-        earlier = (f" summary.csv also lists {len(self.earlier)} other video(s) analysed into this folder before."
-                   if self.earlier else "")
-        left_out = (f" {len(self.left_out)} earlier summary(ies) left out of summary.csv: the video changed or is "
-                    f"gone (see run_report.json)." if self.left_out else "")
+        earlier = (f" summary.csv also lists {len(self.earlier)} other video{'s' * (len(self.earlier) != 1)} "
+                   f"analysed into this folder before." if self.earlier else "")
+        left_out = (f" {len(self.left_out)} earlier summar{'y' if len(self.left_out) == 1 else 'ies'} left out of "
+                    f"summary.csv: the video changed or is gone (see run_report.json)." if self.left_out else "")
         return (f"Videos: {len(self.analyzed)} analysed, {len(self.reused)} reused from an earlier run, "
                 f"{len(self.failures)} failed.{incomplete}{earlier}{left_out} {frames} frames in "
                 f"{self.seconds:.1f} s. Results: {self.out_dir}")
@@ -142,7 +142,7 @@ def folder_summaries(out_dir: str | Path, skip: set[str] = frozenset()) -> tuple
         if unchanged:
             current.append(summary)
         else:
-            left_out.append({"name": name, "video": video, "reason": "the video changed or is gone since"})
+            left_out.append({"name": name, "video": video, "reason": "its video changed or is gone since it was analysed"})
     return current, left_out
 
 
