@@ -142,7 +142,8 @@ def folder_summaries(out_dir: str | Path, skip: set[str] = frozenset()) -> tuple
         if unchanged:
             current.append(summary)
         else:
-            left_out.append({"name": name, "video": video, "reason": "its video changed or is gone since it was analysed"})
+            left_out.append({"name": name, "video": video,
+                             "reason": "its video changed or is gone since it was analysed"})
     return current, left_out
 
 

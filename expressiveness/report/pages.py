@@ -252,9 +252,10 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
     if any(has_measures(summary) and not has_levels(summary) for summary in summaries):
         key.append(f"Timeline{' of a video without levels' if with_levels else ''}: expressivity through the video, "
                    f"from 0 to {top:.1f}% on one scale for every video.")
-    key.append("Blank where no face." + (" Usable: the share of analysed frames whose face is whole in the image, "
-                                         "faces the camera and is large enough. Expressivity: the mean, in % of the "
-                                         f"inter-ocular distance. \u2013 where a clip had {TOO_FEW}." if with_measures else ""))
+    measures_key = (" Usable: the share of analysed frames whose face is whole in the image, faces the camera and "
+                    "is large enough. Expressivity: the mean, in % of the inter-ocular distance. \u2013 where a "
+                    f"clip had {TOO_FEW}.")
+    key.append("Blank where no face." + (measures_key if with_measures else ""))
     html = _environment().get_template("index.html").render(
         rows=rows, labels=LABELS, colors=plots.LEVEL_COLORS, with_records=bool(records), with_levels=with_levels,
         with_measures=with_measures, key=" ".join(key), too_few=TOO_FEW, failures=failures or [],
