@@ -31,12 +31,28 @@ def temporary_name(path: str | Path, keep_suffix: bool = False) -> Path:
 
 
 def output_folder(path: str | Path, option: str) -> Path:
-    """Create an output folder (and its parents); a file in its place is one clear error
-    naming `option`, not a FileExistsError from deep inside."""
+    """Create an output folder (and its parents) and check that this process can write in it,
+    before any work starts: a file in its place or on its path, a folder without write
+    permission or a read-only disk is one sentence naming the folder and `option`
+    (NotADirectoryError, PermissionError or OSError), not an error at the end of a long run."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"{path}: is a file; expected a folder for the outputs ({option}).")
-    path.mkdir(parents=True, exist_ok=True)
+    blocker = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    if blocker is not None:
+        raise NotADirectoryError(f"{path}: cannot be created, {blocker} is a file; expected a folder for the "
+                                 f"outputs ({option}).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # A real write, not os.access: it also sees a read-only disk, and ACLs; the name is a
+        # temporary's, so a run killed right here leaves what remove_stale_temporaries clears.
+        probe = temporary_name(path / "write-check")
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        probe.unlink()
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        raise type(error)(f"{path}: cannot create or write in this folder ({reason}); expected a folder for "
+                          f"the outputs that this user can write in ({option}).") from None
     return path
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from expressiveness._io import atomic_write
+from expressiveness._io import atomic_write, output_folder
 from expressiveness.config import SCORE_FIELDS, TARGET_SCORE
 from expressiveness.correlation import BOOTSTRAP_SAMPLES, bootstrap_spearman, correlate, spearman
 from expressiveness.face import BLENDSHAPE_COLUMNS
@@ -314,7 +314,7 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
 
     records = load_metadata(metadata_path)
     targets = rating_targets(target, [name for name in SCORE_FIELDS if name in records])
-    out_dir = Path(out_dir)
+    out_dir = output_folder(out_dir, "--out")  # a folder that cannot be written fails now, not after the clips
     options = options or AnalysisOptions()
     report = analyze_paths(list(records["video_path"]), model_path, out_dir / "clips", options, workers,
                            progress=progress, dask=dask)

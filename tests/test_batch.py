@@ -259,3 +259,171 @@ def test_a_video_after_others_in_one_process_gives_the_table_of_a_fresh_process(
     assert alone.returncode == 0, alone.stderr
     name = f"{clips[-1].stem}_frames.csv"
     assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
+
+
+# ---------------------------------------------------------------- issue 33: the output folder, the scan, one truth
+
+def _unwritable_folder(tmp_path):
+    """An existing folder this process cannot write in: a 0o555 folder, or as root (whom chmod
+    does not stop) a sysfs folder, where even root cannot create a file; None when neither."""
+    import os
+
+    if os.geteuid() != 0:
+        folder = tmp_path / "read_only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    from pathlib import Path
+
+    sysfs = Path("/sys/kernel")
+    try:
+        os.close(os.open(sysfs / "expressiveness-probe", os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return sysfs if sysfs.is_dir() else None
+    return None
+
+
+def test_an_output_folder_that_cannot_be_written_fails_before_any_video(demo_dir, tmp_path, capsys):
+    """Issue 33, item 4: `--out` is checked at the start, with one sentence, not after every
+    video was analysed (the old code analysed the clip, then failed on summary.csv)."""
+    import time
+
+    from conftest import run_main
+
+    clip = demo_dir / "videos" / "vid_0001.mp4"
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder\n")
+    cases = [(a_file / "sub", f"{a_file / 'sub'}: cannot be created, {a_file} is a file; expected a folder for "
+                              f"the outputs (--out).")]
+    unwritable = _unwritable_folder(tmp_path)
+    if unwritable is not None:
+        cases.append((unwritable, None))
+    for out, expected in cases:
+        started = time.perf_counter()
+        result = run_main(capsys, "analyze", clip, "--out", out, "--no-progress", "--no-figures")
+        error = result.stderr.strip().splitlines()[-1]
+        assert result.returncode == 1, result.stderr
+        assert time.perf_counter() - started < 5  # no video was analysed
+        if expected is not None:
+            assert error == f"expressiveness analyze: error: {expected}"
+        else:
+            assert error.startswith(f"expressiveness analyze: error: {out}: cannot create or write in this folder (")
+            assert error.endswith("); expected a folder for the outputs that this user can write in (--out).")
+        assert "skipped" not in result.stderr and not result.stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["a_file"] + (
+        ["read_only"] if unwritable is not None and unwritable.parent == tmp_path else []))
+
+
+def test_validate_checks_its_output_folder_before_any_clip(demo_dir, tmp_path, capsys):
+    from conftest import run_main
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder\n")
+    result = run_main(capsys, "validate", "--metadata", demo_dir / "metadata.jsonl", "--out", a_file,
+                      "--no-progress")
+    assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (
+        1, f"expressiveness validate: error: {a_file}: is a file; expected a folder for the outputs (--out).")
+
+
+def test_a_folder_scan_finds_transport_streams_and_phone_videos(demo_dir, tmp_path):
+    """Issue 33, item 5: .ts and .3gp files in a folder are analysed like the same files named
+    directly (the old scan skipped them: 0 analysed, 0 failed); hidden files are not videos."""
+    from broken_videos import ffmpeg
+
+    folder = tmp_path / "interviews"
+    folder.mkdir()
+    clip = demo_dir / "videos" / "vid_0001.mp4"
+    # The demo's MPEG-4 part 2 keeps its headers in the MP4 index; a stream repeats them.
+    ffmpeg("-i", clip, "-c", "copy", "-bsf:v", "dump_extra=freq=keyframe", folder / "camcorder.ts")
+    ffmpeg("-i", clip, "-c:v", "mpeg4", "-q:v", "5", "-an", folder / "phone.3gp")
+    (folder / "._camcorder.mp4").write_bytes(b"\x00\x05\x16\x07" + bytes(60))  # macOS metadata, not a video
+    report = analyze_paths([folder], None, tmp_path / "out", FAST, progress=False)
+    assert report.failures == []
+    assert sorted(summary["name"] for summary in report.analyzed) == ["camcorder", "phone"]
+    assert all(summary["frames_analyzed"] == 14 for summary in report.analyzed)  # 40 frames, every 3rd
+
+
+def test_a_folder_without_videos_says_so_and_summary_csv_keeps_its_header(tmp_path, capsys):
+    from conftest import run_main
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("no video here\n")
+    out = tmp_path / "out"
+    result = run_main(capsys, "analyze", folder, "--out", out, "--no-progress")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"skipped (empty): no videos found in {folder}; expected files ending in .mp4 .mov .avi .mkv .webm .m4v "
+        f".mpg .mpeg .wmv .ts .mts .m2ts .3gp .3g2 .flv .f4v .ogv .vob .mxf .asf.")
+    table = pd.read_csv(out / "summary.csv")
+    assert len(table) == 0 and list(table.columns[:2]) == ["video", "name"]
+    assert json.loads((out / "run_report.json").read_text())["failures"][0]["status"] == "empty"
+
+
+def test_summary_csv_and_the_index_list_the_same_current_videos(demo_dir, tmp_path, capsys):
+    """Issue 33, item 6: one truth per output folder. Both list every summary in the folder
+    whose video is still there unchanged (the old summary.csv held only the last run's videos,
+    the index every summary); one whose video changed is left out of both and named in
+    run_report.json; an earlier measures-model answer nobody asked for this time goes."""
+    import os
+
+    from conftest import run_main
+
+    clips = {}
+    for folder, number in (("first", 1), ("second", 17)):
+        (tmp_path / folder).mkdir()
+        clips[folder] = shutil.copy(demo_dir / "videos" / f"vid_{number:04d}.mp4", tmp_path / folder)
+    out = tmp_path / "out"
+
+    def analyze(folder):
+        result = run_main(capsys, "analyze", tmp_path / folder, "--out", out, "--every", 3, "--no-progress",
+                          "--no-figures", "--html")
+        assert result.returncode == 0, result.stderr
+        index = (out / "index.html").read_text()
+        listed = pd.read_csv(out / "summary.csv")["name"].tolist()
+        assert sorted(listed) == sorted(name for name in ("vid_0001", "vid_0017") if f'href="{name}_report.html"'
+                                        in index)
+        return listed, result.stdout
+
+    assert analyze("first")[0] == ["vid_0001"]
+    stale = json.loads((out / "vid_0001_summary.json").read_text())
+    stale.update(measures_model="old", measures_model_sha256="0" * 64, predicted_score=0.5)  # an earlier answer
+    (out / "vid_0001_summary.json").write_text(json.dumps(stale))
+    listed, printed = analyze("second")
+    assert listed == ["vid_0017", "vid_0001"]  # this run's first, then the earlier ones
+    assert "summary.csv also lists 1 other video analysed into this folder before." in printed
+    assert "measures_model" not in json.loads((out / "vid_0001_summary.json").read_text())
+    assert "predicted_score" not in pd.read_csv(out / "summary.csv").columns
+
+    os.utime(clips["first"], ns=(0, 0))  # the first video changed since its analysis
+    listed, printed = analyze("second")
+    assert listed == ["vid_0017"] and (out / "vid_0001_summary.json").exists()  # left out, not deleted
+    assert json.loads((out / "run_report.json").read_text())["left_out"] == [
+        {"name": "vid_0001", "video": str(clips["first"]), "reason": "its video changed or is gone since it was analysed"}]
+    assert "1 earlier summary left out of summary.csv: the video changed or is gone" in printed
+
+
+def test_an_interrupted_run_says_so_and_keeps_what_finished(demo_dir, tmp_path):
+    """Issue 33, item 6: Ctrl-C (KeyboardInterrupt) while the second video is being written:
+    run_report.json says interrupted, with the finished and the unfinished videos, and
+    summary.csv holds the finished one."""
+    clips = [demo_dir / "videos" / f"vid_{n:04d}.mp4" for n in (1, 17)]
+    figures = []
+
+    def figure_then_ctrl_c(table, summary, path):  # the figure callback is where the user presses Ctrl-C
+        figures.append(path)
+        if len(figures) == 2:
+            raise KeyboardInterrupt
+        plots_timeline.save_timeline(table, summary, path)
+
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        analyze_paths(clips, None, out, FAST, figure=figure_then_ctrl_c, progress=False)
+    run_report = json.loads((out / "run_report.json").read_text())
+    assert run_report["interrupted"] is True
+    assert run_report["finished"] == [{"video": str(clips[0]), "name": "vid_0001"}]
+    assert run_report["unfinished"] == [str(clips[1])]
+    assert pd.read_csv(out / "summary.csv")["name"].tolist() == ["vid_0001"]
+    report = analyze_paths(clips, None, out, FAST, figure=plots_timeline.save_timeline, progress=False)
+    assert (len(report.reused), len(report.analyzed)) == (1, 1)
+    assert json.loads((out / "run_report.json").read_text())["interrupted"] is False

@@ -275,7 +275,8 @@ def test_bad_outputs_and_inputs_are_one_line_each(demo_dir, data_set, trained_mo
          f"expressiveness analyze: error: {lonely.with_suffix('.json')}: model card not found; every model needs "
          f"the .json card that training writes beside it (labels, cut points, input size, crop settings)."),
         (("analyze", clip, "--out", a_file / "sub", "--model", model),
-         f"expressiveness analyze: error: [Errno 20] Not a directory: '{a_file / 'sub'}'"),
+         f"expressiveness analyze: error: {a_file / 'sub'}: cannot be created, {a_file} is a file; expected a folder "
+         f"for the outputs (--out)."),
         (("live", "--source", clip, "--no-display", "--csv", tmp_path, "--model", model),
          f"expressiveness live: error: --csv {tmp_path}: is a folder; expected a file name such as session.csv."),
         (("live", "--source", clip, "--no-display", "--output", tmp_path / "no" / "a.mp4", "--model", model),

@@ -252,6 +252,35 @@ def test_a_demo_model_reloads_and_answers_a_video_summary(demo_models, tmp_path)
                                  f"of CNN 'cnn'; analyse with --model {demo_models['cnn'].model_path}.")
 
 
+def test_every_listed_summary_gets_this_runs_answer_and_none_keeps_a_stale_one(demo_models, tmp_path):
+    """Issue 33, item 6: summary.csv lists earlier runs' summaries too; their measures-model
+    answers are refreshed with this run's model (an old model's answer does not stay), and one
+    the model cannot answer (analysed without the facial measures) is marked, not dropped."""
+    from expressiveness.cli.models import add_measures_predictions
+    from expressiveness.pipeline.analysis import RunReport, write_summary_table
+
+    loaded = load_measures_model(demo_models["linear"].card_path)
+    clips = demo_models["folder"] / "analysis" / "clips"
+    this_run, stale, measureless = (json.loads((clips / f"vid_{n:04d}_summary.json").read_text()) for n in (7, 8, 9))
+    stale.update(measures_model="old", measures_model_sha256="0" * 64, predicted_score=9.0, predicted_level="x")
+    measureless.pop("expressivity_mean")
+    report = RunReport(tmp_path, analyzed=[this_run], earlier=[stale, measureless])
+    write_summary_table(tmp_path, report.listed)
+    assert add_measures_predictions(report, loaded) == 3
+    fresh = predict_summary(loaded, json.loads((clips / "vid_0008_summary.json").read_text()))
+    written = {name: json.loads((tmp_path / f"{name}_summary.json").read_text())
+               for name in ("vid_0007", "vid_0008", "vid_0009")}
+    assert {key: written["vid_0008"][key] for key in fresh} == fresh and fresh["predicted_score"] != 9.0
+    assert written["vid_0009"]["predicted_score"] is None and written["vid_0009"]["measures_model"] == loaded.name
+    assert written["vid_0009"]["measures_model_note"] == (
+        f"{measureless['video']}'s summary has no expressivity_mean, a feature of the measures model; expected a "
+        f"summary analysed with the facial measures on.")
+    table = pd.read_csv(tmp_path / "summary.csv").set_index("name")
+    assert table["measures_model"].tolist() == [loaded.name] * 3
+    assert table.loc["vid_0008", "predicted_score"] == fresh["predicted_score"]
+    assert pd.isna(table.loc["vid_0009", "predicted_score"]) and pd.isna(table.loc["vid_0007", "measures_model_note"])
+
+
 def cli(*argv) -> int:
     """A subcommand through the real parser, exceptions raised (main() would map them to a line)."""
     from expressiveness.cli import build_parser

@@ -222,8 +222,8 @@ def test_index_has_one_linked_row_per_video(analysed):
     assert len(page.all("tr")) == len(summaries) + 1  # and the heading row
     assert html.count("<svg") == len(summaries) - 1  # a sparkline per video with a face
     assert re.findall(r"<th[^>]*>([^<]*)</th>", html) == [
-        "Video", "Clip id", "Participant", "Question", "Human rating", "Seconds", "Face", "Dominant", "Reserved",
-        "Balanced", "Expressive", "Expressivity", "Timeline"]
+        "Video", "Clip id", "Participant", "Question", "Human rating", "Seconds", "Face", "Usable", "Dominant",
+        "Reserved", "Balanced", "Expressive", "Expressivity", "Timeline"]
 
 
 def test_moment_thumbnails_show_the_face(analysed, demo_dir):
@@ -296,8 +296,10 @@ def test_measures_only_speaks_of_expressivity_and_never_of_levels(measures_only)
     assert all(attrs["src"].startswith("data:image/jpeg") for attrs in images[3:])
     _, index = read(out, "index.html")
     assert re.findall(r"<th[^>]*>([^<]*)</th>", (out / "index.html").read_text()) == [
-        "Video", "Seconds", "Face", "Expressivity", "Timeline"]
+        "Video", "Seconds", "Face", "Usable", "Expressivity", "Timeline"]
     assert f"{summary['expressivity_mean']:.1f}%" in index.text and LEVEL_WORDS.findall(index.text) == []
+    faceless = re.search(r'href="vid_0019_report.html">.*?</tr>', (out / "index.html").read_text(), re.S).group(0)
+    assert re.findall(r'<td class="num"[^>]*>([^<]*)</td>', faceless)[2:] == ["0%", "\u2013"]  # no usable frame
     assert [attrs["aria-label"] for attrs in index.all("svg")] == ["expressivity timeline"]  # vid_0019: no face
 
 
@@ -411,6 +413,25 @@ def test_bad_input_is_one_clear_sentence(analysed, tmp_path):
     with pytest.raises(ValueError, match=r'the summary has neither "name" nor "video"'):
         write_index([{"face_share": 1.0}], tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_index_shows_the_usable_share_and_a_dash_for_a_measure_too_few_frames_had(tmp_path):
+    """Issue 33, item 9: usable share beside face share; "\u2013" (not a blank) where a clip had too
+    few usable frames for a measure (its value is null)."""
+    summaries = [{"name": "steady", "duration_s": 2.0, "face_share": 0.9, "usable_share": 0.75,
+                  "expressivity_mean": 3.25},
+                 {"name": "glimpse", "duration_s": 0.1, "face_share": 0.5, "usable_share": None,
+                  "expressivity_mean": None}]
+    html = write_index(summaries, tmp_path).read_text()
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", html) == ["Video", "Seconds", "Face", "Usable", "Expressivity",
+                                                          "Timeline"]
+    cells = {name: re.findall(r'<td class="num"([^>]*)>([^<]*)</td>', row) for name, row in
+             re.findall(r'href="(\w+)_report.html">.*?</a></td>(.*?)</tr>', html, re.S)}
+    assert [text for _, text in cells["steady"]] == ["2.0", "90%", "75%", "3.2%"]
+    assert [text for _, text in cells["glimpse"]] == ["0.1", "50%", "\u2013", "\u2013"]
+    assert all('data-sort="" title="too few usable frames for this measure"' in attrs for attrs, _ in
+               cells["glimpse"][2:])  # sorted last, explained on hover
+    assert "\u2013 where a clip had too few usable frames for this measure." in html
 
 
 def test_sparkline_colours_runs_of_levels_and_leaves_gaps():

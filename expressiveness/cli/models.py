@@ -152,40 +152,50 @@ def measures_prediction(summary: dict, model_path) -> dict:
 
 
 PREDICTION_KEYS = ("measures_model", "measures_model_sha256", "measures_model_trained_on", "predicted_score",
-                   "predicted_level",
-                   "predicted_prob_reserved", "predicted_prob_balanced", "predicted_prob_expressive")
+                   "predicted_level", "predicted_prob_reserved", "predicted_prob_balanced", "predicted_prob_expressive",
+                   "measures_model_note")
 
 
 def add_measures_predictions(report, model) -> int:
-    """Add the measures model's answer to every summary of an analyze_paths RunReport: in memory,
-    in OUT/NAME_summary.json and as columns of OUT/summary.csv (its other columns kept as
-    written). With model None, remove an earlier run's answers instead (a reused summary must not
-    keep a measures model's answer the user did not ask for this time). Returns the number of
-    summaries changed."""
+    """Make every summary summary.csv lists (report.listed: this run's and the earlier ones
+    kept in the folder) carry this run's measures-model answer, so that no row keeps a stale
+    answer of another model or of an older file of this one: in memory, in OUT/NAME_summary.json
+    and as columns of OUT/summary.csv (its other columns kept as written). With model None,
+    remove the earlier answers instead (a summary must not keep a measures model's answer the
+    user did not ask for this time). An earlier summary the model cannot answer (analysed
+    without the facial measures, or with another CNN) gets null answers and
+    `measures_model_note` saying why. Returns the number of summaries changed."""
     import pandas as pd
 
     from expressiveness._io import atomic_write
+    from expressiveness.errors import DatasetError
 
-    summaries = report.summaries
     answers = {}
-    for summary in summaries:
-        if model is None:
-            if "measures_model" not in summary:
-                continue
-            answers[summary["name"]] = {}
-            for key in PREDICTION_KEYS:
-                summary.pop(key, None)
-        else:
-            answers[summary["name"]] = measures_prediction(summary, model)
-            summary.update(answers[summary["name"]])
+    earlier = {id(summary) for summary in getattr(report, "earlier", [])}
+    for summary in getattr(report, "listed", report.summaries):
+        if model is None and not any(key in summary for key in PREDICTION_KEYS):
+            continue
+        for key in PREDICTION_KEYS:
+            summary.pop(key, None)
+        answer = {}
+        if model is not None:
+            try:
+                answer = measures_prediction(summary, model)
+            except DatasetError as error:
+                if id(summary) not in earlier:
+                    raise
+                answer = {"measures_model": model.name, "measures_model_sha256": model.card["sha256"]["model"],
+                          **dict.fromkeys(PREDICTION_KEYS[2:-1]), "measures_model_note": str(error)}
+        answers[summary["name"]] = answer
+        summary.update(answer)
         atomic_write(report.out_dir / f"{summary['name']}_summary.json", json.dumps(summary, indent=2))
     table_path = report.out_dir / "summary.csv"
     if answers and table_path.is_file():
         table = pd.read_csv(table_path, dtype=str, keep_default_na=False)  # text in, the same text out
-        if model is None:
-            table = table.drop(columns=[key for key in PREDICTION_KEYS if key in table.columns])
-        else:
-            for key in PREDICTION_KEYS:
+        table = table.drop(columns=[key for key in PREDICTION_KEYS if key in table.columns])
+        if model is not None:
+            for key in PREDICTION_KEYS[:-1] + (("measures_model_note",) if any(
+                    "measures_model_note" in answer for answer in answers.values()) else ()):
                 table[key] = [answers.get(name, {}).get(key) for name in table["name"]]
         atomic_write(table_path, table.to_csv(index=False))
     return len(answers)

@@ -117,11 +117,11 @@ def run_analyze(args) -> int:
     for summary in report.incomplete:
         print(f"warning: {summary['video']}: {summary['warning']}", file=sys.stderr)
     print(report.text())
-    if report.summaries:
+    if report.listed:  # summary.csv's every row gets this run's measures-model answer, or none
         models.add_measures_predictions(report, measures_model)  # None: an earlier run's answers go
-        if measures_model is not None:
+        if measures_model is not None and report.summaries:
             print(models.predictions_text(report, measures_model))
-    if (args.html or args.metadata) and report.summaries:
+    if (args.html or args.metadata) and report.listed:
         from expressiveness.report.pages import write_reports
 
         written = write_reports(args.out, args.metadata)

@@ -1,6 +1,11 @@
 """Analysis of many video files: each video's tables, summary and figures in one output folder,
 earlier results reused when their provenance matches, failures recorded, summary.csv and
 run_report.json written even when the run is interrupted.
+
+One truth per output folder: summary.csv (and index.html, pages.write_reports) list every
+current summary in the folder (folder_summaries): this run's videos in the order given, then
+those earlier runs left there whose video is still there unchanged. A summary whose video
+changed or is gone stays on disk but is left out, and run_report.json says so.
 """
 
 from __future__ import annotations
@@ -27,10 +32,18 @@ class RunReport:
     reused: list[dict] = field(default_factory=list)  # summaries of an earlier run with the same provenance
     failures: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    earlier: list[dict] = field(default_factory=list)  # current summaries of other videos, from earlier runs
+    left_out: list[dict] = field(default_factory=list)  # {"name", "video", "reason"}: summaries no longer current
+    interrupted: bool = False
 
     @property
     def summaries(self) -> list[dict]:
         return self.reused + self.analyzed
+
+    @property
+    def listed(self) -> list[dict]:
+        """The summaries summary.csv and index.html list: this run's, then the earlier ones."""
+        return self.summaries + self.earlier
 
     @property
     def incomplete(self) -> list[dict]:
@@ -42,9 +55,13 @@ class RunReport:
         incomplete = (f" {len(self.incomplete)} incomplete: the frames decoded differ from what the header declares "
                       f"(see the warnings)."
                       if self.incomplete else "")
+        earlier = (f" summary.csv also lists {len(self.earlier)} other video{'s' * (len(self.earlier) != 1)} "
+                   f"analysed into this folder before." if self.earlier else "")
+        left_out = (f" {len(self.left_out)} earlier summar{'y' if len(self.left_out) == 1 else 'ies'} left out of "
+                    f"summary.csv: the video changed or is gone (see run_report.json)." if self.left_out else "")
         return (f"Videos: {len(self.analyzed)} analysed, {len(self.reused)} reused from an earlier run, "
-                f"{len(self.failures)} failed.{incomplete} {frames} frames in {self.seconds:.1f} s. "
-                f"Results: {self.out_dir}")
+                f"{len(self.failures)} failed.{incomplete}{earlier}{left_out} {frames} frames in "
+                f"{self.seconds:.1f} s. Results: {self.out_dir}")
 
 
 def _analyze_task(video: str, name: str, out_dir: str, model_path: str, options, annotate, figure,
@@ -89,6 +106,48 @@ def _reusable_summary(out_dir: Path, name: str, provenance: dict, outputs: list[
     return summary
 
 
+# The columns of summary.csv when no video has a summary: the fields every summary has, so that
+# the file always has its header row (pd.read_csv of an empty run gives an empty table).
+SUMMARY_CSV_HEADER = ("video", "name", "duration_s", "fps", "frames_total", "frames_decoded", "complete",
+                      "frames_analyzed", "face_share")
+
+
+def folder_summaries(out_dir: str | Path, skip: set[str] = frozenset()) -> tuple[list[dict], list[dict]]:
+    """The current summaries in an output folder, and those left out.
+
+    Current: a NAME_summary.json that reads as a summary of NAME whose video is still there
+    unchanged (the path, size and modification time its provenance records; a summary from
+    before provenance: its video path exists). Returns (current summaries sorted by name,
+    [{"name", "video", "reason"}] of the others). skip: names not to look at (this run's)."""
+    from expressiveness._io import source_info
+
+    current, left_out = [], []
+    for path in sorted(Path(out_dir).glob("*_summary.json")):
+        name = path.name[:-len("_summary.json")]
+        if name in skip or name.startswith("."):
+            continue
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            left_out.append({"name": name, "video": None, "reason": f"{path.name} cannot be read as JSON"})
+            continue
+        if not isinstance(summary, dict) or summary.get("name", name) != name:
+            left_out.append({"name": name, "video": None, "reason": f"{path.name} is not the summary of {name}"})
+            continue
+        video = summary.get("video")
+        source = summary.get("provenance", {}).get("source") if isinstance(summary.get("provenance"), dict) else None
+        try:
+            unchanged = source_info(source["path"]) == source if isinstance(source, dict) else Path(video).is_file()
+        except (FileNotFoundError, KeyError, TypeError):
+            unchanged = False
+        if unchanged:
+            current.append(summary)
+        else:
+            left_out.append({"name": name, "video": video,
+                             "reason": "its video changed or is gone since it was analysed"})
+    return current, left_out
+
+
 def _summary_row(summary: dict) -> dict:
     """One row of summary.csv: the summary's and its provenance's single values."""
     def single(items):  # lists (the cut points) as JSON text, nested dicts left out
@@ -108,7 +167,11 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
                   progress: bool = True, dask=None) -> RunReport:
     """Analyse video files and folders into out_dir: per video NAME_frames.csv (and .parquet),
     NAME_summary.json, NAME_timeline.png (via `figure`) and NAME_annotated.mp4 (via
-    `annotate`); plus summary.csv (one row per video, in the order given) and run_report.json.
+    `annotate`); plus summary.csv and run_report.json. summary.csv has one row per current
+    summary in out_dir (folder_summaries): this run's videos in the order given, then other
+    videos earlier runs analysed there; always its header row. run_report.json counts and names
+    the failures, the incomplete videos and the summaries left out, and says whether the run
+    was interrupted (Ctrl-C) and which videos were not finished then.
 
     An earlier result is reused only when its provenance matches: the same source file (path,
     size, modification time), model and card (sha256), and every option that changes the
@@ -161,17 +224,38 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str 
             else:
                 report.failures.append(result)
             bar.update()
+    except KeyboardInterrupt:
+        report.interrupted = True
+        raise
     finally:
         bar.close()
         report.seconds = time.perf_counter() - started
-        rows = [_summary_row(summaries[names[video]]) for video in videos if names[video] in summaries]
-        atomic_write(out_dir / "summary.csv", pd.DataFrame(rows).to_csv(index=False))
+        # This run's videos, finished or not, speak for their names: an older summary of a video
+        # that failed now is not listed beside this run's failure.
+        report.earlier, report.left_out = folder_summaries(out_dir, skip=set(names.values()))
+        write_summary_table(out_dir, [summaries[names[video]] for video in videos if names[video] in summaries]
+                            + report.earlier)
+        done = {summary["name"] for summary in report.summaries} | {failure.get("name") for failure in report.failures}
         atomic_write(out_dir / "run_report.json", json.dumps(
             {"analyzed": len(report.analyzed), "reused": len(report.reused), "failed": len(report.failures),
+             "listed": len(report.listed), "interrupted": report.interrupted,
+             "finished": [{"video": s["video"], "name": s["name"]} for s in report.summaries],
+             "unfinished": [str(job[8]) for job in todo if job[1] not in done],
              "incomplete": [{"video": s["video"], "name": s["name"], "warning": s["warning"]}
                             for s in report.incomplete],
-             "failures": report.failures, "seconds": round(report.seconds, 1)}, indent=2))
+             "failures": report.failures, "left_out": report.left_out, "seconds": round(report.seconds, 1)},
+            indent=2))
     return report
+
+
+def write_summary_table(out_dir: str | Path, summaries: list[dict]) -> Path:
+    """Write OUT/summary.csv: one row per summary (_summary_row), in the order given; the header
+    row (SUMMARY_CSV_HEADER) even when there is none."""
+    rows = [_summary_row(summary) for summary in summaries]
+    table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(SUMMARY_CSV_HEADER))
+    path = Path(out_dir) / "summary.csv"
+    atomic_write(path, table.to_csv(index=False))
+    return path
 
 
 def _failed_row(job: tuple) -> dict:

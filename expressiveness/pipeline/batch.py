@@ -17,7 +17,10 @@ from typing import Callable, Hashable, Iterator
 from expressiveness.pipeline import executors
 from expressiveness.errors import BaselineError, UnreadableVideoError
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+# What a folder scan takes as a video: the containers FFmpeg (behind OpenCV) reads, including the
+# transport streams of camcorders and broadcast (.ts .mts .m2ts) and phone and web formats.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".ts", ".mts", ".m2ts",
+                  ".3gp", ".3g2", ".flv", ".f4v", ".ogv", ".vob", ".mxf", ".asf")
 
 
 def failure_status(error: Exception, video: str | Path) -> str | None:
@@ -88,13 +91,19 @@ def run_tasks(task: Callable, jobs: list[tuple], failed: Callable, workers: int 
 # ---------------------------------------------------------------- video files and output names
 
 def find_videos(paths: list[str | Path]) -> tuple[list[Path], list[dict]]:
-    """Video files named or found (recursively, by suffix) in folders, each once (by resolved
-    path: `videos/ videos/a.mp4` gives a.mp4 once); missing paths are returned as failures
-    rather than raised."""
+    """Video files named or found (recursively, by suffix, VIDEO_SUFFIXES) in folders, each once
+    (by resolved path: `videos/ videos/a.mp4` gives a.mp4 once). A file named is taken whatever
+    its suffix; a folder scan leaves out hidden files (temporaries, macOS "._" copies). Missing
+    paths, and folders without a video, are returned as failures rather than raised."""
     videos, failures, seen = [], [], set()
     for path in map(Path, paths):
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES
+                           and not p.name.startswith(".") and p.is_file())
+            if not found:
+                failures.append({"video": str(path), "status": "empty",
+                                 "error": f"no videos found in {path}; expected files ending in "
+                                          f"{' '.join(VIDEO_SUFFIXES)}."})
         elif path.exists():
             found = [path]
         else:

@@ -37,6 +37,7 @@ from expressiveness.measures.quality import usable_mask, usable_rows
 from expressiveness.video import iter_frames, probe_video
 
 THUMBNAIL_PX = 112
+TOO_FEW = "too few usable frames for this measure"  # shown by the index's dash
 HEAD_POSE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg")
 LANDMARK_EXPRESSIVITY_COLUMNS = ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth")
 MEASURE_CHARTS = (  # kind, title, alt text, columns, y label, dashed reference lines
@@ -256,7 +257,7 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
     rows = [{"name": name, "href": quote(report_names.get(name, f"{name}_report.html")), "summary": summary,
              "record": records.get(name), "human": human_rating(summary, records.get(name)),
              "levels": has_levels(summary) and bool(summary.get("face_share")),
-             "expressivity": number(summary, "expressivity_mean"),
+             "expressivity": number(summary, "expressivity_mean"), "usable": number(summary, "usable_share"),
              "shares": [summary.get(key) or 0.0 for key in SHARE_KEYS.values()],
              "sparkline": _sparkline(summary, tables.get(name), top)} for name, summary in zip(names, summaries)]
     with_levels = any(has_levels(summary) for summary in summaries)
@@ -266,12 +267,14 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
     if any(has_measures(summary) and not has_levels(summary) for summary in summaries):
         key.append(f"Timeline{' of a video without levels' if with_levels else ''}: expressivity through the video, "
                    f"from 0 to {top:.1f}% on one scale for every video.")
-    key.append("Blank where no face." + (" Expressivity: the mean, in % of the inter-ocular distance."
-                                         if with_measures else ""))
+    measures_key = (" Usable: the share of analysed frames whose face is whole in the image, faces the camera and "
+                    "is large enough. Expressivity: the mean, in % of the inter-ocular distance. \u2013 where a "
+                    f"clip had {TOO_FEW}.")
+    key.append("Blank where no face." + (measures_key if with_measures else ""))
     html = _environment().get_template("index.html").render(
         rows=rows, labels=LABELS, colors=plots.LEVEL_COLORS, with_records=bool(records), with_levels=with_levels,
         levels_origin=levels_origin(summaries),
-        with_measures=with_measures, key=" ".join(key), failures=failures or [],
+        with_measures=with_measures, key=" ".join(key), too_few=TOO_FEW, failures=failures or [],
         written=datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__)
     path = out_dir / "index.html"
     atomic_write(path, html)
@@ -279,13 +282,19 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
 
 
 def write_reports(out_dir: str | Path, metadata: str | Path | None = None) -> list[Path]:
-    """A report for every NAME_summary.json in out_dir (an `analyze` output folder) and the
-    index; records from metadata.jsonl when given. A missing NAME_frames.csv gives a report
-    that says so. Returns the report paths, index last."""
+    """A report for every current NAME_summary.json in out_dir (an `analyze` output folder:
+    analysis.folder_summaries, the videos summary.csv lists) and the index; records from
+    metadata.jsonl when given. A missing NAME_frames.csv gives a report that says so. Returns
+    the report paths, index last."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise FileNotFoundError(f"{out_dir}: folder not found; expected the --out folder of `expressiveness analyze`.")
-    summaries = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(out_dir.glob("*_summary.json"))]
+    from expressiveness.pipeline.analysis import folder_summaries
+
+    summaries, left_out = folder_summaries(out_dir)  # the rows of summary.csv: one truth per folder
+    if not summaries and left_out:
+        raise FileNotFoundError(f"{out_dir}: none of its {len(left_out)} NAME_summary.json is current (the videos "
+                                f"changed or are gone); run `expressiveness analyze VIDEOS --out {out_dir}` again.")
     if not summaries:
         raise FileNotFoundError(f"{out_dir}: no NAME_summary.json in this folder; run `expressiveness analyze "
                                 f"VIDEOS --out {out_dir}` first.")
