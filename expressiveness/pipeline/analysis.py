@@ -108,7 +108,7 @@ def _reusable_summary(out_dir: Path, name: str, provenance: dict, outputs: list[
 
 # The columns of summary.csv when no video has a summary: the fields every summary has, so that
 # the file always has its header row (pd.read_csv of an empty run gives an empty table).
-SUMMARY_CSV_HEADER = ("video", "name", "duration_s", "fps", "frames_total", "frames_decoded", "complete",
+SUMMARY_CSV_HEADER = ("video", "name", "duration_s", "analysed_s", "fps", "frames_total", "frames_decoded", "complete",
                       "frames_analyzed", "face_share")
 
 
