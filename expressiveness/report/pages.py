@@ -30,8 +30,9 @@ from expressiveness.config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
 from expressiveness.errors import UnreadableVideoError
 from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, duration_words,
                                             find_moments, flatten, has_levels, has_measures, human_rating,
-                                            levels_origin, match_records, measure_rows, number, percent,
-                                            required_columns, trained_on, video_name)
+                                            match_records, measure_rows, number, percent, required_columns,
+                                            video_name)
+from expressiveness.report.origin import levels_origin, trained_on
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.measures.quality import usable_mask, usable_rows
 from expressiveness.video import iter_frames, probe_video
