@@ -71,7 +71,8 @@ bench: $(STAMP)
 # Mutation testing of the pure-logic modules against their fast tests ([tool.mutmut] in
 # pyproject.toml); slow on 2 cores. MODULE=data.metadata (or video.reading, face.crops,
 # levels.dataset, levels.evaluate, pipeline.frames, pipeline.options, pipeline.per_video,
-# pipeline.scorers, measures.facial, measures.moments, measures.quality, measures.blendshapes)
+# pipeline.scorers, measures.facial, measures.moments, measures.quality, measures.blendshapes,
+# measures.timebase)
 # runs one module's mutants. Work
 # files stay in mutants/ (git-ignored); a rerun resumes. `$(BIN)/mutmut browse` shows each survivor.
 mutate: $(STAMP)
