@@ -93,6 +93,17 @@ def test_timeline_shades_each_line_panel_and_names_the_bands_once():
     plt.close(figure)
 
 
+def test_a_measures_only_timeline_names_the_bands_once_in_its_first_panel():
+    table = frames_table(usable=USABLE)
+    table = table.drop(columns=[column for column in table.columns if column.startswith("prob_")])
+    figure = plot_timeline(table)
+    first, *_ = figure.axes
+    assert first.get_ylabel() == "% inter-ocular distance"
+    assert legend_texts(figure).count("not usable") == 1
+    assert "not usable" in [text.get_text() for text in first.get_legend().get_texts()]
+    plt.close(figure)
+
+
 @pytest.mark.parametrize("usable", [None, [1] * 10], ids=["no usable column", "every frame usable"])
 def test_timeline_without_unusable_frames_has_no_bands(usable):
     figure = plot_timeline(frames_table(usable=usable))

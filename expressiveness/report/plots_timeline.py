@@ -88,11 +88,11 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
                 axis.plot(time_s, values, label=label, color=series_color(column))
             axis.set(ylim=(-0.02, 1.02))
         else:
-            for position, column in enumerate(columns_with_values(table, columns)):
+            for line, column in enumerate(columns_with_values(table, columns)):
                 name = column.replace("blendshape_expressivity_", "").replace("expressivity_", "")
                 axis.plot(time_s, pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64"),
                           label="overall" if column == columns[0] and panel != "pose" else
-                          name.replace("head_", "").replace("_deg", ""), color=series_color(column, position),
+                          name.replace("head_", "").replace("_deg", ""), color=series_color(column, line),
                           linewidth=2.0 if column == columns[0] and panel != "pose" else 1.0)
         _shade_unusable(axis, spans, UNUSABLE_LABEL if position == 0 else f"_{UNUSABLE_LABEL}")  # one legend entry
         axis.set(ylabel=ylabel)
