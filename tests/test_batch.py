@@ -400,7 +400,25 @@ def test_summary_csv_and_the_index_list_the_same_current_videos(demo_dir, tmp_pa
     assert listed == ["vid_0017"] and (out / "vid_0001_summary.json").exists()  # left out, not deleted
     assert json.loads((out / "run_report.json").read_text())["left_out"] == [
         {"name": "vid_0001", "video": str(clips["first"]), "reason": "its video changed or is gone since it was analysed"}]
-    assert "1 earlier summary left out of summary.csv: the video changed or is gone" in printed
+    assert "1 earlier summary left out of summary.csv: no longer current (see run_report.json for why)." in printed
+
+    # A summary whose facial measures an older version made (blinks over the header's duration)
+    # is not current either, though its video is unchanged.
+    older = json.loads((out / "vid_0017_summary.json").read_text())
+    older["provenance"]["measures_version"] = 2
+    (out / "vid_0017_summary.json").write_text(json.dumps(older))
+    listed, printed = analyze("first")
+    assert listed == ["vid_0001"]
+    assert [item["name"] for item in json.loads((out / "run_report.json").read_text())["left_out"]] == ["vid_0017"]
+
+    # A video that fails this time is listed in neither, though an earlier summary of it is there:
+    # a baseline of 0-2 s serves vid_0017 (2.3 s), not vid_0001 (1.7 s).
+    result = run_main(capsys, "analyze", tmp_path / "first", tmp_path / "second", "--out", out, "--every", 3,
+                      "--no-progress", "--no-figures", "--html", "--baseline", "0:2")
+    assert result.returncode == 0 and "skipped (failed)" in result.stderr, result.stderr
+    index = (out / "index.html").read_text()
+    assert pd.read_csv(out / "summary.csv")["name"].tolist() == ["vid_0017"] and (out / "vid_0001_summary.json").exists()
+    assert 'href="vid_0017_report.html"' in index and 'href="vid_0001_report.html"' not in index
 
 
 def test_an_interrupted_run_says_so_and_keeps_what_finished(demo_dir, tmp_path):

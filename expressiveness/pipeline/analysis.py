@@ -58,7 +58,7 @@ class RunReport:
         earlier = (f" summary.csv also lists {len(self.earlier)} other video{'s' * (len(self.earlier) != 1)} "
                    f"analysed into this folder before." if self.earlier else "")
         left_out = (f" {len(self.left_out)} earlier summar{'y' if len(self.left_out) == 1 else 'ies'} left out of "
-                    f"summary.csv: the video changed or is gone (see run_report.json)." if self.left_out else "")
+                    f"summary.csv: no longer current (see run_report.json for why)." if self.left_out else "")
         return (f"Videos: {len(self.analyzed)} analysed, {len(self.reused)} reused from an earlier run, "
                 f"{len(self.failures)} failed.{incomplete}{earlier}{left_out} {frames} frames in "
                 f"{self.seconds:.1f} s. Results: {self.out_dir}")
@@ -117,9 +117,12 @@ def folder_summaries(out_dir: str | Path, skip: set[str] = frozenset()) -> tuple
 
     Current: a NAME_summary.json that reads as a summary of NAME whose video is still there
     unchanged (the path, size and modification time its provenance records; a summary from
-    before provenance: its video path exists). Returns (current summaries sorted by name,
+    before provenance: its video path exists) and whose facial measures, if any, were made by
+    this version of them (MEASURES_VERSION: older ones are computed otherwise, such as blinks
+    per minute over the header's duration). Returns (current summaries sorted by name,
     [{"name", "video", "reason"}] of the others). skip: names not to look at (this run's)."""
     from expressiveness._io import source_info
+    from expressiveness.pipeline.scorers import MEASURES_VERSION
 
     current, left_out = [], []
     for path in sorted(Path(out_dir).glob("*_summary.json")):
@@ -140,11 +143,17 @@ def folder_summaries(out_dir: str | Path, skip: set[str] = frozenset()) -> tuple
             unchanged = source_info(source["path"]) == source if isinstance(source, dict) else Path(video).is_file()
         except (FileNotFoundError, KeyError, TypeError):
             unchanged = False
-        if unchanged:
-            current.append(summary)
-        else:
+        provenance = summary.get("provenance") if isinstance(summary.get("provenance"), dict) else {}
+        if not unchanged:
             left_out.append({"name": name, "video": video,
                              "reason": "its video changed or is gone since it was analysed"})
+        elif provenance.get("measures") and provenance.get("measures_version") != MEASURES_VERSION:
+            left_out.append({"name": name, "video": video,
+                             "reason": f"its facial measures were made by an older version of them (version "
+                                       f"{provenance.get('measures_version', 1)}, now {MEASURES_VERSION}); analyse "
+                                       f"the video again"})
+        else:
+            current.append(summary)
     return current, left_out
 
 

@@ -292,7 +292,11 @@ def write_reports(out_dir: str | Path, metadata: str | Path | None = None) -> li
         raise FileNotFoundError(f"{out_dir}: folder not found; expected the --out folder of `expressiveness analyze`.")
     from expressiveness.pipeline.analysis import folder_summaries
 
-    summaries, left_out = folder_summaries(out_dir)  # the rows of summary.csv: one truth per folder
+    run_report = out_dir / "run_report.json"
+    failures = json.loads(run_report.read_text(encoding="utf-8")).get("failures", []) if run_report.exists() else []
+    # The rows of summary.csv, one truth per folder: a video that failed in the last run is not
+    # listed with the summary an earlier run left (summary.csv does not list it either).
+    summaries, left_out = folder_summaries(out_dir, skip={failure.get("name") for failure in failures})
     if not summaries and left_out:
         raise FileNotFoundError(f"{out_dir}: none of its {len(left_out)} NAME_summary.json is current (the videos "
                                 f"changed or are gone); run `expressiveness analyze VIDEOS --out {out_dir}` again.")
@@ -311,8 +315,6 @@ def write_reports(out_dir: str | Path, metadata: str | Path | None = None) -> li
         tables[name] = pd.read_csv(csv_path) if csv_path.exists() else None
         written.append(write_video_report(summary, tables[name], out_dir / f"{name}_report.html",
                                           record=records.get(name), index_name="index.html"))
-    run_report = out_dir / "run_report.json"
-    failures = json.loads(run_report.read_text(encoding="utf-8")).get("failures", []) if run_report.exists() else []
     written.append(write_index(summaries, out_dir, records, tables=tables, failures=failures))
     return written
 
