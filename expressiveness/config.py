@@ -14,6 +14,11 @@ LABELS = ("Reserved Expression", "Balanced Expression", "Expressive")
 THRESHOLDS = (-0.303, 0.294)
 
 FACE_SIZE = 48  # side of the square grayscale face crop, in pixels
+# The face detector's defaults (data.cache.ExtractSettings; the command line shows them).
+FACE_SELECTIONS = ("largest", "most_confident", "most_central")  # which face is the interviewee (face.select_face)
+MIN_CONFIDENCE = 0.5  # face detection score threshold, in [0, 1]
+FACE_MARGIN = 0.15  # added on each side of the face box for a crop, a fraction of its size
+FRAMES_PER_CLIP = 32  # crops per clip that `extract` samples when no other rule is given (data.cache)
 
 SCORE_FIELDS = (
     "openness",
@@ -41,8 +46,14 @@ DEFAULT_MODEL = MODELS_DIR / "expressiveness_cnn.keras"  # the model TrainConfig
 DEMO_MODEL = MODELS_DIR / "demo_cnn.keras"  # what `make demo` trains (synthetic labels); never a default
 CACHE_DIR = Path("cache")  # face-crop cache written by `expressiveness extract`
 REPORTS_DIR = Path("reports")
+ANALYSIS_DIR = REPORTS_DIR / "validation"  # clip analyses in ANALYSIS_DIR/clips, shared by `validate` and measures training
 
 # The participant split (metadata.participant_split): one per data set, shared by every model
 # trained on it. Training hyperparameters live in train_config.TrainConfig.
 SPLIT_FRACTIONS = (0.7, 0.15, 0.15)  # train, validation, test
 SEED = 42
+
+# The measures model (measures.model) and its comparison with the human ratings (correlation).
+ESTIMATORS = ("linear", "boosting")
+CV_FOLDS = 5  # at most; fewer when the training split has fewer participants
+BOOTSTRAP_SAMPLES = 1000  # resamples of participants for a 95% interval

@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from expressiveness.config import SEED, TARGET_SCORE
-
-BOOTSTRAP_SAMPLES = 1000
+from expressiveness.config import BOOTSTRAP_SAMPLES, SEED, TARGET_SCORE
 
 
 def spearman(values, scores) -> float | None:

@@ -18,15 +18,13 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from expressiveness.card import card_path_for, keras_path_for, package_versions, trained_on, training_data_record
-from expressiveness.config import LABELS, MODELS_DIR, REPORTS_DIR, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
+from expressiveness.config import ANALYSIS_DIR, LABELS, MODELS_DIR, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
 from expressiveness.errors import DatasetError, ModelFileError
 from expressiveness.measures.model import (CARD_KIND, CARD_VERSION, CNN_FEATURES, CV_FOLDS, DEFAULT_MEASURES_MODEL_NAME,
                              ESTIMATORS, MEASURE_FEATURES, VERSIONED_PACKAGES, MeasuresModel, fit_estimators,
                              save_measures_model)
 from expressiveness.data.metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
 from expressiveness.correlation import spearman
-
-ANALYSIS_DIR = REPORTS_DIR / "validation"  # clip analyses in ANALYSIS_DIR/clips, shared with `validate`
 OPTION_KEYS = {"every": "every", "min_confidence": "min_confidence",
                "face_selection": "face_selection"}  # summary key -> AnalysisOptions field
 

@@ -11,8 +11,7 @@ import importlib.util
 import math
 import os
 
-from expressiveness.config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, METADATA_FILE
-from expressiveness.face import FACE_SELECTIONS
+from expressiveness.config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, FACE_SELECTIONS, METADATA_FILE
 
 
 def _shown(text: str) -> str:

@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 
 from expressiveness.errors import ExpressivenessError
-from expressiveness.face.bundle import FACE_MODEL_ENV, load_bundle
-from expressiveness.face.engine import check_mediapipe
+from expressiveness.face.bundle import FACE_MODEL_ENV
 from expressiveness.quiet import VERBOSE_ENV, set_native_log_levels
 from expressiveness.cli import data, training, video
 
@@ -75,6 +74,9 @@ def run(argv: list[str] | None = None, prog: str | None = None) -> int:
         if args.face_model:  # worker processes inherit the variable
             os.environ[FACE_MODEL_ENV] = str(Path(args.face_model).absolute())
         if args.command in FACE_COMMANDS or getattr(args, "kind", None) == "measures":
+            from expressiveness.face.bundle import load_bundle
+            from expressiveness.face.engine import check_mediapipe
+
             check_mediapipe()  # a missing or old mediapipe, a missing or wrong bundle: one sentence now,
             load_bundle()  # not a failure per video
         return args.run(args)

@@ -23,9 +23,7 @@ KINDS = ("cnn", "measures")
 def add_train_measures_options(parser) -> None:
     """--kind, and the options of `train --kind measures` (the shared ones, --metadata, --models,
     --name, --thresholds, --seed, --overwrite and --quiet, are the train parser's)."""
-    from expressiveness.face import FACE_SELECTIONS
-    from expressiveness.measures.model import CV_FOLDS, ESTIMATORS
-    from expressiveness.measures_train import ANALYSIS_DIR
+    from expressiveness.config import ANALYSIS_DIR, CV_FOLDS, ESTIMATORS, FACE_SELECTIONS
 
     parser.add_argument("--kind", choices=KINDS, default="cnn",
                         help="cnn: the CNN on face crops (default); measures: a video-level model on the facial "
@@ -90,7 +88,7 @@ def run_train_measures(args) -> int:
 
 def add_side_by_side_options(parser) -> None:
     """The evaluate options that matter only when models are compared side by side."""
-    from expressiveness.validation import BOOTSTRAP_SAMPLES
+    from expressiveness.config import BOOTSTRAP_SAMPLES
 
     group = parser.add_argument_group("side by side (several models, or a measures model)")
     group.add_argument("--analysis", default=None,

@@ -12,9 +12,9 @@ from . import models
 
 
 def register(commands, common) -> None:
-    from expressiveness.data.cache import DEFAULT_FRAMES_PER_CLIP, ExtractSettings
+    from expressiveness.config import FACE_MARGIN, FACE_SELECTIONS, FRAMES_PER_CLIP as DEFAULT_FRAMES_PER_CLIP, \
+        MIN_CONFIDENCE
 
-    defaults = ExtractSettings()
     parser = commands.add_parser(
         "extract", parents=[common], help="detect faces in every video of a metadata.jsonl and cache 48x48 crops",
         description="Turn every video listed in metadata.jsonl into 48x48 grayscale face crops (MediaPipe). "
@@ -28,11 +28,11 @@ def register(commands, common) -> None:
     sampling.add_argument("--every", type=options.positive_int, help="every K-th frame instead")
     sampling.add_argument("--rate", type=options.positive, help="this many frames per second of video instead")
     options.add_parallel(parser, None, "worker processes (default: CPU cores)")
-    options.add_min_confidence(parser, defaults.min_confidence)
-    parser.add_argument("--margin", type=options.non_negative, default=defaults.margin,
-                        help=f"margin around the face box, as a fraction of its size (default: {defaults.margin})")
+    options.add_min_confidence(parser, MIN_CONFIDENCE)
+    parser.add_argument("--margin", type=options.non_negative, default=FACE_MARGIN,
+                        help=f"margin around the face box, as a fraction of its size (default: {FACE_MARGIN})")
     parser.add_argument("--align", action="store_true", help="rotate faces upright using the eyes")
-    options.add_face(parser, defaults.face_selection)
+    options.add_face(parser, FACE_SELECTIONS[0])
     parser.add_argument("--overwrite", action="store_true", help="rebuild a cache made with other settings")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_extract)

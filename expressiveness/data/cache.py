@@ -33,16 +33,16 @@ from pathlib import Path
 import numpy as np
 
 from expressiveness._io import atomic_open, atomic_write, source_info
-from expressiveness.config import FACE_SIZE
+from expressiveness.config import FACE_MARGIN, FACE_SELECTIONS, FACE_SIZE, FRAMES_PER_CLIP, MIN_CONFIDENCE
 from expressiveness.errors import CacheError
-from expressiveness.face import FACE_SELECTIONS, engine_identity
+from expressiveness.face import engine_identity
 from expressiveness.video import sample_indices
 
 STATUSES = ("ok", "no_face", "unreadable", "missing")
 MANIFEST_COLUMNS = ("id", "file_name", "status", "duration_s", "frames_decoded", "frames_sampled",
                     "faces_kept", "seconds", "error")
 ARRAY_FIELDS = ("crops", "frame_index", "timestamp_s", "box", "score")
-DEFAULT_FRAMES_PER_CLIP = 32
+DEFAULT_FRAMES_PER_CLIP = FRAMES_PER_CLIP
 CROP_SETTING_KEYS = ("margin", "align", "size", "min_confidence", "face_selection")
 
 
@@ -56,10 +56,10 @@ class ExtractSettings:
     frames_per_clip: int | None = None
     every: int | None = None
     rate_fps: float | None = None
-    min_confidence: float = 0.5
-    margin: float = 0.15
+    min_confidence: float = MIN_CONFIDENCE
+    margin: float = FACE_MARGIN
     align: bool = False
-    face_selection: str = "largest"
+    face_selection: str = FACE_SELECTIONS[0]
     size: int = FACE_SIZE
 
     def __post_init__(self):

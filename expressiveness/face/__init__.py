@@ -1,17 +1,34 @@
 """Faces: the MediaPipe Tasks engine (the only code that runs MediaPipe), its model bundle, face
-boxes and crops, and head pose from the landmarker's transformation matrix."""
+boxes and crops, and head pose from the landmarker's transformation matrix.
 
-from .bundle import FACE_MODEL_ENV, FaceBundle, bundle_path, engine_identity, load_bundle
-from .crops import FACE_SELECTIONS, KEYPOINT_NAMES, FaceBox, box_iou, crop_face, select_face
-from .engine import (BLENDSHAPE_NAMES, LANDMARK_COUNT, FaceDetector, FaceLandmarker, FaceLandmarks,
-                     LandmarkReading, _import_mediapipe, _to_rgb, check_mediapipe)
-from .pose import head_pose, head_rotation, rotation_angle_deg, rotation_angles
+The names are re-exported on first use (PEP 562), so that reading the bundle's path or identity
+(bundle.py, standard library only) does not import OpenCV, SciPy and the engine: the command
+line's --help and its option checks stay light."""
 
-BLENDSHAPE_COLUMNS = tuple(f"bs_{name}" for name in BLENDSHAPE_NAMES)
+from __future__ import annotations
 
-__all__ = [
-    "FACE_MODEL_ENV", "FaceBundle", "bundle_path", "engine_identity", "load_bundle",
-    "FACE_SELECTIONS", "KEYPOINT_NAMES", "FaceBox", "box_iou", "crop_face", "select_face",
-    "BLENDSHAPE_NAMES", "BLENDSHAPE_COLUMNS", "LANDMARK_COUNT", "FaceDetector", "FaceLandmarker",
-    "FaceLandmarks", "LandmarkReading", "check_mediapipe", "head_pose", "head_rotation", "rotation_angle_deg", "rotation_angles",
-]
+import importlib
+
+_HOMES = {
+    "bundle": ("FACE_MODEL_ENV", "FaceBundle", "bundle_path", "engine_identity", "load_bundle"),
+    "crops": ("FACE_SELECTIONS", "KEYPOINT_NAMES", "FaceBox", "box_iou", "crop_face", "select_face"),
+    "engine": ("BLENDSHAPE_NAMES", "BLENDSHAPE_COLUMNS", "LANDMARK_COUNT", "FaceDetector", "FaceLandmarker",
+               "FaceLandmarks", "LandmarkReading", "_import_mediapipe", "_to_rgb", "check_mediapipe"),
+    "pose": ("head_pose", "head_rotation", "rotation_angle_deg", "rotation_angles"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = [name for name in _MODULE_OF if not name.startswith("_")]
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})

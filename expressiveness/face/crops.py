@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from expressiveness.config import FACE_SIZE
+from expressiveness.config import FACE_SELECTIONS, FACE_SIZE
 
-FACE_SELECTIONS = ("largest", "most_confident", "most_central")
 KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear", "left_ear")
 
 

@@ -45,6 +45,7 @@ BLENDSHAPE_NAMES = (
     "mouthPucker", "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
     "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft",
     "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight")  # MediaPipe's order and spelling
+BLENDSHAPE_COLUMNS = tuple(f"bs_{name}" for name in BLENDSHAPE_NAMES)  # their columns in the per-frame table
 # MediaPipe's LiteRT runner logs one warning per process, at one of the first frames, when a
 # tensor it allocated is not 64-byte aligned ("Input tensor memory is not aligned"): the first
 # 30 calls of every engine run with the native log hidden (seen after the fifth once).

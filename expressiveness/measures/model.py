@@ -28,7 +28,7 @@ import pandas as pd
 
 from expressiveness._io import atomic_write, file_sha256
 from expressiveness.card import card_path_for, load_card_json
-from expressiveness.config import LABELS, SEED, TARGET_SCORE
+from expressiveness.config import CV_FOLDS, ESTIMATORS, LABELS, SEED, TARGET_SCORE
 from expressiveness.errors import DatasetError, ModelFileError
 from expressiveness.data.metadata import level_index
 
@@ -40,13 +40,11 @@ MEASURE_FEATURES = ("expressivity_mean", "expressivity_p90", "expressivity_brows
                     "blendshape_expressivity_brows_mean", "blendshape_expressivity_eyes_mean",
                     "blendshape_expressivity_cheeks_nose_mean", "blendshape_expressivity_mouth_jaw_mean", "usable_share")
 CNN_FEATURES = ("mean_prob_reserved", "mean_prob_balanced", "mean_prob_expressive")  # LABELS order
-ESTIMATORS = ("linear", "boosting")
 DEFAULT_MEASURES_MODEL_NAME = "expressiveness_measures"
 CARD_KIND = "measures"
 # 2: the features are measured against a whole-video reference over usable frames only, with the
 # mesh noise floor (issue 24); a card of version 1 was trained on measures that no longer exist.
 CARD_VERSION = 2
-CV_FOLDS = 5  # at most; fewer when the training split has fewer participants
 MIN_CV_PARTICIPANTS = 3
 CV_SCORING = {"regressor": "neg_mean_squared_error", "classifier": "f1_macro"}
 GRIDS = {  # hyperparameters tried by grouped cross-validation, named as the sklearn estimator's

@@ -14,8 +14,6 @@ import functools
 import io
 from pathlib import Path
 
-import matplotlib.pyplot as plt  # without a display, matplotlib falls back to the Agg backend
-
 from expressiveness._io import atomic_write
 
 LEVEL_COLORS = ("#4C72B0", "#8C8C8C", "#DD8452")  # Reserved, Balanced, Expressive
@@ -104,6 +102,8 @@ def save_figure(figure, path: str | Path | None, dpi: int = 120):
 def figure_data_uri(figure, dpi: int = 110) -> str:
     """A figure as a "data:image/png;base64,..." URI (for a self-contained HTML page); closes it."""
     import base64
+
+    import matplotlib.pyplot as plt  # without a display, matplotlib falls back to the Agg backend
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt  # without a display, matplotlib falls back to the Agg backend
 import numpy as np
 import pandas as pd
 
@@ -74,6 +73,8 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
     expressivity (overall and by region, % of the inter-ocular distance), blendshape
     expressivity (overall and by region, 0-1) and head pose (degrees); the face-present track
     at the bottom. Frames that are not usable are shaded grey in every panel but the track."""
+    import matplotlib.pyplot as plt  # at first use: analyze --no-figures and the live window draw no figure
+
     time_s = table["timestamp"].to_numpy(dtype="float64")
     starts, widths = _frame_spans(time_s)
     panels = [(name, columns, ylabel) for name, columns, ylabel in TIMELINE_PANELS
@@ -119,6 +120,8 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
 
 def save_timeline(table: pd.DataFrame, summary: dict, path) -> None:
     """plot_timeline for batch analysis: write the PNG and free the figure."""
+    import matplotlib.pyplot as plt
+
     plt.close(plot_timeline(table, summary, path))
 
 
@@ -150,6 +153,8 @@ def plot_level_timeline(table: pd.DataFrame, labels=LABELS):
     """Level probabilities over time (gaps where no face; grey bands where the frames are not
     usable), and below them a band coloured by each frame's level, light grey where no face
     was found."""
+    import matplotlib.pyplot as plt
+
     starts, widths = _frame_spans(table["timestamp"].to_numpy(dtype="float64"))
     time_s = starts + widths / 2  # the middle of each frame's slice of the band below
     figure, (top, band) = plt.subplots(2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw={"height_ratios": [4, 1]})
@@ -179,6 +184,8 @@ def plot_measure_lines(table: pd.DataFrame, columns, ylabel: str, title: str, re
     of plots.SERIES_COLORS (as in the timeline figure), the first one bold, gaps where a value
     is missing, grey bands where the frames are not usable; dashed horizontal reference lines
     (e.g. +-45 degrees of head turn). names: legend entries (default: the column names)."""
+    import matplotlib.pyplot as plt
+
     starts, widths = _frame_spans(table["timestamp"].to_numpy(dtype="float64"))
     time_s = starts + widths / 2
     figure, axis = plt.subplots(figsize=(10, 2.8))
