@@ -115,21 +115,6 @@ def check_hash(path: Path, card: dict, kind: str, actual: str | None = None) -> 
                              f"card {expected[:12]}); {RETRAIN_HINT}.")
 
 
-def training_data_record(metadata_path: str | Path) -> dict:
-    """What a model learns from, for its card's "training_data": the metadata file's path (as
-    given), its sha256, and "demo": True when its scores are the demo data set's synthetic
-    labels (written by `expressiveness demo-data`), not ratings. Raises FileNotFoundError when
-    the file is missing."""
-    from expressiveness.data.demo_data import is_demo_metadata
-
-    metadata_path = Path(metadata_path)
-    if not metadata_path.is_file():
-        raise FileNotFoundError(f"{metadata_path}: metadata file not found; expected the metadata.jsonl the model "
-                                f"is trained on.")
-    return {"metadata": str(metadata_path), "metadata_sha256": file_sha256(metadata_path),
-            "demo": is_demo_metadata(metadata_path)}
-
-
 def trained_on(card: dict) -> str:
     """What a model learnt from, in words for reports and the console: DEMO_LABELS ("the demo's
     synthetic labels"), "the facial_expression ratings in PATH (sha256 0123456789ab)", or

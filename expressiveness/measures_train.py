@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from expressiveness.card import card_path_for, keras_path_for, package_versions, trained_on, training_data_record
+from expressiveness.card import card_path_for, keras_path_for, package_versions, trained_on
+from expressiveness.data.demo_data import training_data_record
 from expressiveness.config import ANALYSIS_DIR, LABELS, MODELS_DIR, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
 from expressiveness.errors import DatasetError, ModelFileError
 from expressiveness.measures.model import (CARD_KIND, CARD_VERSION, CNN_FEATURES, CV_FOLDS, DEFAULT_MEASURES_MODEL_NAME,

@@ -27,7 +27,7 @@ def test_demo_metadata_parses_in_the_recruitview_format(demo_dir):
 
 def test_the_demo_metadata_is_known_as_synthetic_wherever_it_is(demo_dir, tmp_path):
     """Issue 33: a model card records whether its labels were the demo's synthetic ones."""
-    from expressiveness.card import training_data_record
+    from expressiveness.data.demo_data import training_data_record
     from expressiveness.data.demo_data import is_demo_metadata
 
     demo = demo_dir / "metadata.jsonl"

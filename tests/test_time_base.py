@@ -36,6 +36,8 @@ def test_frame_durations_count_irregular_steps_as_nominal():
     assert irregular_steps(sampled * 0.1, sampled, 0.1).sum() == 0
     assert frame_durations([0.0, 0.05, 0.2], [0, 1, 2], 0.1) == pytest.approx([0.05, 0.15, 0.1])  # real steps
     assert frame_durations([1.5], [7], 0.04) == pytest.approx([0.04])
+    assert frame_durations(sampled * 0.1, sampled, 0.1, end_frame=10) == pytest.approx([0.3, 0.3, 0.3, 0.1])
+    assert frame_durations(sampled * 0.1, sampled, 0.1, end_frame=40) == pytest.approx([0.3, 0.3, 0.3, 0.3])
     assert frame_durations([], [], 0.04).size == 0
 
 
@@ -56,7 +58,8 @@ def test_completeness_sentences():
     assert completeness(944, 472, 39.37, 19.686) == (
         "39.4 s analysed of 19.7 s declared: the file holds more frames than the 472 its header declares "
         "(944 decoded; streams joined together?)")
-    assert "(473+ decoded;" in completeness(473, 471, 19.7, 19.6)  # sampled: decoding stops two past the end
+    assert "(473+ decoded;" in completeness(473, 471, 19.7, 19.6, capped=True)  # sampled: stopped two past the end
+    assert "(473 decoded;" in completeness(473, 471, 19.7, 19.6)
 
 
 def ffmpeg(*arguments):
@@ -83,10 +86,12 @@ def clips(demo_dir, tmp_path_factory):
     ffmpeg("-i", source, "-an", "-c:v", "libx264", "-bf", "0", "-g", "12", "-crf", "18", "-video_track_timescale",
            "24000", regular)
     ffmpeg("-i", regular, "-c", "copy", "-bsf:v", "setts=ts='if(gte(N,20),PTS-999,PTS)'", broken)
+    variable = folder / "variable_rate.mp4"  # the same packets, every other frame shown 15 ms late
+    ffmpeg("-i", regular, "-c", "copy", "-bsf:v", "setts=ts='PTS+if(mod(N,2),360,0)'", variable)
     single, joined = folder / "single.ts", folder / "joined.ts"
     ffmpeg("-i", source, "-an", "-c:v", "libx264", "-bf", "0", "-crf", "18", "-f", "mpegts", single)
     joined.write_bytes(single.read_bytes() * 2)
-    return {"regular": regular, "broken": broken, "single": single, "joined": joined}
+    return {"regular": regular, "broken": broken, "variable": variable, "single": single, "joined": joined}
 
 
 def test_a_broken_clock_does_not_change_the_motion_of_the_same_pictures(clips, analyzer):
@@ -124,6 +129,21 @@ def test_sampled_frames_still_see_a_file_longer_than_its_header(clips):
     finally:
         analyzer.close()
     assert single["complete"] and single["frames_decoded"] == 40
-    assert single["analysed_s"] == pytest.approx(42 / single["fps"], abs=0.01)  # 14 frames of 3 frame intervals
+    assert single["analysed_s"] == pytest.approx(40 / single["fps"], abs=0.005)  # 13 x 3 frame intervals, then 1
     assert (joined["complete"], joined["frames_decoded"]) == (False, 42)  # two past the declared end
     assert "more frames than the 40 its header declares (42+ decoded;" in joined["warning"]
+
+
+def test_a_variable_frame_rate_is_timed_by_its_own_clock(clips, analyzer):
+    """Steps of 27 and 56 ms around a nominal 42 ms are regular: speeds divide each frame's
+    change by its own step (the head turns as far between the same two pictures), and the
+    analysed time is the clock's."""
+    regular = analyze_video(clips["regular"], analyzer)
+    variable = analyze_video(clips["variable"], analyzer)
+    steps = np.diff(variable.table["timestamp"].to_numpy())
+    assert steps.min() < 0.03 and steps.max() > 0.05 and variable.summary["time_irregular"] == 0
+    turned = {name: (analysis.table["head_motion_deg_s"] * np.append(np.nan, np.diff(analysis.table["timestamp"])))
+              for name, analysis in (("regular", regular), ("variable", variable))}
+    assert turned["variable"].to_numpy() == pytest.approx(turned["regular"].to_numpy(), abs=2e-3, nan_ok=True)
+    times = variable.table["timestamp"].to_numpy()
+    assert variable.summary["analysed_s"] == pytest.approx(times[-1] - times[0] + np.median(np.diff(times)), abs=0.02)

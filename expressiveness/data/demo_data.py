@@ -334,3 +334,16 @@ def build_demo_dataset(folder: str | Path = DATA_DIR, wheel: str | Path | None =
     marker["complete"] = True
     atomic_write(folder / MARKER_FILE, json.dumps(marker, indent=2))
     return DemoResult(folder, len(CLIPS), participants, built=True)
+
+
+def training_data_record(metadata_path: str | Path) -> dict:
+    """What a model learns from, for its card's "training_data": the metadata file's path (as
+    given), its sha256, and "demo": True when its scores are the demo data set's synthetic
+    labels (written by `expressiveness demo-data`), not ratings. Raises FileNotFoundError when
+    the file is missing."""
+    metadata_path = Path(metadata_path)
+    if not metadata_path.is_file():
+        raise FileNotFoundError(f"{metadata_path}: metadata file not found; expected the metadata.jsonl the model "
+                                f"is trained on.")
+    return {"metadata": str(metadata_path), "metadata_sha256": file_sha256(metadata_path),
+            "demo": is_demo_metadata(metadata_path)}

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from expressiveness._io import atomic_open, atomic_write, file_sha256
-from expressiveness.card import package_versions, tflite_path_for, trained_on, training_data_record
+from expressiveness.card import package_versions, tflite_path_for, trained_on
+from expressiveness.data.demo_data import training_data_record
 from expressiveness.config import FACE_SIZE, LABELS, MODELS_DIR
 from expressiveness.levels.dataset import PreparedData, make_pipeline, prepare_data
 from expressiveness.levels.model import DENSE_ACTIVATION_NOTE, PREPROCESSING, build_model, tflite_bytes

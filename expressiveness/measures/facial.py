@@ -279,10 +279,12 @@ def _nan_stat(values: np.ndarray, function) -> float:
     return float(function(values)) if values.size else math.nan
 
 
-def summarize_measures(table: pd.DataFrame, frame_interval_s: float) -> dict[str, float]:
+def summarize_measures(table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None
+                       ) -> dict[str, float]:
     """One video's facial measures from its per-frame table (columns `frame` (index in the
     video) and `timestamp` (the decoder's, in seconds) plus MEASURE_COLUMNS; one row per analysed
-    frame, NaN where no face). frame_interval_s: the nominal frame interval, 1 / the declared fps.
+    frame, NaN where no face). frame_interval_s: the nominal frame interval, 1 / the declared fps;
+    end_frame: the index after the video's last frame, when known (timebase.frame_durations).
 
     Every figure but landmarks_share is over the usable frames only (column `usable`, see
     measures/quality.py; all frames of a table without it). Returns floats (NaN where no such
@@ -305,7 +307,7 @@ def summarize_measures(table: pd.DataFrame, frame_interval_s: float) -> dict[str
                          f"seconds, > 0.")
     everything = table.sort_values("timestamp", kind="stable")
     share = float(everything["head_yaw_deg"].notna().mean()) if len(everything) else 0.0
-    durations = pd.Series(frame_durations(everything["timestamp"], everything["frame"], frame_interval_s),
+    durations = pd.Series(frame_durations(everything["timestamp"], everything["frame"], frame_interval_s, end_frame),
                           index=everything.index)
     table = usable_rows(everything)
     face_minutes = float(durations[table.index[table["head_yaw_deg"].notna()]].sum()) / 60

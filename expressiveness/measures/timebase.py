@@ -55,13 +55,18 @@ def irregular_steps(timestamp_s, frame, frame_interval_s: float) -> np.ndarray:
     return (steps < IRREGULAR_BELOW * nominal) | (steps > IRREGULAR_ABOVE * nominal)
 
 
-def frame_durations(timestamp_s, frame, frame_interval_s: float) -> np.ndarray:
+def frame_durations(timestamp_s, frame, frame_interval_s: float, end_frame: int | None = None) -> np.ndarray:
     """(n,) seconds each analysed frame stands for (module docstring): the step to the next
     frame, its nominal step where that step is irregular, and for the last frame the typical
-    nominal step (the median one; one frame interval for a single frame). Sums to the analysed time."""
+    nominal step (the median one; one frame interval for a single frame), but never past
+    end_frame (the index after the video's last frame, when known: with every k-th frame
+    analysed, fewer than k frames may follow the last one). Sums to the analysed time."""
     steps, nominal = _steps(timestamp_s, frame, frame_interval_s)
     if steps.size == 0:
         return np.full(len(np.asarray(timestamp_s)), float(frame_interval_s))
     irregular = (steps < IRREGULAR_BELOW * nominal) | (steps > IRREGULAR_ABOVE * nominal)
     durations = np.where(irregular, nominal, steps)
-    return np.append(durations, float(np.median(nominal)))
+    last, last_frame = float(np.median(nominal)), float(np.asarray(frame)[-1])
+    if end_frame is not None and end_frame > last_frame:
+        last = min(last, (end_frame - last_frame) * frame_interval_s)
+    return np.append(durations, last)

@@ -137,6 +137,7 @@ def folder_summaries(out_dir: str | Path, skip: set[str] = frozenset()) -> tuple
         if not isinstance(summary, dict) or summary.get("name", name) != name:
             left_out.append({"name": name, "video": None, "reason": f"{path.name} is not the summary of {name}"})
             continue
+        summary.setdefault("name", name)  # a summary from before names were recorded
         video = summary.get("video")
         source = summary.get("provenance", {}).get("source") if isinstance(summary.get("provenance"), dict) else None
         try:

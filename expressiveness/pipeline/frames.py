@@ -150,14 +150,15 @@ class FrameAnalyzer:
             table["level"] = table["level"].fillna("")
         return table
 
-    def summarize(self, table: pd.DataFrame, frame_interval_s: float) -> dict:
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None) -> dict:
         """Per-video figures: frames analysed, share with a face, then each scorer's part.
         frame_interval_s: the nominal frame interval, 1 / the video's declared frame rate
-        (measures/timebase.py: what a step of its clock is checked against)."""
+        (measures/timebase.py: what a step of its clock is checked against); end_frame: the
+        index after the video's last frame, when known."""
         summary = {"frames_analyzed": int(len(table)),
                    "face_share": round(float(table["success"].mean()), 4) if len(table) else 0.0}
         for scorer in self.scorers:
-            summary.update(scorer.summarize(table, frame_interval_s))
+            summary.update(scorer.summarize(table, frame_interval_s, end_frame))
         return summary
 
     def provenance(self) -> dict:

@@ -26,9 +26,11 @@ def truncation_warning(frames_decoded: int, frames_declared: int) -> str:
     return f"decoding stopped at frame {frames_decoded} of {frames_declared}: the file may be truncated"
 
 
-def completeness(frames_decoded: int, frames_declared: int, analysed_s: float, declared_s: float) -> str | None:
+def completeness(frames_decoded: int, frames_declared: int, analysed_s: float, declared_s: float,
+                 capped: bool = False) -> str | None:
     """None when the frames decoded are the count the header declares, give or take one; else
-    the sentence that says how much was analysed of what the header declares, and why."""
+    the sentence that says how much was analysed of what the header declares, and why. capped:
+    decoding stopped at frames_decoded on purpose (sampled frames: DecodeTally), so there may be more."""
     if abs(frames_decoded - frames_declared) <= 1:
         return None
     said = f"{analysed_s:.1f} s analysed of {declared_s:.1f} s declared"
@@ -36,7 +38,7 @@ def completeness(frames_decoded: int, frames_declared: int, analysed_s: float, d
         return (f"{said}: the file stops decoding at frame {frames_decoded} of {frames_declared} "
                 f"(truncated or damaged)")
     return (f"{said}: the file holds more frames than the {frames_declared} its header declares "
-            f"({frames_decoded}{'+' if frames_decoded == frames_declared + 2 else ''} decoded; streams joined "
+            f"({frames_decoded}{'+' if capped else ''} decoded; streams joined "
             f"together?)")
 
 
@@ -54,8 +56,9 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
     """Analyse one video file, streaming frames (memory does not grow with its length).
 
     annotate(result, labels) -> BGR image draws a frame of the annotated video written to
-    annotated_path (MP4). The summary says whether decoding reached the frame count the file
-    declares ("complete", and a "warning" sentence when not) and records the provenance: the
+    annotated_path (MP4). The summary says how much was analysed on one time base
+    (time_summary: analysed_s beside the header's duration_s; "complete" false, with a
+    "warning" sentence, when the frames decoded differ from the declared count) and records the provenance: the
     source file (path, size, modification time), analyzer.provenance() and whether an
     annotated video was made. Raises FileNotFoundError or UnreadableVideoError for files that
     cannot be read, OSError when the annotated video cannot be written.
@@ -99,24 +102,27 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
             writer.abort()  # after close() it has nothing left to remove
     seconds = time.perf_counter() - started
     table = analyzer.table(rows)
-    summary = {"video": str(path), **time_summary(table, info, tally.frames)}
-    summary.update({**analyzer.summarize(table, 1.0 / info.fps), "seconds": round(seconds, 2),
+    summary = {"video": str(path), **time_summary(table, info, tally)}
+    end_frame = min(tally.frames, info.frame_count)  # what was not decoded, or lies past the header, is not analysed
+    summary.update({**analyzer.summarize(table, 1.0 / info.fps, end_frame), "seconds": round(seconds, 2),
                     "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None,
                     "provenance": {"source": source, **analyzer.provenance(), "annotate": writer is not None}})
     return VideoAnalysis(table, summary)
 
 
-def time_summary(table: pd.DataFrame, info, frames_decoded: int) -> dict:
+def time_summary(table: pd.DataFrame, info, tally) -> dict:
     """How much of the video was analysed, on the time base of measures/timebase.py: duration_s
     (the header's: frames declared / fps, shown, never divided by), analysed_s (the time the
     analysed frames stand for), usable_s (of it, the usable frames', with the facial measures),
     time_irregular (steps of the decoder's clock far off the nominal frame interval),
-    frames_total (declared), frames_decoded, complete and, when not complete, the warning."""
+    frames_total (declared), frames_decoded (tally: a DecodeTally), complete and, when not
+    complete, the warning."""
     from expressiveness.measures.quality import usable_mask
     from expressiveness.measures.timebase import frame_durations, irregular_steps
 
-    interval_s = 1.0 / info.fps
-    durations = frame_durations(table["timestamp"], table["frame"], interval_s) if len(table) else np.zeros(0)
+    interval_s, frames_decoded = 1.0 / info.fps, tally.frames
+    end_frame = min(frames_decoded, info.frame_count)
+    durations = frame_durations(table["timestamp"], table["frame"], interval_s, end_frame) if len(table) else np.zeros(0)
     analysed_s = float(durations.sum())
     summary = {"duration_s": round(info.duration_s, 3), "analysed_s": round(analysed_s, 3)}
     if "usable" in table.columns:
@@ -124,7 +130,7 @@ def time_summary(table: pd.DataFrame, info, frames_decoded: int) -> dict:
     summary.update({"fps": round(info.fps, 3),
                     "time_irregular": int(irregular_steps(table["timestamp"], table["frame"], interval_s).sum()),
                     "frames_total": info.frame_count, "frames_decoded": frames_decoded})
-    warning = completeness(frames_decoded, info.frame_count, analysed_s, info.duration_s)
+    warning = completeness(frames_decoded, info.frame_count, analysed_s, info.duration_s, tally.capped)
     summary["complete"] = warning is None
     if warning is not None:
         summary["warning"] = warning

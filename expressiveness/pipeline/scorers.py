@@ -105,7 +105,7 @@ class Scorer:
     def settle(self, source: dict) -> None:
         pass
 
-    def summarize(self, table: pd.DataFrame, frame_interval_s: float) -> dict:
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None) -> dict:
         return {}
 
     def provenance(self) -> dict:
@@ -145,7 +145,7 @@ class LevelScorer(Scorer):
         if self.smoother:
             self.smoother.reset()
 
-    def summarize(self, table: pd.DataFrame, frame_interval_s: float) -> dict:
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None) -> dict:
         return summarize_levels(table, self.labels)
 
     def provenance(self) -> dict:
@@ -297,8 +297,8 @@ class MeasureScorer(Scorer):
         self._clear_sample()
         self.reference = {"reference": "running"}
 
-    def summarize(self, table: pd.DataFrame, frame_interval_s: float) -> dict:
-        summary = summarize_measures(table, frame_interval_s)
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None) -> dict:
+        summary = summarize_measures(table, frame_interval_s, end_frame)
         summary.update(summarize_blendshapes(usable_rows(table)))
         summary = {key: round(value, 4) if math.isfinite(value) else None for key, value in summary.items()}
         return {**summary, **quality_summary(table), **self.reference, "top_moments": top_moments(table)}

@@ -116,6 +116,8 @@ def duration_words(summary: dict) -> str:
     give the header's duration alone)."""
     declared = number(summary, "duration_s") or 0.0
     analysed = number(summary, "analysed_s")
+    if analysed is None and summary.get("complete") is False and number(summary, "fps"):
+        analysed = (number(summary, "frames_decoded") or 0) / number(summary, "fps")  # a summary from before analysed_s
     if analysed is None:
         return f"{declared:.1f} s"
     if summary.get("complete") is False:

@@ -259,6 +259,7 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
              "record": records.get(name), "human": human_rating(summary, records.get(name)),
              "levels": has_levels(summary) and bool(summary.get("face_share")),
              "expressivity": number(summary, "expressivity_mean"), "usable": number(summary, "usable_share"),
+             "measured": has_measures(summary),
              "shares": [summary.get(key) or 0.0 for key in SHARE_KEYS.values()],
              "sparkline": _sparkline(summary, tables.get(name), top)} for name, summary in zip(names, summaries)]
     with_levels = any(has_levels(summary) for summary in summaries)

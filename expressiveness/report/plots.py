@@ -35,6 +35,8 @@ def series_color(column: str, position: int = 0) -> str:
     """The colour of a per-frame column's line in every figure (SERIES_COLORS); a column not in
     the table gets OTHER_SERIES_COLORS[position] (position: its place among the lines drawn)."""
     return SERIES_COLORS.get(column) or OTHER_SERIES_COLORS[position % len(OTHER_SERIES_COLORS)]
+
+
 TEXT_FONT = "DejaVu Sans"  # matplotlib's own font: Latin, Greek, Cyrillic, Arabic, Hebrew; no CJK
 # Installed fonts with CJK glyphs, tried first for what TEXT_FONT lacks (any other installed font
 # is tried after them): Debian's fonts-noto-cjk, fonts-wqy-zenhei and fonts-ipafont, then macOS's

@@ -218,8 +218,9 @@ class DecodeTally:
     or only grabbed). When frames are sampled, decoding goes on after the last one asked for up
     to two frames past the declared count (one more than the frame of tolerance), so that a file
     holding more frames than its header declares (a stream joined to itself) is seen; `frames`
-    then stops at declared + 2."""
+    then stops at declared + 2 and `capped` is True."""
     frames: int = 0
+    capped: bool = False
 
 
 def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None,
@@ -272,6 +273,7 @@ def iter_frames(path: str | Path, indices=None, info: VideoInfo | None = None,
             if wanted is not None and not stopped:
                 while position <= info.frame_count + 1 and capture.grab():  # the rest, and two past the declared end
                     position += 1
+                tally.capped = position > info.frame_count + 1
             tally.frames = position
     finally:
         capture.release()
