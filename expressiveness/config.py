@@ -15,6 +15,12 @@ THRESHOLDS = (-0.303, 0.294)
 
 FACE_SIZE = 48  # side of the square grayscale face crop, in pixels
 
+# Face detection and crops: the defaults of extraction (cache.ExtractSettings), of analysis
+# without a model card that records them (AnalysisOptions.with_card) and of the command line.
+DEFAULT_MIN_CONFIDENCE = 0.5  # the face detector's score threshold, in [0.0, 1.0]
+DEFAULT_FACE_SELECTION = "largest"  # the interviewee among several faces (face.FACE_SELECTIONS)
+DEFAULT_CROP_MARGIN = 0.15  # fraction of the face box's side added on each side of a crop
+
 SCORE_FIELDS = (
     "openness",
     "conscientiousness",
