@@ -14,11 +14,14 @@ LABELS = ("Reserved Expression", "Balanced Expression", "Expressive")
 THRESHOLDS = (-0.303, 0.294)
 
 FACE_SIZE = 48  # side of the square grayscale face crop, in pixels
-# The face detector's defaults (data.cache.ExtractSettings; the command line shows them).
 FACE_SELECTIONS = ("largest", "most_confident", "most_central")  # which face is the interviewee (face.select_face)
-MIN_CONFIDENCE = 0.5  # face detection score threshold, in [0, 1]
-FACE_MARGIN = 0.15  # added on each side of the face box for a crop, a fraction of its size
 FRAMES_PER_CLIP = 32  # crops per clip that `extract` samples when no other rule is given (data.cache)
+
+# Face detection and crops: the defaults of extraction (cache.ExtractSettings), of analysis
+# without a model card that records them (AnalysisOptions.with_card) and of the command line.
+DEFAULT_MIN_CONFIDENCE = 0.5  # the face detector's score threshold, in [0.0, 1.0]
+DEFAULT_FACE_SELECTION = "largest"  # the interviewee among several faces (face.FACE_SELECTIONS)
+DEFAULT_CROP_MARGIN = 0.15  # fraction of the face box's side added on each side of a crop
 
 SCORE_FIELDS = (
     "openness",

@@ -139,32 +139,27 @@ def clip_features(records: pd.DataFrame, analysis_dir: str | Path, cnn_model: st
     user_no, facial_expression and the features (MEASURE_FEATURES, plus CNN_FEATURES with
     cnn_model) as float64, NaN where the summary has none. A summary made with other analysis
     options than asked is refused."""
-    from expressiveness.pipeline.analysis import analyze_paths
+    from expressiveness.pipeline.clips import analyse_clips, clip_table
     from expressiveness.pipeline.options import AnalysisOptions
 
     options = options or AnalysisOptions()
     if not options.measures:
         raise ValueError("the measures model needs the facial measures; analysis options have measures=False.")
     clips_dir = clips_folder(analysis_dir, cnn_model)
-    report = analyze_paths(list(records["video_path"]), cnn_model, clips_dir, options, workers, progress=progress)
-    summaries = getattr(report, "summaries", report.analyzed)  # newer RunReports list reused ones apart
-    by_video = {str(Path(summary["video"]).resolve()): summary for summary in summaries}
+    summaries, report = analyse_clips(records, cnn_model, clips_dir, options, workers, progress)
     asked = resolved_options(options, cnn_model)
-    features = MEASURE_FEATURES + (CNN_FEATURES if cnn_model is not None else ())
-    rows = []
-    for record in records.itertuples(index=False):
-        summary = by_video.get(str(Path(record.video_path).resolve()))
-        if summary is None:
-            continue
+
+    def check(summary: dict) -> None:
         recorded = recorded_provenance(summary)
         for key, field in OPTION_KEYS.items():
             if recorded.get(key) != getattr(asked, field):
                 raise DatasetError(f"{clips_dir / (summary.get('name', '?') + '_summary.json')} was analysed with "
                                    f"{key} {recorded.get(key)!r}, not {getattr(asked, field)!r} as asked; use another "
                                    f"analysis folder or the same options.")
-        rows.append({"id": record.id, "user_no": record.user_no, TARGET_SCORE: getattr(record, TARGET_SCORE),
-                     **{name: np.nan if summary.get(name) is None else float(summary[name]) for name in features}})
-    return pd.DataFrame(rows, columns=["id", "user_no", TARGET_SCORE, *features]), report.failures
+
+    features = MEASURE_FEATURES + (CNN_FEATURES if cnn_model is not None else ())
+    table = clip_table(records, summaries, ["id", "user_no", TARGET_SCORE], features, numbers=True, check=check)
+    return table, report.failures
 
 
 def split_participants(records: pd.DataFrame, split_from: str | Path | None = None,

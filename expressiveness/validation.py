@@ -2,7 +2,7 @@
 intervals over participants, at clip level, at participant level and within participants.
 
 `validate_dataset` analyses every clip of a RecruitView-format data set (facial measures, and
-the CNN's levels when a model is given; parallel and resumable through pipeline/analysis.py) and
+the CNN's levels when a model is given; parallel and resumable through pipeline/clips.py) and
 correlates each video-level answer with a rating column (`facial_expression` by default, or
 every score). Clips of one person are not independent, so the 95% intervals resample
 participants (with all their clips), not clips.
@@ -281,21 +281,6 @@ class Validation:
         return "\n".join(lines + ([self.note] if self.note and len(self.targets) > 1 else []))
 
 
-def clip_table(records: pd.DataFrame, summaries: dict) -> pd.DataFrame:
-    """One row per record with a summary: id, user_no, the SCORE_FIELDS present, ANSWERS and
-    CLIP_COLUMNS (None where a summary has no such figure). summaries: {resolved video path:
-    summary dict}."""
-    scores = [name for name in SCORE_FIELDS if name in records]
-    columns = ["id", "user_no", *scores, *ANSWERS, *(column for column in CLIP_COLUMNS if column not in ANSWERS)]
-    rows = []
-    for record in records.to_dict("records"):
-        summary = summaries.get(str(Path(record["video_path"]).resolve()))
-        if summary is not None:
-            rows.append({**{name: record[name] for name in ("id", "user_no", *scores)},
-                         **{column: summary.get(column) for column in columns[2 + len(scores):]}})
-    return pd.DataFrame(rows, columns=columns)
-
-
 def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path: str | Path | None = None,
                      options=None, workers: int = 1, progress: bool = True, figure=None,
                      samples: int = BOOTSTRAP_SAMPLES, dask=None, target: str = TARGET_SCORE,
@@ -307,18 +292,19 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
     the first rating) and within_figure(panels, path) -> validation_within.png (panels: a list
     of (row, within_person frame) for WITHIN_FIGURE_ANSWERS) when given. dask: run the clips on
     a Dask cluster (see analysis.analyze_paths). Raises ValueError for an unknown target."""
-    from expressiveness.pipeline.analysis import analyze_paths
+    from expressiveness.pipeline.clips import analyse_clips, clip_table
     from expressiveness.data.demo_data import is_demo_dataset
     from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.data.metadata import load_metadata
 
     records = load_metadata(metadata_path)
-    targets = rating_targets(target, [name for name in SCORE_FIELDS if name in records])
+    scores = [name for name in SCORE_FIELDS if name in records]
+    targets = rating_targets(target, scores)
     out_dir = output_folder(out_dir, "--out")  # a folder that cannot be written fails now, not after the clips
     options = options or AnalysisOptions()
-    report = analyze_paths(list(records["video_path"]), model_path, out_dir / "clips", options, workers,
-                           progress=progress, dask=dask)
-    clips = clip_table(records, {str(Path(summary["video"]).resolve()): summary for summary in report.summaries})
+    summaries, report = analyse_clips(records, model_path, out_dir / "clips", options, workers, progress, dask)
+    clips = clip_table(records, summaries, ["id", "user_no", *scores],
+                       [*ANSWERS, *(column for column in CLIP_COLUMNS if column not in ANSWERS)])
     table = validation_table(clips, samples=samples, targets=targets) if len(clips) else []
     references = {str(kind): int(count) for kind, count in
                   clips["reference"].fillna("not recorded").value_counts().items()} if len(clips) else {}

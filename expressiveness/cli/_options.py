@@ -11,7 +11,8 @@ import importlib.util
 import math
 import os
 
-from expressiveness.config import CACHE_DIR, DEFAULT_MODEL, DEMO_MODEL, FACE_SELECTIONS, METADATA_FILE
+from expressiveness.config import (CACHE_DIR, DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE, DEFAULT_MODEL, DEMO_MODEL,
+                                   FACE_SELECTIONS, METADATA_FILE)
 
 
 def _shown(text: str) -> str:
@@ -120,12 +121,12 @@ def _default_text(default) -> str:
     return "as the model's training crops, from its card" if default is None else str(default)
 
 
-def add_min_confidence(parser, default: float | None = 0.5) -> None:
+def add_min_confidence(parser, default: float | None = DEFAULT_MIN_CONFIDENCE) -> None:
     parser.add_argument("--min-confidence", type=fraction, default=default,
                         help=f"face detection score threshold in [0, 1] (default: {_default_text(default)})")
 
 
-def add_face(parser, default: str | None = "largest") -> None:
+def add_face(parser, default: str | None = DEFAULT_FACE_SELECTION) -> None:
     parser.add_argument("--face", choices=FACE_SELECTIONS, default=default,
                         help=f"which face is the interviewee (default: {_default_text(default)})")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from expressiveness.config import DEFAULT_MODEL, REPORTS_DIR, SEED
+from expressiveness.config import DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE, DEFAULT_MODEL, REPORTS_DIR, SEED
 from expressiveness.errors import ExpressivenessError
 from . import _options as options
 
@@ -54,9 +54,10 @@ def add_train_measures_options(parser) -> None:
                        help=f"cross-validation folds, at most one per training participant (default: {CV_FOLDS})")
     group.add_argument("--no-progress", action="store_true", help="no progress bars")
     group.add_argument("--min-confidence", type=options.fraction, default=None,
-                       help="face detection score threshold in [0, 1] (default: the --cnn-model card's, else 0.5)")
+                       help=f"face detection score threshold in [0, 1] (default: the --cnn-model card's, else "
+                            f"{DEFAULT_MIN_CONFIDENCE})")
     group.add_argument("--face", choices=FACE_SELECTIONS, default=None,
-                       help="which face is the interviewee (default: the --cnn-model card's, else largest)")
+                       help=f"which face is the interviewee (default: the --cnn-model card's, else {DEFAULT_FACE_SELECTION})")
 
 
 def run_train_measures(args) -> int:

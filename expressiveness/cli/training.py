@@ -12,8 +12,8 @@ from . import models
 
 
 def register(commands, common) -> None:
-    from expressiveness.config import FACE_MARGIN, FACE_SELECTIONS, FRAMES_PER_CLIP as DEFAULT_FRAMES_PER_CLIP, \
-        MIN_CONFIDENCE
+    from expressiveness.config import DEFAULT_CROP_MARGIN, DEFAULT_MIN_CONFIDENCE, FACE_SELECTIONS, \
+        FRAMES_PER_CLIP as DEFAULT_FRAMES_PER_CLIP
 
     parser = commands.add_parser(
         "extract", parents=[common], help="detect faces in every video of a metadata.jsonl and cache 48x48 crops",
@@ -28,9 +28,9 @@ def register(commands, common) -> None:
     sampling.add_argument("--every", type=options.positive_int, help="every K-th frame instead")
     sampling.add_argument("--rate", type=options.positive, help="this many frames per second of video instead")
     options.add_parallel(parser, None, "worker processes (default: CPU cores)")
-    options.add_min_confidence(parser, MIN_CONFIDENCE)
-    parser.add_argument("--margin", type=options.non_negative, default=FACE_MARGIN,
-                        help=f"margin around the face box, as a fraction of its size (default: {FACE_MARGIN})")
+    options.add_min_confidence(parser, DEFAULT_MIN_CONFIDENCE)
+    parser.add_argument("--margin", type=options.non_negative, default=DEFAULT_CROP_MARGIN,
+                        help=f"margin around the face box, as a fraction of its size (default: {DEFAULT_CROP_MARGIN})")
     parser.add_argument("--align", action="store_true", help="rotate faces upright using the eyes")
     options.add_face(parser, FACE_SELECTIONS[0])
     parser.add_argument("--overwrite", action="store_true", help="rebuild a cache made with other settings")

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from expressiveness._io import atomic_open, atomic_write, source_info
-from expressiveness.config import FACE_MARGIN, FACE_SELECTIONS, FACE_SIZE, FRAMES_PER_CLIP, MIN_CONFIDENCE
+from expressiveness.config import (DEFAULT_CROP_MARGIN, DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE, FACE_SELECTIONS,
+                                   FACE_SIZE, FRAMES_PER_CLIP)
 from expressiveness.errors import CacheError
 from expressiveness.face import engine_identity
 from expressiveness.video import sample_indices
@@ -56,10 +57,10 @@ class ExtractSettings:
     frames_per_clip: int | None = None
     every: int | None = None
     rate_fps: float | None = None
-    min_confidence: float = MIN_CONFIDENCE
-    margin: float = FACE_MARGIN
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    margin: float = DEFAULT_CROP_MARGIN
     align: bool = False
-    face_selection: str = FACE_SELECTIONS[0]
+    face_selection: str = DEFAULT_FACE_SELECTION
     size: int = FACE_SIZE
 
     def __post_init__(self):
@@ -81,7 +82,7 @@ class ExtractSettings:
         if not _is_number(self.min_confidence) or not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
         if not _is_number(self.margin) or not self.margin >= 0:
-            raise ValueError(f"margin is {self.margin!r}; expected a fraction >= 0, such as 0.15.")
+            raise ValueError(f"margin is {self.margin!r}; expected a fraction >= 0, such as {DEFAULT_CROP_MARGIN}.")
         if not isinstance(self.align, bool):
             raise ValueError(f"align is {self.align!r}; expected True or False.")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 8:

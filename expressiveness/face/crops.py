@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from expressiveness.config import FACE_SELECTIONS, FACE_SIZE
+from expressiveness.config import DEFAULT_CROP_MARGIN, DEFAULT_FACE_SELECTION, FACE_SELECTIONS, FACE_SIZE
 
 KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear", "left_ear")
 
@@ -82,7 +82,8 @@ def _box_area(box) -> float:
     return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
 
-def select_face(faces: list[FaceBox], frame_shape: tuple[int, ...], selection: str = "largest") -> FaceBox | None:
+def select_face(faces: list[FaceBox], frame_shape: tuple[int, ...],
+                selection: str = DEFAULT_FACE_SELECTION) -> FaceBox | None:
     """The interviewee among several faces: "largest" (default), "most_confident", or
     "most_central" (centre closest to the frame centre). None when `faces` is empty."""
     if selection not in FACE_SELECTIONS:
@@ -97,7 +98,7 @@ def select_face(faces: list[FaceBox], frame_shape: tuple[int, ...], selection: s
     return min(faces, key=lambda face: (face.center[0] - middle_x) ** 2 + (face.center[1] - middle_y) ** 2)
 
 
-def crop_face(frame: np.ndarray, box: FaceBox, size: int = FACE_SIZE, margin: float = 0.15,
+def crop_face(frame: np.ndarray, box: FaceBox, size: int = FACE_SIZE, margin: float = DEFAULT_CROP_MARGIN,
               align: bool = False, color_order: str = "bgr") -> np.ndarray:
     """Square grayscale crop of a face, resized with area interpolation.
 
@@ -107,7 +108,7 @@ def crop_face(frame: np.ndarray, box: FaceBox, size: int = FACE_SIZE, margin: fl
     Returns a (size, size) uint8 array.
     """
     if margin < 0:
-        raise ValueError(f"margin is {margin!r}; expected a fraction >= 0, such as 0.15.")
+        raise ValueError(f"margin is {margin!r}; expected a fraction >= 0, such as {DEFAULT_CROP_MARGIN}.")
     _check_frame(frame, color_order)
     center_x, center_y = box.center
     side = max(box.width, box.height) * (1 + 2 * margin)

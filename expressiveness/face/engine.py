@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from expressiveness._interrupts import interrupts_deferred
+from expressiveness.config import DEFAULT_MIN_CONFIDENCE
 from expressiveness.errors import FaceEngineError, FaceModelError
 from expressiveness.quiet import quiet_native
 from .bundle import BUNDLE_NAME, DETECTOR_MEMBER, OFFICIAL_SIZE_BYTES, FaceBundle, load_bundle
@@ -246,7 +247,7 @@ class FaceDetector(_TaskEngine):
     Stateless from frame to frame (IMAGE mode): frames may come in any order.
     """
 
-    def __init__(self, min_confidence: float = 0.5, color_order: str = "bgr", face_model=None):
+    def __init__(self, min_confidence: float = DEFAULT_MIN_CONFIDENCE, color_order: str = "bgr", face_model=None):
         self.min_confidence = _check_unit("min_confidence", min_confidence)
         self.color_order = _check_color_order(color_order)
         bundle = load_bundle(face_model)

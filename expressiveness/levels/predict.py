@@ -24,7 +24,7 @@ from expressiveness.card import (
     sha256_bytes,
     tflite_path_for,
 )
-from expressiveness.config import FACE_SIZE
+from expressiveness.config import DEFAULT_CROP_MARGIN, FACE_SIZE
 from expressiveness.quiet import quiet_native
 
 BACKENDS = ("tflite",)
@@ -67,7 +67,7 @@ class Predictor:
         self.name = self.card.get("name", self.model_path.stem)
         # Crops at inference are cut as the training crops were (margin, eye alignment).
         crop = self.card.get("crop", {})
-        self.crop_margin = float(crop.get("margin", 0.15))
+        self.crop_margin = float(crop.get("margin", DEFAULT_CROP_MARGIN))
         self.crop_align = bool(crop.get("align", False))
         self.detector = {key: crop[key] for key in ("min_confidence", "face_selection") if key in crop}
         self.backend = backend

@@ -49,7 +49,7 @@ from expressiveness.face import BLENDSHAPE_NAMES
 from expressiveness.face.pose import head_rotation, rotation_angle_deg, rotation_angles
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS, blendshape_expressivity, neutral_scores
 from expressiveness.measures.geometry import (BASIS_INDICES, BASIS_WEIGHTS, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS,
-                                              _similarity, check_landmarks, inter_ocular_distance)
+                                              check_landmarks, inter_ocular_distance, similarity_transform)
 from expressiveness.measures.quality import usable_rows
 from expressiveness.measures.timebase import frame_durations, rate_step_s
 
@@ -81,16 +81,6 @@ _BASIS = np.array(BASIS_INDICES)
 _REGIONS = {region: np.array(indices) for region, indices in REGIONS.items()}
 
 
-def eye_openness(landmarks: np.ndarray) -> float:
-    """Eye aspect ratio of face landmarks (478 or 468, 3), mean of both eyes (see module docstring)."""
-    return _eye_openness(check_landmarks(landmarks))
-
-
-def mouth_openness(landmarks: np.ndarray) -> float:
-    """Inner-lip gap over mouth width of face landmarks (478 or 468, 3); 0 when the lips touch."""
-    return _mouth_openness(check_landmarks(landmarks))
-
-
 def _distances(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return np.sqrt(((first - second) ** 2).sum(axis=-1))
 
@@ -98,12 +88,18 @@ def _distances(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 _EYE = np.array(EYE_OPENNESS_POINTS).T  # row k: point p(k+1) of both eyes
 
 
-def _eye_openness(points: np.ndarray) -> float:
+def eye_openness(landmarks: np.ndarray) -> float:
+    """Eye aspect ratio of face landmarks (478 or 468, 3), mean of both eyes (see module
+    docstring): about 0.25-0.35 open, 0 when the lids touch."""
+    points = check_landmarks(landmarks)
     lids = _distances(points[_EYE[1]], points[_EYE[5]]) + _distances(points[_EYE[2]], points[_EYE[4]])
     return float(np.mean(lids / (2 * _distances(points[_EYE[0]], points[_EYE[3]]))))
 
 
-def _mouth_openness(points: np.ndarray) -> float:
+def mouth_openness(landmarks: np.ndarray) -> float:
+    """Inner-lip gap over mouth width of face landmarks (478 or 468, 3); 0 when the lips touch,
+    about 0.5 wide open."""
+    points = check_landmarks(landmarks)
     upper, lower, right, left = MOUTH_OPENNESS_POINTS
     return float(_distances(points[upper], points[lower]) / _distances(points[right], points[left]))
 
@@ -111,7 +107,7 @@ def _mouth_openness(points: np.ndarray) -> float:
 def _aligned(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The face in MediaPipe's canonical frame and size (head pose and size taken out), and the
     fitted head rotation."""
-    scale, rotation, translation = _similarity(CANONICAL_BASIS, points[_BASIS], BASIS_WEIGHTS)
+    scale, rotation, translation = similarity_transform(CANONICAL_BASIS, points[_BASIS], BASIS_WEIGHTS)
     return (points - translation) @ rotation / scale, rotation
 
 
@@ -200,7 +196,7 @@ class MeasureTracker:
 
         reference, per_iod = self.reference, 100 / self._reference_iod
         if reference is not None:
-            scale, turn, shift = _similarity(shape[_BASIS], reference[_BASIS], BASIS_WEIGHTS)
+            scale, turn, shift = similarity_transform(shape[_BASIS], reference[_BASIS], BASIS_WEIGHTS)
             distances = np.maximum(_distances(scale * shape @ turn.T + shift, reference) * per_iod - MESH_NOISE_IOD, 0.0)
             row["expressivity"] = float(distances.mean())
             for region, indices in _REGIONS.items():
@@ -212,8 +208,8 @@ class MeasureTracker:
             elapsed_s = rate_step_s(timestamp_s - previous_timestamp_s, nominal_step_s)
             row["facial_motion"] = float(_distances(shape, previous_shape).mean() * per_iod / elapsed_s)
             row["head_motion_deg_s"] = rotation_angle_deg(rotation @ previous_rotation.T) / elapsed_s
-        row["eyes_open"] = _eye_openness(points)
-        row["mouth_open"] = _mouth_openness(points)
+        row["eyes_open"] = eye_openness(points)
+        row["mouth_open"] = mouth_openness(points)
         self._previous = (float(timestamp_s), nominal_s, shape, rotation)
         return row
 

@@ -100,7 +100,7 @@ def similarity_transform(source: np.ndarray, target: np.ndarray,
 
 
 def _similarity(source: np.ndarray, target: np.ndarray, weights: np.ndarray):
-    """similarity_transform without the checks, for weights that sum to 1 (called per frame)."""
+    """The fit of similarity_transform, once its checks have passed and the weights sum to 1."""
     source_mean, target_mean = weights @ source, weights @ target
     source_centred, target_centred = source - source_mean, target - target_mean
     covariance = (target_centred * weights[:, None]).T @ source_centred

@@ -23,10 +23,9 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from expressiveness.config import LABELS
+from expressiveness.config import DEFAULT_FACE_SELECTION, LABELS
 from expressiveness.face import FaceBox, FaceDetector, select_face
-from expressiveness.pipeline.options import (DEFAULT_FACE_SELECTION, AnalysisOptions, baseline_provenance,
-                                             detection_provenance)
+from expressiveness.pipeline.options import AnalysisOptions, baseline_provenance, detection_provenance
 from expressiveness.pipeline.scorers import LEVEL_COLUMNS, LevelScorer, MeasureScorer, Scorer
 from expressiveness.pipeline.table import TableRows
 from expressiveness.video import DECODE_AHEAD, Frame, decode_ahead

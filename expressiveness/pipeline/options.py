@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from expressiveness.config import DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE
 from expressiveness.errors import BaselineError
 from expressiveness.face import FACE_SELECTIONS
 from expressiveness.pipeline.scorers import level_provenance, measure_provenance, read_card
@@ -73,9 +74,6 @@ class AnalysisOptions:
                        min_confidence=self.min_confidence if self.min_confidence is not None
                        else float(crop.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
                        face_selection=self.face_selection or crop.get("face_selection", DEFAULT_FACE_SELECTION))
-
-
-DEFAULT_MIN_CONFIDENCE, DEFAULT_FACE_SELECTION = 0.5, "largest"  # as ExtractSettings'
 
 
 def detection_provenance(every: int, min_confidence: float, face_selection: str) -> dict:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from expressiveness.config import LABELS, THRESHOLDS
 from expressiveness.measures.facial import MEASURE_COLUMNS
-from expressiveness.data.metadata import expressiveness_level
+from expressiveness.data.metadata import expected_level, expressiveness_level
 from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
 from expressiveness.measures.moments import top_moments
 from expressiveness.measures.quality import usable_rows
@@ -276,7 +276,7 @@ def find_moments(table: pd.DataFrame, count: int = MOMENTS) -> dict:
     out (no two closer than 1/(4 count) of the time between the first and last candidate; the
     highest above the median score, the lowest below it), scored by `expressivity` after the
     reference face's warm-up (WARMUP_FACES, WARMUP_S; old tables only) when any are left;
-    else by the expected level (prob_balanced + 2 prob_expressive, in [0, 2]) when the table
+    else by the expected level (data/metadata.py's expected_level, in [0, 2]) when the table
     has levels; else there are none. Returns {"measure": name or None, "highest": rows,
     "lowest": rows}, rows being table rows as dicts plus "moment_score", highest first /
     lowest first."""
@@ -297,7 +297,7 @@ def find_moments(table: pd.DataFrame, count: int = MOMENTS) -> dict:
             scores = pd.to_numeric(faced["expressivity"], errors="coerce")
     if measure is None and columns_with_values(faced, PROBABILITY_COLUMNS):
         measure = "expected level"
-        scores = faced["prob_balanced"].astype("float64") + 2 * faced["prob_expressive"].astype("float64")
+        scores = expected_level(faced[list(PROBABILITY_COLUMNS)].to_numpy(dtype="float64", na_value=np.nan))
     if measure is None:
         return {"measure": None, "highest": [], "lowest": []}
     faced = faced.assign(moment_score=scores).dropna(subset=["moment_score"])

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from expressiveness.config import LABELS
+from expressiveness.data.metadata import expected_level
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.measures.quality import usable_rows
 from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
@@ -211,7 +212,7 @@ def level_sparkline_svg(table: pd.DataFrame, width: int = 160, height: int = 28,
     """sparkline_svg of a per-frame table's levels: the strip coloured by level, the line the
     expected level (0 Reserved .. 2 Expressive, probability-weighted)."""
     probabilities = table[list(PROBABILITY_COLUMNS)].to_numpy(dtype="float64", na_value=np.nan)
-    return sparkline_svg(probabilities @ np.arange(3.0), 2.0, table["level"].fillna("").astype(str).to_numpy(),
+    return sparkline_svg(expected_level(probabilities), 2.0, table["level"].fillna("").astype(str).to_numpy(),
                          width, height, bins, labels, "level timeline")
 
 
