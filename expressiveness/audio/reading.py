@@ -23,6 +23,7 @@ import numpy as np
 SAMPLE_RATE_HZ = 16000  # what Silero VAD takes; speech needs no more
 CHUNK_SAMPLES = 4 * SAMPLE_RATE_HZ  # read from the pipe at a time: 4 s, 128 KB of int16
 STDERR_LINES_KEPT = 20  # FFmpeg's first error lines kept for the status; the rest are counted
+START_NOTE_S = 0.1  # a start offset this large is named in the notes (AAC priming alone gives 21-64 ms); any is applied
 
 # Statuses of a video's sound, one each: what the per-frame columns can rely on.
 OK = "ok"  # read to its end (notes may still say: two streams, downmixed, late start, length)
@@ -108,7 +109,7 @@ def parse_description(path: str, described: str) -> SoundInfo:
         notes.append(f"The sound ({layout}, {sample_rate_hz} Hz) is mixed down to mono at {SAMPLE_RATE_HZ} Hz.")
     elif sample_rate_hz is not None and sample_rate_hz != SAMPLE_RATE_HZ:
         notes.append(f"The sound ({sample_rate_hz} Hz) is resampled to {SAMPLE_RATE_HZ} Hz.")
-    if abs(start_s) >= 0.001:
+    if abs(start_s) >= START_NOTE_S:
         notes.append(f"The sound starts {abs(start_s):.3f} s {'after' if start_s > 0 else 'before'} the picture.")
     return SoundInfo(str(path), OK, len(audio), codec, sample_rate_hz, layout, start_s, duration_s, tuple(notes))
 
