@@ -139,7 +139,7 @@ def clip_features(records: pd.DataFrame, analysis_dir: str | Path, cnn_model: st
     user_no, facial_expression and the features (MEASURE_FEATURES, plus CNN_FEATURES with
     cnn_model) as float64, NaN where the summary has none. A summary made with other analysis
     options than asked is refused."""
-    from expressiveness.pipeline.analysis import analyze_paths
+    from expressiveness.pipeline.run import analyze_paths
     from expressiveness.pipeline.options import AnalysisOptions
 
     options = options or AnalysisOptions()

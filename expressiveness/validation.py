@@ -307,7 +307,7 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
     the first rating) and within_figure(panels, path) -> validation_within.png (panels: a list
     of (row, within_person frame) for WITHIN_FIGURE_ANSWERS) when given. dask: run the clips on
     a Dask cluster (see analysis.analyze_paths). Raises ValueError for an unknown target."""
-    from expressiveness.pipeline.analysis import analyze_paths
+    from expressiveness.pipeline.run import analyze_paths
     from expressiveness.data.demo_data import is_demo_dataset
     from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.data.metadata import load_metadata
