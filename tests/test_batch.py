@@ -6,8 +6,8 @@ import cv2
 import pandas as pd
 import pytest
 
-from expressiveness.report import plots_overlay, plots_timeline
-from expressiveness.pipeline.analysis import analyze_paths
+from expressiveness.report import plots_timeline
+from expressiveness.pipeline.run import Outputs, analyze_paths
 from expressiveness.pipeline.options import AnalysisOptions
 from conftest import count_decodable_frames
 
@@ -21,7 +21,7 @@ def test_analyze_a_folder_with_bad_videos_and_rerun(demo_dir, trained_model, tmp
     (folder / "broken.mp4").write_text("not a video\n" * 20)
     out = tmp_path / "out"
     report = analyze_paths([folder, tmp_path / "gone.mp4"], trained_model.model_path, out, workers=1,
-                           annotate=plots_overlay.draw_result, figure=plots_timeline.save_timeline, progress=False)
+                           outputs=Outputs(timeline=True, annotated=True), progress=False)
     assert len(report.analyzed) == 1
     assert sorted((f["status"], f["video"].split("/")[-1]) for f in report.failures) == [
         ("missing", "gone.mp4"), ("unreadable", "broken.mp4")]
@@ -35,8 +35,8 @@ def test_analyze_a_folder_with_bad_videos_and_rerun(demo_dir, trained_model, tmp
     assert json.loads((out / "run_report.json").read_text())["failed"] == 2
 
     stamp = (out / "a_frames.csv").stat().st_mtime_ns
-    again = analyze_paths([folder], trained_model.model_path, out, annotate=plots_overlay.draw_result,
-                          figure=plots_timeline.save_timeline, progress=False)
+    again = analyze_paths([folder], trained_model.model_path, out, outputs=Outputs(timeline=True, annotated=True),
+                          progress=False)
     assert (len(again.analyzed), len(again.reused)) == (0, 1) and (out / "a_frames.csv").stat().st_mtime_ns == stamp
     assert again.text().startswith("Videos: 0 analysed, 1 reused from an earlier run, 1 failed.")
 
@@ -251,7 +251,7 @@ def test_a_video_after_others_in_one_process_gives_the_table_of_a_fresh_process(
     after_others = analyze_paths(clips, trained_model.model_path, tmp_path / "one", options, progress=False)
     assert len(after_others.analyzed) == 3
     alone = subprocess.run([sys.executable, "-c", (
-        "from expressiveness.pipeline.analysis import analyze_paths\n"
+        "from expressiveness.pipeline.run import Outputs, analyze_paths\n"
         "from expressiveness.pipeline.options import AnalysisOptions\n"
         f"report = analyze_paths([{str(clips[-1])!r}], {str(trained_model.model_path)!r}, {str(tmp_path / 'alone')!r}, "
         f"AnalysisOptions(every=3, face_tracking={tracking!r}), progress=False)\n"
@@ -428,20 +428,23 @@ def test_an_interrupted_run_says_so_and_keeps_what_finished(demo_dir, tmp_path):
     clips = [demo_dir / "videos" / f"vid_{n:04d}.mp4" for n in (1, 17)]
     figures = []
 
-    def figure_then_ctrl_c(table, summary, path):  # the figure callback is where the user presses Ctrl-C
+    save_timeline = plots_timeline.save_timeline
+
+    def figure_then_ctrl_c(table, summary, path):  # drawing the figure is where the user presses Ctrl-C
         figures.append(path)
         if len(figures) == 2:
             raise KeyboardInterrupt
-        plots_timeline.save_timeline(table, summary, path)
+        save_timeline(table, summary, path)
 
     out = tmp_path / "out"
-    with pytest.raises(KeyboardInterrupt):
-        analyze_paths(clips, None, out, FAST, figure=figure_then_ctrl_c, progress=False)
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(plots_timeline, "save_timeline", figure_then_ctrl_c)
+        analyze_paths(clips, None, out, FAST, outputs=Outputs(timeline=True), progress=False)
     run_report = json.loads((out / "run_report.json").read_text())
     assert run_report["interrupted"] is True
     assert run_report["finished"] == [{"video": str(clips[0]), "name": "vid_0001"}]
     assert run_report["unfinished"] == [str(clips[1])]
     assert pd.read_csv(out / "summary.csv")["name"].tolist() == ["vid_0001"]
-    report = analyze_paths(clips, None, out, FAST, figure=plots_timeline.save_timeline, progress=False)
+    report = analyze_paths(clips, None, out, FAST, outputs=Outputs(timeline=True), progress=False)
     assert (len(report.reused), len(report.analyzed)) == (1, 1)
     assert json.loads((out / "run_report.json").read_text())["interrupted"] is False

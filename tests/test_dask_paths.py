@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from expressiveness.pipeline.analysis import analyze_paths
+from expressiveness.pipeline.run import analyze_paths
 from expressiveness.pipeline.extract import extract_dataset  # noqa: E402
 from expressiveness.data.cache import ExtractSettings, read_crops  # noqa: E402
 from expressiveness.pipeline.executors import start_local_cluster  # noqa: E402

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from expressiveness.face import BLENDSHAPE_COLUMNS
-from expressiveness.pipeline.analysis import analyze_paths
+from expressiveness.pipeline.run import analyze_paths
 
 
 def write_video(path, frames, fps=30.0):

@@ -23,7 +23,7 @@ from dataclasses import asdict
 import pandas as pd
 import pytest
 
-from expressiveness.pipeline.analysis import analyze_paths
+from expressiveness.pipeline.run import analyze_paths
 from expressiveness.pipeline.extract import extract_dataset
 from expressiveness.data.cache import ExtractSettings
 from expressiveness.pipeline.options import AnalysisOptions

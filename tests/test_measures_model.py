@@ -10,11 +10,11 @@ from scipy.stats import spearmanr
 from expressiveness.compare import baseline_predictions, compare_models, score_answers
 from expressiveness.config import LABELS, TARGET_SCORE
 from expressiveness.errors import DatasetError, ExpressivenessError, ModelFileError
-from expressiveness.measures.model import (CARD_VERSION, MEASURE_FEATURES, LinearPipeline, MeasuresModel, fit_estimators,
-                                           load_measures_model, predict_summary, save_measures_model)
+from expressiveness.measures.model import (ANSWER_KEYS, CARD_VERSION, MEASURE_FEATURES, LinearPipeline, MeasuresModel,
+                                           answer_summary, fit_estimators, load_measures_model, predict_summary,
+                                           save_measures_model)
 from expressiveness.measures_train import MeasuresConfig, train_measures_model
 from expressiveness._io import file_sha256
-from expressiveness.cli.models import PREDICTION_KEYS
 from expressiveness.data.metadata import level_index
 from tests.conftest import make_record, write_jsonl
 
@@ -227,46 +227,58 @@ def test_trained_on_the_demo_with_the_cnns_split(demo_models):
 
 
 def test_a_demo_model_reloads_and_answers_a_video_summary(demo_models, tmp_path):
-    from expressiveness.pipeline.analysis import RunReport
-    from expressiveness.cli.models import add_measures_predictions, prepare_measures_model
+    from expressiveness.pipeline.analysis import write_summary_table
+    from expressiveness.pipeline.run import AnalysisRun
 
     linear = demo_models["linear"]
     loaded = load_measures_model(linear.card_path)
     summary = json.loads((demo_models["folder"] / "analysis" / "clips" / "vid_0007_summary.json").read_text())
     row = pd.DataFrame([{name: np.nan if summary[name] is None else summary[name] for name in loaded.features}])
     pd.testing.assert_frame_equal(loaded.predict(row), linear.model.predict(row))
-    shutil.copy(demo_models["folder"] / "analysis" / "clips" / "summary.csv", tmp_path / "summary.csv")
-    before = pd.read_csv(tmp_path / "summary.csv", dtype=str, keep_default_na=False)
-    report = RunReport(tmp_path, analyzed=[dict(summary)])
-    assert add_measures_predictions(report, loaded) == 1
-    written = json.loads((tmp_path / f"{summary['name']}_summary.json").read_text())
-    assert written["predicted_score"] == round(float(loaded.predict(row)["predicted_score"][0]), 4)
-    assert written["predicted_level"] == LABELS[int(loaded.predict(row)["predicted_level"][0])]
-    after = pd.read_csv(tmp_path / "summary.csv", dtype=str, keep_default_na=False)
-    pd.testing.assert_frame_equal(after[before.columns], before)  # the analysis' columns as they were
-    assert after.set_index("name")["predicted_level"].to_dict() == {
-        name: written["predicted_level"] if name == "vid_0007" else "" for name in before["name"]}
+    before = pd.read_csv(demo_models["folder"] / "analysis" / "clips" / "summary.csv", dtype=str,
+                         keep_default_na=False)
+    answered = answer_summary(loaded, dict(summary))
+    assert answered["predicted_score"] == round(float(loaded.predict(row)["predicted_score"][0]), 4)
+    assert answered["predicted_level"] == LABELS[int(loaded.predict(row)["predicted_level"][0])]
+    assert answered["measures_model_trained_on"] == "the demo's synthetic labels"
+    assert set(list(answered)[-len(ANSWER_KEYS) + 1:]) == set(ANSWER_KEYS[:-1])  # the answer comes last
+    others = [json.loads((demo_models["folder"] / "analysis" / "clips" / f"{name}_summary.json").read_text())
+              for name in before["name"] if name != "vid_0007"]
+    write_summary_table(tmp_path, [answered] + others)
+    after = pd.read_csv(tmp_path / "summary.csv", dtype=str, keep_default_na=False).set_index("name")
+    before = before.set_index("name")
+    pd.testing.assert_frame_equal(after.loc[before.index, before.columns], before)  # the analysis' columns as they were
+    assert list(after.columns[-len(ANSWER_KEYS) + 1:]) == list(ANSWER_KEYS[:-1])
+    assert after["predicted_level"].to_dict() == {
+        name: answered["predicted_level"] if name == "vid_0007" else "" for name in before.index}
     with pytest.raises(ExpressivenessError) as caught:
-        prepare_measures_model(demo_models["boosting"].card_path, True, None)
+        AnalysisRun(tmp_path, None, measures_model=demo_models["boosting"].card_path)
     assert str(caught.value) == (f"--measures-model {demo_models['boosting'].card_path} uses the mean probabilities "
                                  f"of CNN 'cnn'; analyse with --model {demo_models['cnn'].model_path}.")
 
 
-def test_every_listed_summary_gets_this_runs_answer_and_none_keeps_a_stale_one(demo_models, tmp_path):
+def test_every_listed_summary_gets_this_runs_answer_and_none_keeps_a_stale_one(demo_models, demo_dir, tmp_path):
     """Issue 33, item 6: summary.csv lists earlier runs' summaries too; their measures-model
     answers are refreshed with this run's model (an old model's answer does not stay), and one
-    the model cannot answer (analysed without the facial measures) is marked, not dropped."""
-    from expressiveness.cli.models import add_measures_predictions
-    from expressiveness.pipeline.analysis import RunReport, write_summary_table
+    the model cannot answer (analysed without the facial measures) is marked, not dropped;
+    a run without a measures model removes the earlier answers."""
+    from expressiveness.pipeline.options import AnalysisOptions
+    from expressiveness.pipeline.run import AnalysisRun
 
     loaded = load_measures_model(demo_models["linear"].card_path)
     clips = demo_models["folder"] / "analysis" / "clips"
-    this_run, stale, measureless = (json.loads((clips / f"vid_{n:04d}_summary.json").read_text()) for n in (7, 8, 9))
+    for n in (8, 9):
+        shutil.copy(clips / f"vid_{n:04d}_summary.json", tmp_path / f"vid_{n:04d}_summary.json")
+    stale, measureless = (json.loads((tmp_path / f"vid_{n:04d}_summary.json").read_text()) for n in (8, 9))
     stale.update(measures_model="old", measures_model_sha256="0" * 64, predicted_score=9.0, predicted_level="x")
     measureless.pop("expressivity_mean")
-    report = RunReport(tmp_path, analyzed=[this_run], earlier=[stale, measureless])
-    write_summary_table(tmp_path, report.listed)
-    assert add_measures_predictions(report, loaded) == 3
+    for summary in (stale, measureless):
+        (tmp_path / f"{summary['name']}_summary.json").write_text(json.dumps(summary))
+    cnn_card = demo_models["linear"].model.card["analysis"]
+    run = AnalysisRun(tmp_path, None, AnalysisOptions(every=cnn_card["every"]),
+                      measures_model=demo_models["linear"].card_path)
+    report = run.analyze([demo_dir / "videos" / "vid_0007.mp4"], progress=False)
+    assert [summary["name"] for summary in report.listed] == ["vid_0007", "vid_0008", "vid_0009"]
     fresh = predict_summary(loaded, json.loads((clips / "vid_0008_summary.json").read_text()))
     written = {name: json.loads((tmp_path / f"{name}_summary.json").read_text())
                for name in ("vid_0007", "vid_0008", "vid_0009")}
@@ -279,6 +291,12 @@ def test_every_listed_summary_gets_this_runs_answer_and_none_keeps_a_stale_one(d
     assert table["measures_model"].tolist() == [loaded.name] * 3
     assert table.loc["vid_0008", "predicted_score"] == fresh["predicted_score"]
     assert pd.isna(table.loc["vid_0009", "predicted_score"]) and pd.isna(table.loc["vid_0007", "measures_model_note"])
+    # Without a measures model, no summary keeps an answer: in the files and in summary.csv.
+    AnalysisRun(tmp_path, None, AnalysisOptions(every=cnn_card["every"])).analyze(
+        [demo_dir / "videos" / "vid_0007.mp4"], progress=False)
+    for name in ("vid_0007", "vid_0008", "vid_0009"):
+        assert not set(ANSWER_KEYS) & set(json.loads((tmp_path / f"{name}_summary.json").read_text())), name
+    assert not set(ANSWER_KEYS) & set(pd.read_csv(tmp_path / "summary.csv").columns)
 
 
 def cli(*argv) -> int:
@@ -390,7 +408,7 @@ def test_analyze_adds_the_measures_models_answer(demo_models, demo_dir, tmp_path
                "--no-figures", "--no-progress", "--html") == 0
     assert "1 reused" in capsys.readouterr().out
     rerun = json.loads((tmp_path / "vid_0007_summary.json").read_text())
-    assert rerun == {key: value for key, value in summary.items() if key not in PREDICTION_KEYS}
+    assert rerun == {key: value for key, value in summary.items() if key not in ANSWER_KEYS}
     assert "predicted_score" not in pd.read_csv(tmp_path / "summary.csv").columns
     assert "Measures model" not in (tmp_path / "vid_0007_report.html").read_text()
     with pytest.raises(ExpressivenessError, match="needs the facial measures; drop --no-measures"):

@@ -11,7 +11,7 @@ import importlib.util
 import math
 import os
 
-from expressiveness.config import (CACHE_DIR, DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE, DEFAULT_MODEL, DEMO_MODEL,
+from expressiveness.config import (CACHE_DIR, DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE, DEFAULT_MODEL,
                                    FACE_SELECTIONS, METADATA_FILE)
 
 
@@ -183,59 +183,15 @@ def analysis_options(args, smoothing):
 
 
 def analysis_model(args) -> str | None:
-    """The model the levels come from: --model (which must exist), else the default model if it
-    exists; None (facial measures only, said on stderr) when there is none and measures are on."""
-    import sys
-    from pathlib import Path
-
-    if args.model is not None:
-        if not Path(args.model).is_file():
-            raise FileNotFoundError(f"--model {args.model}: model file not found; train one with `expressiveness "
-                                    f"train` (`make demo` trains {DEMO_MODEL}).")
-        _say_face_engine(args.model)
-        _say_training_data(args.model)
-        return args.model
-    if DEFAULT_MODEL.is_file():
-        _say_face_engine(DEFAULT_MODEL)
-        _say_training_data(DEFAULT_MODEL)
-        return str(DEFAULT_MODEL)
-    if not args.measures:
-        raise FileNotFoundError(f"no model at {DEFAULT_MODEL} and --no-measures: nothing to analyse; train one with "
-                                f"`expressiveness train`, pass --model PATH (after `make demo`: {DEMO_MODEL}), or drop "
-                                f"--no-measures.")
-    print(f"No model at {DEFAULT_MODEL}: facial measures only (for the levels, train one with `expressiveness "
-          f"train`, or pass --model {DEMO_MODEL} after `make demo`).", file=sys.stderr)
-    return None
-
-
-def _say_face_engine(model_path) -> None:
-    """One line on stderr when the model was trained on crops of another face engine than this
-    one (its card's face_engine; cards from before the Tasks engine have none)."""
+    """The model the levels come from (pipeline.run.level_model: --model, which must exist, else
+    the default model if it exists, else None for the facial measures only), with what the
+    console should say about it on stderr."""
     import sys
 
-    from expressiveness.face import engine_identity
+    from expressiveness.pipeline.run import card_notes, level_model
     from expressiveness.pipeline.scorers import read_card
 
-    recorded = read_card(model_path).get("face_engine") or {"engine": "mediapipe solutions (0.10.x)"}
-    current = engine_identity()
-    if recorded.get("engine") != current["engine"] or recorded.get("face_model_sha256") != current["face_model_sha256"]:
-        print(f"Note: {model_path} was trained on face crops from another face engine ({recorded.get('engine')}); "
-              f"its crops are now found by {current['engine']} (same BlazeFace detector: median box IoU 0.99 "
-              f"on the demo footage), so its levels may shift a little.", file=sys.stderr)
-
-
-def _say_training_data(model_path) -> None:
-    """One line on stderr when the model's levels do not stand for human ratings: trained on the
-    demo's synthetic labels, or a card that does not record what the model learnt from."""
-    import sys
-
-    from expressiveness.card import DEMO_LABELS, NOT_RECORDED, trained_on
-    from expressiveness.pipeline.scorers import read_card
-
-    words = trained_on(read_card(model_path))
-    if words == DEMO_LABELS:
-        print(f"Note: {model_path} was trained on {DEMO_LABELS}, not on human ratings: its levels show that the "
-              f"toolkit runs end to end, not how people see a face.", file=sys.stderr)
-    elif words == NOT_RECORDED:
-        print(f"Note: {model_path}: {NOT_RECORDED} (its card is older than that record), so what its levels stand "
-              f"for is not known; retrain it to record it.", file=sys.stderr)
+    model, notes = level_model(args.model, args.measures)
+    for note in notes + (card_notes(model, read_card(model)) if model is not None else []):
+        print(note, file=sys.stderr)
+    return model

@@ -4,17 +4,14 @@ models side by side, and `analyze --measures-model`.
 training.py's train parser takes add_train_measures_options(parser), and its run_train hands
 `--kind measures` to run_train_measures; its evaluate parser takes add_side_by_side_options and
 hands several models (or a measures model) to run_compare; the analyze parser takes
-add_measures_model_option(parser), and run_analyze calls prepare_measures_model before the
-analysis and add_measures_predictions after it.
+add_measures_model_option(parser), whose model pipeline/run.py's AnalysisRun loads and asks.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from expressiveness.config import DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE, DEFAULT_MODEL, REPORTS_DIR, SEED
-from expressiveness.errors import ExpressivenessError
 from . import _options as options
 
 KINDS = ("cnn", "measures")
@@ -119,99 +116,3 @@ def add_measures_model_option(parser) -> None:
     parser.add_argument("--measures-model", metavar="CARD", default=None,
                         help="a measures model (its .json card): adds its predicted facial_expression score and "
                              "level to each video's summary")
-
-
-def prepare_measures_model(model_path: str | Path, measures: bool, cnn_model: str | Path | None):
-    """The measures model, loaded and checked against the analysis before any video is read:
-    the facial measures must be on, and a model on CNN features needs that CNN."""
-    from expressiveness.card import read_card
-    from expressiveness.measures.model import load_measures_model
-
-    model = load_measures_model(model_path)
-    if not measures:
-        raise ExpressivenessError(f"--measures-model {model_path} needs the facial measures; drop --no-measures.")
-    cnn = model.card.get("cnn_model")
-    if cnn and (cnn_model is None or read_card(cnn_model).get("name", Path(cnn_model).stem) != cnn["name"]):
-        raise ExpressivenessError(f"--measures-model {model_path} uses the mean probabilities of CNN {cnn['name']!r}; "
-                                  f"analyse with --model {cnn['path']}.")
-    return model
-
-
-def measures_prediction(summary: dict, model_path) -> dict:
-    """The measures model's video-level answer for one video summary: measures_model,
-    measures_model_sha256, measures_model_trained_on (card.trained_on), predicted_score,
-    predicted_level, predicted_prob_* (None when the video has no face landmarks). model_path: a
-    measures model's card, or a loaded model."""
-    from expressiveness.card import trained_on
-    from expressiveness.measures.model import MeasuresModel, load_measures_model, predict_summary
-
-    model = model_path if isinstance(model_path, MeasuresModel) else load_measures_model(model_path)
-    answer = predict_summary(model, summary, f"{summary.get('video', 'the video')}'s summary")
-    return {**answer, "measures_model_trained_on": trained_on(model.card)}
-
-
-PREDICTION_KEYS = ("measures_model", "measures_model_sha256", "measures_model_trained_on", "predicted_score",
-                   "predicted_level", "predicted_prob_reserved", "predicted_prob_balanced", "predicted_prob_expressive",
-                   "measures_model_note")
-
-
-def add_measures_predictions(report, model) -> int:
-    """Make every summary summary.csv lists (report.listed: this run's and the earlier ones
-    kept in the folder) carry this run's measures-model answer, so that no row keeps a stale
-    answer of another model or of an older file of this one: in memory, in OUT/NAME_summary.json
-    and as columns of OUT/summary.csv (its other columns kept as written). With model None,
-    remove the earlier answers instead (a summary must not keep a measures model's answer the
-    user did not ask for this time). An earlier summary the model cannot answer (analysed
-    without the facial measures, or with another CNN) gets null answers and
-    `measures_model_note` saying why. Returns the number of summaries changed."""
-    import pandas as pd
-
-    from expressiveness._io import atomic_write
-    from expressiveness.errors import DatasetError
-
-    answers = {}
-    earlier = {id(summary) for summary in getattr(report, "earlier", [])}
-    for summary in getattr(report, "listed", report.summaries):
-        if model is None and not any(key in summary for key in PREDICTION_KEYS):
-            continue
-        for key in PREDICTION_KEYS:
-            summary.pop(key, None)
-        answer = {}
-        if model is not None:
-            try:
-                answer = measures_prediction(summary, model)
-            except DatasetError as error:
-                if id(summary) not in earlier:
-                    raise
-                answer = {"measures_model": model.name, "measures_model_sha256": model.card["sha256"]["model"],
-                          **dict.fromkeys(PREDICTION_KEYS[2:-1]), "measures_model_note": str(error)}
-        answers[summary["name"]] = answer
-        summary.update(answer)
-        atomic_write(report.out_dir / f"{summary['name']}_summary.json", json.dumps(summary, indent=2))
-    table_path = report.out_dir / "summary.csv"
-    if answers and table_path.is_file():
-        table = pd.read_csv(table_path, dtype=str, keep_default_na=False)  # text in, the same text out
-        table = table.drop(columns=[key for key in PREDICTION_KEYS if key in table.columns])
-        if model is not None:
-            for key in PREDICTION_KEYS[:-1] + (("measures_model_note",) if any(
-                    "measures_model_note" in answer for answer in answers.values()) else ()):
-                table[key] = [answers.get(name, {}).get(key) for name in table["name"]]
-        atomic_write(table_path, table.to_csv(index=False))
-    return len(answers)
-
-
-def predictions_text(report, model, shown: int = 10) -> str:
-    """What the measures model said, one line per video (the first `shown`), for the console."""
-    summaries = report.summaries
-    from expressiveness.card import trained_on
-
-    lines = [f"Measures model {model.name} (trained on {trained_on(model.card)}), per video: the facial_expression "
-             f"score from its regressor, the level from its classifier (two models, so they can disagree near a cut "
-             f"point):"]
-    for summary in summaries[:shown]:
-        score = summary["predicted_score"]
-        answer = "no face landmarks" if score is None else f"score {score:+.3f}, level {summary['predicted_level']}"
-        lines.append(f"  {summary['name']}: {answer}")
-    if len(summaries) > shown:
-        lines.append(f"  ... and {len(summaries) - shown} more in summary.csv")
-    return "\n".join(lines)

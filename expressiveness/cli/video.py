@@ -101,31 +101,18 @@ def register(commands, common) -> None:
 
 
 def run_analyze(args) -> int:
-    from expressiveness.report import plots_overlay, plots_timeline
-    from expressiveness.pipeline.analysis import analyze_paths
+    from expressiveness.pipeline.run import AnalysisRun, Outputs, level_model
 
-    model = options.analysis_model(args)
-    measures_model = None
-    if args.measures_model is not None:
-        measures_model = models.prepare_measures_model(args.measures_model, args.measures, model)
-    report = analyze_paths(args.paths, model, args.out, options.analysis_options(args, args.smoothing),
-                           args.workers, annotate=plots_overlay.draw_result if args.annotate else None,
-                           figure=None if args.no_figures else plots_timeline.save_timeline, progress=not args.no_progress,
-                           dask=args.dask)
-    for failure in report.failures:
-        print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
-    for summary in report.incomplete:
-        print(f"warning: {summary['video']}: {summary['warning']}", file=sys.stderr)
-    print(report.text())
-    if report.listed:  # summary.csv's every row gets this run's measures-model answer, or none
-        models.add_measures_predictions(report, measures_model)  # None: an earlier run's answers go
-        if measures_model is not None and report.summaries:
-            print(models.predictions_text(report, measures_model))
-    if (args.html or args.metadata) and report.listed:
-        from expressiveness.report.pages import write_reports
-
-        written = write_reports(args.out, args.metadata)
-        print(f"HTML: {written[-1]} and {len(written) - 1} report(s).")
+    analysis = options.analysis_options(args, args.smoothing)
+    model, notes = level_model(args.model, args.measures)
+    run = AnalysisRun(args.out, model, analysis, args.measures_model,
+                      Outputs(not args.no_figures, args.annotate, args.html, args.metadata))
+    for note in notes + run.notes:
+        print(note, file=sys.stderr)
+    report = run.analyze(args.paths, args.workers, progress=not args.no_progress, dask=args.dask)
+    for warning in report.warnings():
+        print(warning, file=sys.stderr)
+    print(report.console())
     return 0 if report.summaries else 1
 
 

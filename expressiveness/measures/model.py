@@ -316,3 +316,35 @@ def predict_summary(model: MeasuresModel, summary: dict, source: str = "the vide
     return {**result, "predicted_score": round(float(predicted["predicted_score"]), 4),
             "predicted_level": LABELS[int(predicted["predicted_level"])],
             **{key: round(float(predicted[f"p{index}"]), 4) for index, key in enumerate(keys)}}
+
+
+# The keys a measures model's answer adds to a video summary (and to summary.csv, last, in this
+# order; the note only when some summary has one).
+ANSWER_KEYS = ("measures_model", "measures_model_sha256", "measures_model_trained_on", "predicted_score",
+               "predicted_level", "predicted_prob_reserved", "predicted_prob_balanced", "predicted_prob_expressive",
+               "measures_model_note")
+
+
+def answer_summary(model: MeasuresModel | None, summary: dict, earlier: bool = False) -> dict:
+    """The summary with this model's answer in place of any earlier one (ANSWER_KEYS, last):
+    predict_summary plus what the model was trained on (card.trained_on). model None removes
+    an earlier answer (a summary must not keep an answer the user did not ask for this time).
+    earlier: a summary an earlier run left (analysed without the facial measures, or with
+    another CNN) gets null answers and `measures_model_note` saying why, where this run's
+    raises DatasetError. Changes `summary` in place and returns it."""
+    from expressiveness.card import trained_on
+
+    for key in ANSWER_KEYS:
+        summary.pop(key, None)
+    if model is None:
+        return summary
+    try:
+        answer = {**predict_summary(model, summary, f"{summary.get('video', 'the video')}'s summary"),
+                  "measures_model_trained_on": trained_on(model.card)}
+    except DatasetError as error:
+        if not earlier:
+            raise
+        answer = {"measures_model": model.name, "measures_model_sha256": model.card["sha256"]["model"],
+                  **dict.fromkeys(ANSWER_KEYS[2:-1]), "measures_model_note": str(error)}
+    summary.update(answer)
+    return summary

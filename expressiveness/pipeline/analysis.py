@@ -1,28 +1,23 @@
-"""Analysis of many video files: each video's tables, summary and figures in one output folder,
-earlier results reused when their provenance matches, failures recorded, summary.csv and
-run_report.json written even when the run is interrupted.
+"""An analysis output folder: what a run reports (RunReport), which earlier summaries in the
+folder are current (folder_summaries) or may be reused (reusable_summary), and summary.csv.
+The run itself (options, models, outputs, the per-video task) is run.py's AnalysisRun.
 
-One truth per output folder: summary.csv (and index.html, pages.write_reports) list every
-current summary in the folder (folder_summaries): this run's videos in the order given, then
-those earlier runs left there whose video is still there unchanged. A summary whose video
-changed or is gone stays on disk but is left out, and run_report.json says so.
+One truth per output folder: summary.csv (and index.html) list every current summary in the
+folder (folder_summaries): this run's videos in the order given, then those earlier runs left
+there whose video is still there unchanged. A summary whose video changed or is gone stays on
+disk but is left out, and run_report.json says so.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
-from tqdm.auto import tqdm
 
-from expressiveness._io import atomic_write, output_folder, remove_stale_temporaries
-from expressiveness.errors import BaselineError, UnreadableVideoError
-from expressiveness.pipeline import executors
-from expressiveness.pipeline.batch import failure_status, find_videos, output_names, run_tasks, worker_engine
+from expressiveness._io import atomic_write
+from expressiveness.measures.model import ANSWER_KEYS
 
 
 @dataclass
@@ -35,6 +30,8 @@ class RunReport:
     earlier: list[dict] = field(default_factory=list)  # current summaries of other videos, from earlier runs
     left_out: list[dict] = field(default_factory=list)  # {"name", "video", "reason"}: summaries no longer current
     interrupted: bool = False
+    measures_model: str | None = None  # "NAME (trained on ...)" of the measures model that answered
+    pages: list[Path] = field(default_factory=list)  # the HTML reports written, index.html last
 
     @property
     def summaries(self) -> list[dict]:
@@ -63,36 +60,32 @@ class RunReport:
                 f"{len(self.failures)} failed.{incomplete}{earlier}{left_out} {frames} frames in "
                 f"{self.seconds:.1f} s. Results: {self.out_dir}")
 
+    def warnings(self) -> list[str]:
+        """One line per video skipped or incomplete, for stderr."""
+        return ([f"skipped ({failure['status']}): {failure['error']}" for failure in self.failures]
+                + [f"warning: {summary['video']}: {summary['warning']}" for summary in self.incomplete])
 
-def _analyze_task(video: str, name: str, out_dir: str, model_path: str, options, annotate, figure,
-                  progress: bool, shown: str | None = None) -> dict:
-    """Analyse one video and write its outputs; returns its summary or a failure row
-    (missing, unreadable, or failed: an output that cannot be written). shown: the video's path
-    as the user gave it, for the summary and messages, when `video` is its absolute path."""
-    from expressiveness.pipeline.frames import build_analyzer
-    from expressiveness.pipeline.per_video import analyze_video, write_table
-
-    out_dir, shown = Path(out_dir), shown or video
-    analyzer = worker_engine(("analyzer", model_path, options), lambda: build_analyzer(model_path, options))
-    try:
-        annotated = out_dir / f"{name}_annotated.mp4" if annotate else None
-        analysis = analyze_video(video, analyzer, annotate, annotated, progress=progress)
-        analysis.summary["video"], analysis.summary["name"] = shown, name
-        # An earlier summary (another file or other options) must not sit beside the new table.
-        (out_dir / f"{name}_summary.json").unlink(missing_ok=True)
-        write_table(analysis.table, out_dir / f"{name}_frames.csv")
-        if figure is not None:
-            figure(analysis.table, analysis.summary, out_dir / f"{name}_timeline.png")
-        atomic_write(out_dir / f"{name}_summary.json", json.dumps(analysis.summary, indent=2))  # last: marks done
-    except (OSError, UnreadableVideoError, BaselineError) as error:
-        status = failure_status(error, video)
-        if status is None:
-            raise
-        return {"video": shown, "name": name, "status": status, "error": str(error)}
-    return {"status": "ok", "summary": analysis.summary}
+    def console(self, shown: int = 10) -> str:
+        """What the run did, for stdout: text(), then the measures model's answer per video (the
+        first `shown`) and the HTML pages written, when there are."""
+        lines = [self.text()]
+        if self.measures_model is not None and self.summaries:
+            lines.append(f"Measures model {self.measures_model}, per video: the facial_expression score from its "
+                         f"regressor, the level from its classifier (two models, so they can disagree near a cut "
+                         f"point):")
+            for summary in self.summaries[:shown]:
+                score = summary["predicted_score"]
+                answer = "no face landmarks" if score is None else \
+                    f"score {score:+.3f}, level {summary['predicted_level']}"
+                lines.append(f"  {summary['name']}: {answer}")
+            if len(self.summaries) > shown:
+                lines.append(f"  ... and {len(self.summaries) - shown} more in summary.csv")
+        if self.pages:
+            lines.append(f"HTML: {self.pages[-1]} and {len(self.pages) - 1} report(s).")
+        return "\n".join(lines)
 
 
-def _reusable_summary(out_dir: Path, name: str, provenance: dict, outputs: list[str]) -> dict | None:
+def reusable_summary(out_dir: Path, name: str, provenance: dict, outputs: list[str]) -> dict | None:
     """The summary of an earlier run when its provenance is `provenance` and its outputs are
     all there; else None (absent, unreadable, or made from another file or other settings)."""
     try:
@@ -172,102 +165,14 @@ def _summary_row(summary: dict) -> dict:
     return row
 
 
-def analyze_paths(paths: list[str | Path], model_path: str | Path, out_dir: str | Path, options=None,
-                  workers: int = 1, annotate: Callable | None = None, figure: Callable | None = None,
-                  progress: bool = True, dask=None) -> RunReport:
-    """Analyse video files and folders into out_dir: per video NAME_frames.csv (and .parquet),
-    NAME_summary.json, NAME_timeline.png (via `figure`) and NAME_annotated.mp4 (via
-    `annotate`); plus summary.csv and run_report.json. summary.csv has one row per current
-    summary in out_dir (folder_summaries): this run's videos in the order given, then other
-    videos earlier runs analysed there; always its header row. run_report.json counts and names
-    the failures, the incomplete videos and the summaries left out, and says whether the run
-    was interrupted (Ctrl-C) and which videos were not finished then.
-
-    An earlier result is reused only when its provenance matches: the same source file (path,
-    size, modification time), model and card (sha256), and every option that changes the
-    output; anything else is analysed again. Missing and unreadable videos, and videos whose
-    outputs cannot be written, are recorded and the batch goes on. Raises FileNotFoundError or
-    ModelFileError for an unusable model, before any video is started."""
-    from expressiveness._io import source_info
-    from expressiveness.pipeline.options import AnalysisOptions, analysis_provenance
-    from expressiveness.pipeline.scorers import read_card
-
-    options = options or AnalysisOptions()
-    out_dir = output_folder(out_dir, "--out")
-    remove_stale_temporaries(out_dir)  # only those of dead runs: another run may be writing here
-    started = time.perf_counter()
-    videos, failures = find_videos(paths)
-    report = RunReport(out_dir, failures=failures)
-    names = output_names(videos)
-    if videos:  # the model is checked once, here, before any worker starts
-        options = options.with_card(read_card(model_path) if model_path is not None else {})
-        analysis = analysis_provenance(model_path, options)
-    todo, summaries = [], {}
-    # Workers of an existing Dask cluster run in a folder (or on a machine) of their own: they get
-    # absolute paths of the model, the videos and the output folder.
-    task_model = None if model_path is None else str(Path(model_path).resolve())
-    task_out = str(out_dir if dask is None else out_dir.absolute())
-    for video in videos:
-        name = names[video]
-        outputs = [f"{name}_frames.csv"] + ([f"{name}_annotated.mp4"] if annotate else []) \
-            + ([f"{name}_timeline.png"] if figure else [])
-        try:
-            provenance = {"source": source_info(video), **analysis, "annotate": annotate is not None}
-        except FileNotFoundError:  # gone since it was found
-            report.failures.append({"video": str(video), "name": name, "status": "missing",
-                                    "error": f"{video}: file or folder not found."})
-            continue
-        finished = _reusable_summary(out_dir, name, provenance, outputs)
-        if finished is not None:
-            report.reused.append(finished)
-            summaries[name] = finished
-        else:
-            todo.append((str(video if dask is None else video.absolute()), name, task_out, task_model, options,
-                         annotate, figure, progress and workers == 1 and dask is None, str(video)))
-    workers = max(1, min(workers, len(todo) or 1))
-    bar = tqdm(total=len(todo), desc="Analysing videos", unit="video", disable=not progress)
-    try:
-        for result in run_tasks(_analyze_task, todo, _failed_row, workers, dask, writable=out_dir):
-            if result["status"] == "ok":
-                report.analyzed.append(result["summary"])
-                summaries[result["summary"]["name"]] = result["summary"]
-            else:
-                report.failures.append(result)
-            bar.update()
-    except KeyboardInterrupt:
-        report.interrupted = True
-        raise
-    finally:
-        bar.close()
-        report.seconds = time.perf_counter() - started
-        # This run's videos, finished or not, speak for their names: an older summary of a video
-        # that failed now is not listed beside this run's failure.
-        report.earlier, report.left_out = folder_summaries(out_dir, skip=set(names.values()))
-        write_summary_table(out_dir, [summaries[names[video]] for video in videos if names[video] in summaries]
-                            + report.earlier)
-        done = {summary["name"] for summary in report.summaries} | {failure.get("name") for failure in report.failures}
-        atomic_write(out_dir / "run_report.json", json.dumps(
-            {"analyzed": len(report.analyzed), "reused": len(report.reused), "failed": len(report.failures),
-             "listed": len(report.listed), "interrupted": report.interrupted,
-             "finished": [{"video": s["video"], "name": s["name"]} for s in report.summaries],
-             "unfinished": [str(job[8]) for job in todo if job[1] not in done],
-             "incomplete": [{"video": s["video"], "name": s["name"], "warning": s["warning"]}
-                            for s in report.incomplete],
-             "failures": report.failures, "left_out": report.left_out, "seconds": round(report.seconds, 1)},
-            indent=2))
-    return report
-
-
 def write_summary_table(out_dir: str | Path, summaries: list[dict]) -> Path:
-    """Write OUT/summary.csv: one row per summary (_summary_row), in the order given; the header
-    row (SUMMARY_CSV_HEADER) even when there is none."""
+    """Write OUT/summary.csv: one row per summary (_summary_row), in the order given, the
+    measures model's answer (ANSWER_KEYS) in the last columns; the header row
+    (SUMMARY_CSV_HEADER) even when there is none."""
     rows = [_summary_row(summary) for summary in summaries]
     table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(SUMMARY_CSV_HEADER))
+    answers = [key for key in ANSWER_KEYS if key in table.columns]  # the measures model's, last
+    table = table[[column for column in table.columns if column not in answers] + answers]
     path = Path(out_dir) / "summary.csv"
     atomic_write(path, table.to_csv(index=False))
     return path
-
-
-def _failed_row(job: tuple) -> dict:
-    """The row of an analysis job (_analyze_task's arguments) whose worker died twice."""
-    return {"video": job[8], "name": job[1], "status": "failed", "error": executors.worker_died(job[8])}

@@ -1,4 +1,4 @@
-"""The clip table of a data set: every clip analysed once (analysis.analyze_paths: parallel,
+"""The clip table of a data set: every clip analysed once (run.analyze_paths: parallel,
 resumable) and each clip's video summary joined to its metadata record. `validate`
 (validation.py) and the measures model's training (measures_train.py) both build their clip
 tables here."""
@@ -18,7 +18,7 @@ def analyse_clips(records: pd.DataFrame, model_path: str | Path | None, clips_di
     analyses with the same provenance. Returns (summaries, report): summaries is {resolved
     video path: summary dict} of every clip analysed or reused in this run, report the run's
     RunReport (its failures). model_path: the CNN whose levels join the measures, or None."""
-    from expressiveness.pipeline.analysis import analyze_paths
+    from expressiveness.pipeline.run import analyze_paths
 
     report = analyze_paths(list(records["video_path"]), model_path, clips_dir, options, workers, progress=progress,
                            dask=dask)

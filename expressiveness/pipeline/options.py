@@ -83,16 +83,19 @@ def detection_provenance(every: int, min_confidence: float, face_selection: str)
             "face_selection": face_selection, "face_engine": engine_identity()}
 
 
-def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions | None = None) -> dict:
+def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions | None = None,
+                        card: dict | None = None) -> dict:
     """What build_analyzer(model_path, options).provenance() gives, from the model's files
     alone (no TensorFlow, no engines): how a batch decides, before starting any worker, which
-    earlier results it may reuse. Raises FileNotFoundError or ModelFileError for an unusable
-    model or card."""
-    options = (options or AnalysisOptions()).with_card(read_card(model_path) if model_path is not None else {})
+    earlier results it may reuse. card: the model's card when already read. Raises
+    FileNotFoundError or ModelFileError for an unusable model or card."""
+    if card is None:
+        card = read_card(model_path) if model_path is not None else {}
+    options = (options or AnalysisOptions()).with_card(card)
     provenance = {**detection_provenance(options.every, options.min_confidence, options.face_selection),
                   "measures": options.measures}
     if model_path is not None:
-        provenance.update(level_provenance(model_path, options.backend, options.smoothing))
+        provenance.update(level_provenance(model_path, options.backend, options.smoothing, card))
     if options.measures:
         provenance.update(measure_provenance(options.face_tracking))
     return {**provenance, **baseline_provenance(options)}

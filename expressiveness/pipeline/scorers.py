@@ -162,12 +162,13 @@ def read_card(model_path: str | Path) -> dict:
     return card.read_card(model_path)
 
 
-def level_provenance(model_path: str | Path, backend: str, smoothing: float | None) -> dict:
+def level_provenance(model_path: str | Path, backend: str, smoothing: float | None,
+                     model_card: dict | None = None) -> dict:
     """What the levels depend on: the model and card files (resolved path, sha256 of each;
     name, cut points and what it was trained on (card.trained_on) for reading), the inference
-    backend and the smoothing."""
+    backend and the smoothing. model_card: the card when already read."""
     model_path = Path(model_path)
-    model_card = read_card(model_path)
+    model_card = model_card if model_card is not None else read_card(model_path)
     return {"model": model_card.get("name", model_path.stem), "model_path": str(model_path.resolve()),
             "model_sha256": file_sha256(model_path), "card_sha256": file_sha256(model_path.with_suffix(".json")),
             "thresholds": [float(value) for value in model_card["thresholds"]],

@@ -170,7 +170,8 @@ def _charts(table: pd.DataFrame, levels: bool) -> list[dict]:
 
 def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str | Path,
                        video_path: str | Path | None = None, record: dict | None = None,
-                       frames_csv_name: str | None = None, index_name: str | None = None) -> Path:
+                       frames_csv_name: str | None = None, index_name: str | None = None,
+                       shown_path: str | Path | None = None) -> Path:
     """Write one interview's self-contained HTML report and return its path.
 
     summary: the NAME_summary.json dict; table: the per-frame table (None when it is
@@ -179,7 +180,8 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
     its resolution and face thumbnails when it can be; record: the video's metadata row;
     frames_csv_name: the per-frame CSV, linked relative to the report (default
     NAME_frames.csv, linked only when it exists beside the report); index_name: the index
-    page, linked at the top when given.
+    page, linked at the top when given; shown_path: the video's path as the page shows it, when
+    video_path is another spelling of it (default video_path).
     """
     summary = flatten(summary)
     name = video_name(summary)
@@ -206,7 +208,8 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
     csv_exists = (out_path.parent / frames_csv_name).exists()
     html = _environment().get_template("report.html").render(
         name=name, summary=summary, with_levels=levels, with_measures=measures, levels_origin=levels_origin([summary]),
-        sentences=describe(summary, None if faced is None else len(faced)), facts=_facts(summary, video_path, info),
+        sentences=describe(summary, None if faced is None else len(faced)),
+        facts=_facts(summary, Path(shown_path or video_path), info),
         video_found=info is not None, has_face=has_face, table_missing=table is None, charts=charts,
         moments=moments, thumbnails=thumbnails, measure_rows=measure_rows(summary) if has_face else [], record=record,
         human=human_rating(summary, record), expressivity=number(summary, "expressivity_mean"),
@@ -220,6 +223,12 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
         index_href=quote(index_name) if index_name else None)
     atomic_write(out_path, html)
     return out_path
+
+
+def index_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns of a per-frame table that the index draws its timeline from."""
+    return table[[column for column in (*plots_timeline.PROBABILITY_COLUMNS, "level", "expressivity", "usable")
+                  if column in table.columns]]
 
 
 def _sparkline(summary: dict, table: pd.DataFrame | None, expressivity_top: float) -> str | None:
@@ -284,10 +293,11 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
 
 
 def write_reports(out_dir: str | Path, metadata: str | Path | None = None) -> list[Path]:
-    """A report for every current NAME_summary.json in out_dir (an `analyze` output folder:
-    analysis.folder_summaries, the videos summary.csv lists) and the index; records from
-    metadata.jsonl when given. A missing NAME_frames.csv gives a report that says so. Returns
-    the report paths, index last."""
+    """Render an existing `analyze` output folder again: a report for every current
+    NAME_summary.json in out_dir (analysis.folder_summaries, the videos summary.csv lists) and
+    the index; records from metadata.jsonl when given. A missing NAME_frames.csv gives a
+    report that says so. Returns the report paths, index last. (`analyze --html` writes its
+    pages as it goes: pipeline/run.py.)"""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise FileNotFoundError(f"{out_dir}: folder not found; expected the --out folder of `expressiveness analyze`.")
