@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from audio_material import track_with_speech_at, write_wav
-from expressiveness.audio import VoiceActivityError, VoiceActivityJob, speech_probabilities
+from expressiveness.audio import VoiceActivityJob, speech_probabilities
 from expressiveness.audio.reading import ffmpeg_exe, iter_sound
 
 ROOT = Path(__file__).resolve().parents[1]

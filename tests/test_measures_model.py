@@ -1,4 +1,3 @@
-import argparse
 import json
 import shutil
 
@@ -312,7 +311,7 @@ def cli(*argv) -> int:
 def test_compare_the_cnn_and_both_measures_models_on_the_demo(demo_models, tmp_path, capsys):
     from expressiveness.levels.evaluate import evaluate_model
 
-    folder, cnn = demo_models["folder"], demo_models["cnn"]
+    cnn = demo_models["cnn"]
     assert cli("evaluate", "--model", cnn.model_path, demo_models["linear"].card_path,
                demo_models["boosting"].model_path,
                "--metadata", demo_models["metadata"], "--out", tmp_path / "c", "--bootstrap", 100, "--no-progress") == 0
