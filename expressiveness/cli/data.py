@@ -64,7 +64,7 @@ def run_stats(args) -> int:
 
 
 def run_report(args) -> int:
-    from expressiveness.report.pages import write_dataset_report
+    from expressiveness.report.dataset_report import write_dataset_report
 
     result = write_dataset_report(args.metadata, args.out, args.videos, args.faces, args.workers,
                                   not args.no_progress)
