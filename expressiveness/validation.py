@@ -291,7 +291,7 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
     clips.csv into out_dir; figure(clips, rows, path) -> validation.png (the answers against
     the first rating) and within_figure(panels, path) -> validation_within.png (panels: a list
     of (row, within_person frame) for WITHIN_FIGURE_ANSWERS) when given. dask: run the clips on
-    a Dask cluster (see analysis.analyze_paths). Raises ValueError for an unknown target."""
+    a Dask cluster (see run.analyze_paths). Raises ValueError for an unknown target."""
     from expressiveness.pipeline.clips import analyse_clips, clip_table
     from expressiveness.data.demo_data import is_demo_dataset
     from expressiveness.pipeline.options import AnalysisOptions

@@ -171,11 +171,12 @@ def iter_sound(path: str | Path, tally: SoundTally | None = None,
 
     reader = threading.Thread(target=drain_errors, daemon=True)
     reader.start()
-    leftover = b""
+    leftover, finished = b"", False
     try:
         while True:
             data = process.stdout.read(chunk_bytes)
             if not data:
+                finished = True  # FFmpeg closed its output: it is exiting on its own
                 break
             data = leftover + data
             usable = len(data) - len(data) % 2
@@ -185,11 +186,13 @@ def iter_sound(path: str | Path, tally: SoundTally | None = None,
                 tally.samples += samples.size
                 yield samples
     finally:
-        if process.poll() is None and process.stdout is not None:
+        if not finished and process.poll() is None:
             process.kill()  # the consumer stopped early
         process.stdout.close()
         tally.returncode = process.wait()
         reader.join(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def read_status(info: SoundInfo, tally: SoundTally) -> str:

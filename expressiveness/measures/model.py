@@ -2,7 +2,7 @@
 measures (and optionally a CNN's mean level probabilities) -> the `facial_expression` score
 (regression) and its level (classification), with scikit-learn. No TensorFlow.
 
-Training (`train_measures_model`): every clip is analysed once (analysis.analyze_paths, parallel
+Training (`train_measures_model`): every clip is analysed once (pipeline/clips.py over run.analyze_paths, parallel
 and resumable, into ANALYSIS_DIR/clips; `validate` shares that folder), the participants are
 split as the CNN's card says (`split_from`) or by `participant_split`, hyperparameters are chosen
 by cross-validation grouped by participant inside the training split only, and the chosen

@@ -52,6 +52,11 @@ def worker_engine(key: Hashable, factory: Callable):
     return engines[key]
 
 
+def forget_engine(key: Hashable) -> None:
+    """Drop this thread's engine for `key` without closing it (its owner closes it)."""
+    _local.__dict__.get("engines", {}).pop(key, None)
+
+
 def close_engines() -> None:
     """Close the engines this thread built."""
     engines = _local.__dict__.get("engines", {})

@@ -19,10 +19,11 @@ from pathlib import Path
 
 from expressiveness._io import atomic_write, output_folder, remove_stale_temporaries, source_info
 from expressiveness.config import DEFAULT_MODEL, DEMO_MODEL
-from expressiveness.errors import BaselineError, ExpressivenessError, UnreadableVideoError
+from expressiveness.errors import BaselineError, DatasetError, ExpressivenessError, UnreadableVideoError
 from expressiveness.pipeline import executors
 from expressiveness.pipeline.analysis import RunReport, folder_summaries, reusable_summary, write_summary_table
-from expressiveness.pipeline.batch import failure_status, find_videos, output_names, run_tasks, worker_engine
+from expressiveness.pipeline.batch import (failure_status, find_videos, forget_engine, output_names, run_tasks,
+                                           worker_engine)
 from expressiveness.pipeline.options import AnalysisOptions, analysis_provenance
 
 
@@ -52,6 +53,7 @@ class RunSettings:
     measures_model: str | None  # its card, absolute
     outputs: Outputs
     out_dir: str
+    measures_model_sha256: str | None = None  # of its card as the run loaded it: a worker's cached model must match
 
 
 def level_model(requested: str | Path | None, measures: bool = True) -> tuple[str | None, list[str]]:
@@ -142,9 +144,12 @@ class AnalysisRun:
     def settings(self, out_dir: Path, dask=None) -> RunSettings:
         """What each video's task gets. Workers of an existing Dask cluster run in a folder (or
         on a machine) of their own: they get absolute paths of the models and the output folder."""
+        from expressiveness._io import file_sha256
+
+        measures = None if self.measures_model is None else str(Path(self.measures_model).resolve())
         return RunSettings(None if self.model_path is None else str(Path(self.model_path).resolve()), self.options,
-                           None if self.measures_model is None else str(Path(self.measures_model).resolve()),
-                           self.outputs, str(out_dir if dask is None else Path(out_dir).absolute()))
+                           measures, self.outputs, str(out_dir if dask is None else Path(out_dir).absolute()),
+                           None if measures is None else file_sha256(measures))
 
     def analyze(self, paths: list[str | Path], workers: int = 1, progress: bool = True, dask=None) -> RunReport:
         """Analyse video files and folders into out_dir: per video its outputs (Outputs), then
@@ -171,8 +176,8 @@ class AnalysisRun:
             from expressiveness.card import trained_on
 
             report.measures_model = f"{measures.name} (trained on {trained_on(measures.card)})"
-            # This process's tasks (workers == 1) use the model loaded here.
-            worker_engine(("measures_model", str(Path(self.measures_model).resolve())), lambda: measures)
+            # This process's tasks (workers == 1) use the model loaded here (forgotten after the run).
+            worker_engine(_measures_key(settings), lambda: measures)
         records = _records(outputs.metadata, [{"video": str(video), "name": names[video]} for video in videos])
         if videos:
             analysis = analysis_provenance(self.model_path, self.options, self._card)
@@ -213,11 +218,14 @@ class AnalysisRun:
             raise
         finally:
             bar.close()
+            if measures is not None:
+                forget_engine(_measures_key(settings))
             report.seconds = time.perf_counter() - started
             # This run's videos, finished or not, speak for their names: an older summary of a video
             # that failed now is not listed beside this run's failure.
             report.earlier, report.left_out = folder_summaries(out_dir, skip=set(names.values()))
-            _answer_others(out_dir, report.reused, report.earlier, measures)
+            if not report.interrupted:  # after Ctrl-C: the tables and reports at once, no more predictions
+                _answer_others(out_dir, report.reused, report.earlier, measures)
             write_summary_table(out_dir, [summaries[names[video]] for video in videos if names[video] in summaries]
                                 + report.earlier)
             _write_run_report(out_dir, report, [(job[1], job[4]) for job in todo])
@@ -259,8 +267,8 @@ def analyze_one(video: str, name: str, settings: RunSettings, progress: bool, sh
         if settings.measures_model is not None:
             from expressiveness.measures.model import answer_summary
 
-            answer_summary(worker_engine(("measures_model", settings.measures_model),
-                                         lambda: _load_measures_model(settings.measures_model)), summary)
+            answer_summary(worker_engine(_measures_key(settings), lambda: _load_measures_model(settings.measures_model)),
+                           summary)
         summary = json.loads(json.dumps(summary))  # as the file holds it, and as the index reads it
         if outputs.timeline:
             from expressiveness.report.plots_timeline import save_timeline
@@ -272,14 +280,24 @@ def analyze_one(video: str, name: str, settings: RunSettings, progress: bool, sh
             write_video_report(summary, table, out_dir / f"{name}_report.html", video, record, index_name="index.html",
                                shown_path=shown)
         atomic_write(out_dir / f"{name}_summary.json", json.dumps(summary, indent=2))  # last: marks done
+    except DatasetError as error:  # the measures model cannot answer this video's summary: this video fails
+        return {"video": shown, "name": name, "status": "failed", "error": str(error)}
     except (OSError, UnreadableVideoError, BaselineError) as error:
         status = failure_status(error, video)
         if status is None:
             raise
         return {"video": shown, "name": name, "status": status, "error": str(error)}
+    if not outputs.pages:
+        return {"status": "ok", "summary": summary, "index_table": None}
     from expressiveness.report.pages import index_columns
 
-    return {"status": "ok", "summary": summary, "index_table": index_columns(table) if outputs.pages else None}
+    return {"status": "ok", "summary": summary, "index_table": index_columns(table)}
+
+
+def _measures_key(settings: RunSettings) -> tuple:
+    """A worker's cache key of the run's measures model: its card's path and hash, so that a
+    model retrained under the same name since another run is loaded afresh."""
+    return "measures_model", settings.measures_model, settings.measures_model_sha256
 
 
 def _failed_row(job: tuple) -> dict:
@@ -306,7 +324,8 @@ def _answer_others(out_dir: Path, reused: list[dict], earlier: list[dict], measu
     for summary in reused + earlier:
         if measures is None and not any(key in summary for key in ANSWER_KEYS):
             continue
-        answer_summary(measures, summary, earlier=any(summary is other for other in earlier))
+        # earlier=True: a summary the model cannot answer gets a note; raising here would lose summary.csv
+        answer_summary(measures, summary, earlier=True)
         atomic_write(out_dir / f"{summary['name']}_summary.json", json.dumps(summary, indent=2))
 
 

@@ -14,7 +14,7 @@ from expressiveness.report import plots_dataset
 def write_dataset_report(metadata_path: str | Path, out_dir: str | Path, check_videos: bool = True,
                          face_frames: int = 0, workers: int = 4, progress: bool = True) -> dict:
     """Analyse a data set and write its report into out_dir: one PNG per figure, summary.json,
-    records.csv and report.md. Returns the analysis result (analysis.analyze_dataset)."""
+    records.csv and report.md. Returns the analysis result (data.statistics.analyze_dataset)."""
     result, records = analyze_dataset(metadata_path, check_videos, face_frames, workers, progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
-"""Reports: one self-contained HTML page per analysed interview, an index of a folder, and the
-data-set report (markdown with figures).
+"""Reports: one self-contained HTML page per analysed interview and an index of a folder
+(the data set's report is dataset_report.py).
 
-They are built from what `expressiveness analyze` writes (NAME_summary.json, NAME_frames.csv)
-plus, optionally, the video itself (resolution, face thumbnails) and its metadata record; what
+They are built from an analysis's summary and per-frame table (in memory during a run,
+pipeline/run.py; from NAME_summary.json and NAME_frames.csv when a folder is re-rendered) plus, optionally, the video itself (resolution, face thumbnails) and its metadata record; what
 they say comes from findings.py. An analysis may hold levels, facial measures or both: a page
 shows what is there and speaks of nothing else.
 Every page is a single HTML file: CSS, figures (base64 PNG) and thumbnails (base64 JPEG)
