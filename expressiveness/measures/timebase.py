@@ -64,8 +64,7 @@ def frame_durations(timestamp_s, frame, frame_interval_s: float, end_frame: int 
     steps, nominal = _steps(timestamp_s, frame, frame_interval_s)
     if steps.size == 0:
         return np.full(len(np.asarray(timestamp_s)), float(frame_interval_s))
-    irregular = (steps < IRREGULAR_BELOW * nominal) | (steps > IRREGULAR_ABOVE * nominal)
-    durations = np.where(irregular, nominal, steps)
+    durations = np.where(irregular_steps(timestamp_s, frame, frame_interval_s), nominal, steps)
     last, last_frame = float(np.median(nominal)), float(np.asarray(frame)[-1])
     if end_frame is not None and end_frame > last_frame:
         last = min(last, (end_frame - last_frame) * frame_interval_s)
