@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_extract import loop_clip  # noqa: E402
 from expressiveness.config import DATA_DIR, DEFAULT_MODEL  # noqa: E402
 from expressiveness.face import FaceDetector, FaceLandmarker, crop_face  # noqa: E402
-from expressiveness.pipeline.frames import build_analyzer, iter_analysis  # noqa: E402
+from expressiveness.pipeline.frame_engine import build_analyzer, iter_analysis  # noqa: E402
 from expressiveness.pipeline.options import AnalysisOptions  # noqa: E402
 from expressiveness.pipeline.per_video import analyze_video  # noqa: E402
 from expressiveness.video import iter_frames  # noqa: E402
@@ -61,7 +61,7 @@ def analysis(path: Path, analyzer, decode_depth: int | None = None) -> int:
 
 PEAK_SCRIPT = """
 import sys
-from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.frame_engine import build_analyzer
 from expressiveness.pipeline.per_video import analyze_video
 table = analyze_video(sys.argv[1], build_analyzer(sys.argv[2])).table
 # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a large parent would

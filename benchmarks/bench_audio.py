@@ -60,7 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    from expressiveness.pipeline.frames import build_analyzer
+    from expressiveness.pipeline.frame_engine import build_analyzer
     from expressiveness.pipeline.per_video import analyze_video
 
     with tempfile.TemporaryDirectory() as scratch:

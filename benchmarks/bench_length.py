@@ -34,7 +34,7 @@ TARGET_MB = 150
 
 PEAK_SCRIPT = """
 import sys
-from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.frame_engine import build_analyzer
 from expressiveness.pipeline.per_video import analyze_video
 model = sys.argv[2] if sys.argv[2] != "none" else None
 analysis = analyze_video(sys.argv[1], build_analyzer(model))

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import main_output
 from expressiveness.errors import BaselineError
-from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.frame_engine import build_analyzer
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.per_video import analyze_video
 from expressiveness.video import VideoWriter, iter_frames, probe_video

@@ -24,8 +24,8 @@ import broken_videos
 from broken_videos import FAILURE, RESULT
 from conftest import main_output, make_record, write_jsonl
 from expressiveness.errors import ExpressivenessError
-from expressiveness.pipeline.batch import failure_status
-from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.tasks import failure_status
+from expressiveness.pipeline.frame_engine import build_analyzer
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.per_video import analyze_video, completeness
 

@@ -219,9 +219,9 @@ def test_facebox_geometry():
 
 def _raw_boxes(image):
     """Pixel boxes straight from MediaPipe's Tasks FaceDetector, clamped as face/engine.py documents."""
-    from expressiveness.face import _import_mediapipe, load_bundle
+    from expressiveness.face import import_mediapipe, load_bundle
 
-    mediapipe, BaseOptions, vision = _import_mediapipe()
+    mediapipe, BaseOptions, vision = import_mediapipe()
     height, width = image.shape[:2]
     options = vision.FaceDetectorOptions(base_options=BaseOptions(
         model_asset_buffer=load_bundle().member("face_detector.tflite")), min_detection_confidence=0.5)

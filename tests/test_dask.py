@@ -19,7 +19,7 @@ pytest.importorskip("distributed")
 
 from expressiveness.pipeline import extract  # noqa: E402
 from expressiveness.pipeline.run import analyze_paths  # noqa: E402
-from expressiveness.pipeline.batch import run_tasks  # noqa: E402
+from expressiveness.pipeline.tasks import run_tasks  # noqa: E402
 from expressiveness.pipeline.extract import _failed_extraction, extract_dataset  # noqa: E402
 from expressiveness.data.cache import ExtractSettings, read_crops  # noqa: E402
 from expressiveness.pipeline.executors import start_local_cluster, worker_died  # noqa: E402

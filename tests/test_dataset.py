@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from expressiveness.levels.dataset import DatasetError, make_pipeline, prepare_data
-from expressiveness.data.metadata import tertile_thresholds
+from expressiveness.data.levels import tertile_thresholds
 
 from conftest import make_record, separable_crops, write_crop_cache, write_jsonl
 

@@ -6,7 +6,8 @@ import pytest
 from expressiveness.config import LABELS
 from expressiveness.data.demo_data import CLIPS, DemoDataError, build_demo_dataset
 from expressiveness.face import FaceDetector
-from expressiveness.data.metadata import REQUIRED_FIELDS, expressiveness_levels, load_metadata, participant_split
+from expressiveness.data.metadata import REQUIRED_FIELDS, load_metadata
+from expressiveness.data.levels import expressiveness_levels, participant_split
 from expressiveness.video import iter_frames, probe_video
 
 from conftest import make_record, write_jsonl

@@ -11,7 +11,7 @@ from expressiveness.levels.evaluate import (
     evaluate_model,
     score_predictions,
 )
-from expressiveness.data.metadata import expected_level
+from expressiveness.data.levels import expected_level
 
 
 def test_metrics_of_a_hand_made_prediction_set():

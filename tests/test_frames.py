@@ -6,7 +6,7 @@ import pytest
 
 from expressiveness.report import plots_overlay
 from expressiveness.face import FaceBox, FaceDetector
-from expressiveness.pipeline.frames import BASE_COLUMNS, FRAME_COLUMNS, FrameAnalyzer, build_analyzer
+from expressiveness.pipeline.frame_engine import BASE_COLUMNS, FRAME_COLUMNS, FrameAnalyzer, build_analyzer
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.per_video import analyze_video
 from expressiveness.face import BLENDSHAPE_COLUMNS

@@ -9,7 +9,7 @@ import pytest
 
 from expressiveness.config import LABELS
 from expressiveness.levels.dataset import balanced_class_weights, load_cached_crops, prepare_data
-from expressiveness.data.metadata import (
+from expressiveness.data.levels import (
     expected_level,
     expressiveness_level,
     expressiveness_levels,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import landmark_rotation, rotation_matrix
-from expressiveness.face import _import_mediapipe, rotation_angles
+from expressiveness.face import import_mediapipe, rotation_angles
 from expressiveness.measures.geometry import (BASIS_INDICES, CANONICAL_BASIS, LANDMARK_COUNT, REGIONS, check_landmarks,
                                               similarity_transform)
 
@@ -72,7 +72,7 @@ def test_head_pose_of_the_turned_canonical_face_and_its_sign_convention():
 
 
 def test_regions_are_the_mediapipe_connection_vertices_and_disjoint():
-    connections = _import_mediapipe()[2].FaceLandmarksConnections
+    connections = import_mediapipe()[2].FaceLandmarksConnections
 
     def vertices(*sets):
         return tuple(sorted({index for edges in sets for edge in edges for index in (edge.start, edge.end)}))

@@ -3,7 +3,7 @@ every row of the table says so."""
 
 import pandas as pd
 
-from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.frame_engine import build_analyzer
 from expressiveness.pipeline.live import learn_file_reference, run_live
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.report import plots_overlay

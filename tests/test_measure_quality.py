@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.frame_engine import build_analyzer
 from expressiveness.pipeline.per_video import analyze_video
 from expressiveness.report.findings import find_moments
 from expressiveness.video import VideoWriter, iter_frames, probe_video

@@ -6,15 +6,15 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from expressiveness.compare import baseline_predictions, compare_models, score_answers
+from expressiveness.agreement.compare import baseline_predictions, compare_models, score_answers
 from expressiveness.config import LABELS, TARGET_SCORE
 from expressiveness.errors import DatasetError, ExpressivenessError, ModelFileError
 from expressiveness.measures.model import (ANSWER_KEYS, CARD_VERSION, MEASURE_FEATURES, LinearPipeline, MeasuresModel,
                                            answer_summary, fit_estimators, load_measures_model, predict_summary,
                                            save_measures_model)
-from expressiveness.measures_train import MeasuresConfig, train_measures_model
+from expressiveness.agreement.train_measures import MeasuresConfig, train_measures_model
 from expressiveness._io import file_sha256
-from expressiveness.data.metadata import level_index
+from expressiveness.data.levels import level_index
 from tests.conftest import make_record, write_jsonl
 
 FEATURES = ["expressivity_mean", "head_motion_deg_s_mean", "blinks_per_minute"]
@@ -226,7 +226,7 @@ def test_trained_on_the_demo_with_the_cnns_split(demo_models):
 
 
 def test_a_demo_model_reloads_and_answers_a_video_summary(demo_models, tmp_path):
-    from expressiveness.pipeline.analysis import write_summary_table
+    from expressiveness.pipeline.results_folder import write_summary_table
     from expressiveness.pipeline.run import AnalysisRun
 
     linear = demo_models["linear"]
@@ -351,7 +351,7 @@ def test_compare_refuses_models_tested_on_other_people(demo_models, tmp_path):
 def test_comparing_a_cnn_imports_no_tensorflow(demo_models, tmp_path):
     from tests.isolated import tensorflow_modules_imported_by
 
-    code = (f"from expressiveness.compare import compare_models; compare_models("
+    code = (f"from expressiveness.agreement.compare import compare_models; compare_models("
             f"[{str(demo_models['cnn'].model_path)!r}, {str(demo_models['linear'].card_path)!r}], "
             f"{str(demo_models['metadata'])!r}, {str(tmp_path)!r}, samples=100, progress=False)")
     assert tensorflow_modules_imported_by(code) == []

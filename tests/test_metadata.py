@@ -6,14 +6,12 @@ import pandas as pd
 import pytest
 
 from expressiveness.config import LABELS, SCORE_FIELDS
-from expressiveness.data.metadata import (
-    MetadataError,
+from expressiveness.data.metadata import MetadataError, load_metadata, scan_metadata
+from expressiveness.data.levels import (
     expressiveness_level,
     expressiveness_levels,
     level_index,
-    load_metadata,
     participant_split,
-    scan_metadata,
     tertile_thresholds,
 )
 

@@ -18,8 +18,13 @@ from hypothesis import HealthCheck, configuration, example, given, settings
 from hypothesis import strategies as st
 
 from expressiveness.config import LABELS, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
-from expressiveness.data.metadata import (expressiveness_level, expressiveness_levels, level_index, participant_split,
-                                          tertile_thresholds)
+from expressiveness.data.levels import (
+    expressiveness_level,
+    expressiveness_levels,
+    level_index,
+    participant_split,
+    tertile_thresholds,
+)
 from expressiveness.errors import DatasetError
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,

@@ -22,7 +22,7 @@ from expressiveness.config import LABELS
 from expressiveness.face import BLENDSHAPE_COLUMNS
 from expressiveness.measures.facial import MEASURE_COLUMNS
 from expressiveness.measures.quality import QUALITY_REASONS
-from expressiveness.pipeline.frames import FrameAnalyzer
+from expressiveness.pipeline.frame_engine import FrameAnalyzer
 from expressiveness.pipeline.per_video import write_table
 from expressiveness.pipeline.scorers import LEVEL_COLUMNS, PROBABILITY_COLUMNS
 from expressiveness.pipeline.table import TableRows

@@ -17,7 +17,7 @@ import pytest
 
 from expressiveness.config import LABELS
 from expressiveness.measures.model import MeasuresModel, answer_summary, fit_estimators, save_measures_model
-from expressiveness.pipeline.analysis import write_summary_table
+from expressiveness.pipeline.results_folder import write_summary_table
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.run import AnalysisRun, Outputs, analyze_one
 
@@ -48,7 +48,7 @@ def measures_model(tmp_path_factory):
 def _by_hand(clips, model_path, options, measures, out):
     """The run's outputs made from the building blocks, one after the other, then the pages
     re-rendered from the folder (pages.write_reports)."""
-    from expressiveness.pipeline.frames import build_analyzer
+    from expressiveness.pipeline.frame_engine import build_analyzer
     from expressiveness.pipeline.per_video import analyze_video, write_table
     from expressiveness.pipeline.scorers import read_card
     from expressiveness.report.pages import write_reports
@@ -118,7 +118,7 @@ def test_a_worker_gets_the_runs_settings_not_its_engines(trained_model, measures
     settings = pickle.loads(pickle.dumps(run.settings(tmp_path)))
     assert settings.options == run.options and settings.measures_model == str(measures_model[1].resolve())
     assert len(pickle.dumps(settings)) < 2000
-    assert analyze_one.__module__ == "expressiveness.pipeline.run"
+    assert analyze_one.__module__ == "expressiveness.pipeline.video_task"  # importable by a spawned worker
 
 
 def test_the_measures_model_is_checked_before_any_video(trained_model, measures_model, tmp_path):

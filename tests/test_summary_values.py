@@ -15,7 +15,7 @@ import pytest
 
 from expressiveness.config import LABELS
 from expressiveness.face import FaceBox
-from expressiveness.pipeline.frames import FRAME_COLUMNS, FrameAnalyzer
+from expressiveness.pipeline.frame_engine import FRAME_COLUMNS, FrameAnalyzer
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.scorers import LevelScorer, TemporalSmoother
 from expressiveness.video import Frame

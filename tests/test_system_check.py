@@ -46,7 +46,7 @@ def test_faces_in_a_video_count_usable_frames_of_the_users_clip(demo_dir, tmp_pa
     frame-quality rules. A talking-head clip is OK with every frame usable; the demo's clip where
     the face leaves the frame counts the frames without a face; a clip without any face FAILs; a
     file that is no video is one FAIL sentence naming it."""
-    from expressiveness.system_check import check_video_faces
+    from expressiveness.cli.check import check_video_faces
     from conftest import count_decodable_frames
 
     talking = demo_dir / "videos" / "vid_0001.mp4"
@@ -84,7 +84,7 @@ def test_speed_without_a_level_model_is_measured_with_the_facial_measures(demo_d
     then does (detection, the face landmarker, the facial measures) instead of skipping."""
     import re
 
-    from expressiveness.system_check import REAL_TIME_FPS, check_speed
+    from expressiveness.cli.check import REAL_TIME_FPS, check_speed
 
     check = check_speed(None, demo_dir)
     speed = re.fullmatch(r"(\d+) frames/s \(detect, landmarks, facial measures; no level model\) on vid_0001\.mp4"

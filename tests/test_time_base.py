@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from expressiveness.measures.timebase import frame_durations, irregular_steps, rate_step_s
-from expressiveness.pipeline.frames import build_analyzer
+from expressiveness.pipeline.frame_engine import build_analyzer
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.per_video import analyze_video, completeness
 

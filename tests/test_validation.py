@@ -8,8 +8,8 @@ from scipy.stats import spearmanr
 
 from conftest import main_output, run_main
 from expressiveness.config import SCORE_FIELDS
-from expressiveness.correlation import bootstrap_spearman, correlate, spearman
-from expressiveness.validation import (DEMO_NOTE, DEMO_OTHER_SCORES_NOTE, NO_VARIATION, TOO_FEW_PEOPLE, answer_row,
+from expressiveness.agreement.correlation import bootstrap_spearman, correlate, spearman
+from expressiveness.agreement.validate import (DEMO_NOTE, DEMO_OTHER_SCORES_NOTE, NO_VARIATION, TOO_FEW_PEOPLE, answer_row,
                                        chosen_blendshapes, markdown_table, rating_targets, table_frame,
                                        validation_table, within_correlation, within_person)
 

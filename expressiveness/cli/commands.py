@@ -27,7 +27,7 @@ class _Versions(argparse.Action):
     """--version: what a bug report needs (system_check.versions_text), read only when asked."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from expressiveness.system_check import versions_text
+        from expressiveness.cli.check import versions_text
 
         print(versions_text())
         parser.exit()
@@ -75,7 +75,7 @@ def run(argv: list[str] | None = None, prog: str | None = None) -> int:
             os.environ[FACE_MODEL_ENV] = str(Path(args.face_model).absolute())
         if args.command in FACE_COMMANDS or getattr(args, "kind", None) == "measures":
             from expressiveness.face.bundle import load_bundle
-            from expressiveness.face.engine import check_mediapipe
+            from expressiveness.face.runtime import check_mediapipe
 
             check_mediapipe()  # a missing or old mediapipe, a missing or wrong bundle: one sentence now,
             load_bundle()  # not a failure per video

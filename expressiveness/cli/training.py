@@ -8,7 +8,7 @@ from pathlib import Path
 from expressiveness.config import CACHE_DIR, DEFAULT_MODEL, MODELS_DIR
 from expressiveness.levels.train_config import TrainConfig
 from . import _options as options
-from . import models
+from . import measures_model as models
 
 
 def register(commands, common) -> None:

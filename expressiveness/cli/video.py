@@ -9,7 +9,7 @@ from pathlib import Path
 from expressiveness.config import DATA_DIR, DEFAULT_MODEL, REPORTS_DIR, TARGET_SCORE
 from expressiveness.errors import ExpressivenessError
 from . import _options as options
-from . import models
+from . import measures_model as models
 
 
 def register(commands, common) -> None:
@@ -154,7 +154,7 @@ def run_live(args) -> int:
         raise CameraError(f"{args.source or f'camera {args.camera}'} gave no frame; nothing was analysed.")
     frames = itertools.chain([first], frames)
 
-    from expressiveness.pipeline.frames import build_analyzer
+    from expressiveness.pipeline.frame_engine import build_analyzer
     from expressiveness.pipeline.live import learn_file_reference, reference_kind
     from expressiveness.pipeline.live import run_live as run_loop
 
@@ -206,7 +206,7 @@ def _rating_target(text: str) -> str:
     """--target: a score column of the metadata (config.SCORE_FIELDS), or all."""
     from argparse import ArgumentTypeError
 
-    from expressiveness.validation import rating_targets
+    from expressiveness.agreement.validate import rating_targets
 
     try:
         rating_targets(text)
@@ -217,7 +217,7 @@ def _rating_target(text: str) -> str:
 
 def run_validate(args) -> int:
     from expressiveness.report import plots_validation
-    from expressiveness.validation import validate_dataset
+    from expressiveness.agreement.validate import validate_dataset
 
     if not args.measures and args.model is None:
         raise ExpressivenessError("validate --no-measures needs --model: there would be nothing to check.")
@@ -234,7 +234,7 @@ def run_validate(args) -> int:
 
 
 def run_check(args) -> int:
-    from expressiveness.system_check import format_table, run_checks
+    from expressiveness.cli.check import format_table, run_checks
 
     checks = run_checks(args.model, None if args.no_camera else args.camera, Path(args.data), args.video)
     print(format_table(checks))

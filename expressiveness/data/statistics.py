@@ -17,7 +17,8 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from expressiveness.config import LABELS, SCORE_FIELDS, TARGET_SCORE, THRESHOLDS
-from expressiveness.data.metadata import level_index, participant_split, scan_metadata, tertile_thresholds
+from expressiveness.data.metadata import scan_metadata
+from expressiveness.data.levels import level_index, participant_split, tertile_thresholds
 from expressiveness.video import UnreadableVideoError, iter_frames, probe_video, sample_indices
 
 
@@ -181,7 +182,7 @@ def summary_json(result: dict) -> str:
     return json.dumps(result, indent=2, default=lambda value: None if value is pd.NA else str(value))
 
 
-def analyze_dataset(metadata_path: str | Path, videos: bool = True, faces: int = 0, workers: int = 4,
+def describe_dataset(metadata_path: str | Path, videos: bool = True, faces: int = 0, workers: int = 4,
                     progress: bool = True) -> tuple[dict, pd.DataFrame]:
     """The full analysis of a metadata file (non-strict). Returns (result, records) where
     records has one row per valid record with `level`, `level_tertiles` and, when checked,

@@ -13,12 +13,13 @@ _HOMES = {
     "bundle": ("FACE_MODEL_ENV", "FaceBundle", "bundle_path", "engine_identity", "load_bundle"),
     "crops": ("FACE_SELECTIONS", "KEYPOINT_NAMES", "FaceBox", "box_iou", "crop_face", "select_face"),
     "engine": ("BLENDSHAPE_NAMES", "BLENDSHAPE_COLUMNS", "LANDMARK_COUNT", "FaceDetector", "FaceLandmarker",
-               "FaceLandmarks", "LandmarkReading", "_import_mediapipe", "_to_rgb", "check_mediapipe"),
+               "FaceLandmarks", "LandmarkReading"),
+    "runtime": ("check_mediapipe", "import_mediapipe"),
     "pose": ("head_pose", "head_rotation", "rotation_angle_deg", "rotation_angles"),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = [name for name in _MODULE_OF if not name.startswith("_")]
+__all__ = list(_MODULE_OF)
 
 
 def __getattr__(name: str):

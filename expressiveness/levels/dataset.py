@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from expressiveness._optional import import_training_stack
+from expressiveness.levels._optional import import_training_stack
 from expressiveness.data.cache import crop_settings, load_cached_crops
 from expressiveness.config import FACE_SIZE, LABELS, SEED, SPLIT_FRACTIONS, TARGET_SCORE, THRESHOLDS
 from expressiveness.errors import DatasetError
-from expressiveness.data.metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
+from expressiveness.data.metadata import load_metadata
+from expressiveness.data.levels import SPLITS, level_index, participant_split, tertile_thresholds
 from expressiveness.levels.train_config import TrainConfig
 
 tf, keras = import_training_stack(__name__)

@@ -19,9 +19,10 @@ from expressiveness._io import atomic_write
 from expressiveness.data.cache import crop_settings, load_cached_crops
 from expressiveness.config import CACHE_DIR, LABELS, SEED, TARGET_SCORE
 from expressiveness.errors import CacheError, DatasetError
-from expressiveness.data.metadata import expected_level, level_index, load_metadata
+from expressiveness.data.metadata import load_metadata
+from expressiveness.data.levels import expected_level, level_index
 from expressiveness.levels.model import card_path_for, load_model
-from expressiveness.correlation import spearman
+from expressiveness.agreement.correlation import spearman
 
 LEAKAGE_NOTE = ("Splits are by participant: no person in the test set was seen in training. A random split "
                 "of frames (the original project's approach) puts frames of the same person and clip in "

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from expressiveness._io import atomic_write, file_sha256
-from expressiveness._optional import import_training_stack
+from expressiveness.levels._optional import import_training_stack
 from expressiveness.card import (
     ModelFileError,
     card_path_for,

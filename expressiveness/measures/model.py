@@ -30,7 +30,7 @@ from expressiveness._io import atomic_write, file_sha256
 from expressiveness.card import card_path_for, load_card_json
 from expressiveness.config import CV_FOLDS, ESTIMATORS, LABELS, SEED, TARGET_SCORE
 from expressiveness.errors import DatasetError, ModelFileError
-from expressiveness.data.metadata import level_index
+from expressiveness.data.levels import level_index
 
 MEASURE_FEATURES = ("expressivity_mean", "expressivity_p90", "expressivity_brows_mean", "expressivity_brows_p90",
                     "expressivity_eyes_mean", "expressivity_eyes_p90", "expressivity_mouth_mean",

@@ -1,6 +1,6 @@
 """The clip table of a data set: every clip analysed once (run.analyze_paths: parallel,
 resumable) and each clip's video summary joined to its metadata record. `validate`
-(validation.py) and the measures model's training (measures_train.py) both build their clip
+(agreement/validate.py) and the measures model's training (agreement/train_measures.py) both build their clip
 tables here."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Where per-video tasks run: a pool of spawned worker processes on this machine, or a Dask
 cluster (dask.distributed), with the same answers and the same failure rules.
 
-batch.run_tasks chooses between them; this module knows nothing about videos except that a
+tasks.run_tasks chooses between them; this module knows nothing about videos except that a
 task's result is a small dict. Rules both backends keep:
 - Workers ignore Ctrl-C: the parent stops, reports once, and finished outputs stay; a Ctrl-C
   while workers start is held back until they have started, not lost.

@@ -1,5 +1,5 @@
 """A data set's videos -> their face crops in the cache: one video (extract_video,
-extract_to_cache) and the whole metadata.jsonl (extract_dataset), run through batch.py's runner.
+extract_to_cache) and the whole metadata.jsonl (extract_dataset), run through tasks.py's runner.
 
 This module imports no TensorFlow, so worker processes start fast. The cache format the
 crops are written in is cache.py's.
@@ -21,7 +21,7 @@ from expressiveness.data.cache import (STATUSES, ExtractSettings, cache_file_nam
 from expressiveness.data.metadata import load_metadata
 from expressiveness.errors import UnreadableVideoError
 from expressiveness.pipeline import executors
-from expressiveness.pipeline.batch import failure_status, run_tasks, worker_engine
+from expressiveness.pipeline.tasks import failure_status, run_tasks, worker_engine
 from expressiveness.face import FaceDetector, crop_face, select_face
 from expressiveness.pipeline.per_video import truncation_warning
 from expressiveness.video import iter_frames, probe_video

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from expressiveness.pipeline.frames import FrameAnalyzer, FrameResult
+from expressiveness.pipeline.frame_engine import FrameAnalyzer, FrameResult
 from expressiveness.pipeline.per_video import write_table
 from expressiveness.pipeline.scorers import MeasureScorer
 from expressiveness.video import Frame, VideoInfo

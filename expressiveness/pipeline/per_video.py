@@ -1,4 +1,4 @@
-"""One video file through the frame engine (frames.py): its reference sample (the whole video,
+"""One video file through the frame engine (frame_engine.py): its reference sample (the whole video,
 a baseline stretch or a baseline video), every frame streamed in order, the optional
 annotated video, and the per-frame table and per-video summary with their provenance."""
 
@@ -15,7 +15,7 @@ import pandas as pd
 
 from expressiveness.config import LABELS
 from expressiveness.errors import BaselineError, UnreadableVideoError
-from expressiveness.pipeline.frames import FrameAnalyzer, FrameResult, iter_analysis
+from expressiveness.pipeline.frame_engine import FrameAnalyzer, FrameResult, iter_analysis
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.scorers import REFERENCE_SAMPLE_FRAMES, LevelScorer
 from expressiveness.video import Frame

@@ -5,9 +5,8 @@ once), the measures model (loaded and checked once), the outputs wanted and the 
 Each video's task produces its whole result while the video is open, in the worker: the
 per-frame table, the summary with the measures model's answer, the timeline figure, the
 annotated video and the HTML report with its thumbnails. The parent then lists the folder's
-current summaries (analysis.folder_summaries) in summary.csv and, from the summaries in
-memory, in index.html. Workers get the run's settings (RunSettings: paths and options, all
-picklable), never loaded engines; each builds its engines and models once (batch.worker_engine).
+current summaries (results_folder.folder_summaries) in summary.csv and, from the summaries in
+memory, in index.html. The video's task, and what workers get, are video_task.py's.
 """
 
 from __future__ import annotations
@@ -19,41 +18,12 @@ from pathlib import Path
 
 from expressiveness._io import atomic_write, output_folder, remove_stale_temporaries, source_info
 from expressiveness.config import DEFAULT_MODEL, DEMO_MODEL
-from expressiveness.errors import BaselineError, DatasetError, ExpressivenessError, UnreadableVideoError
-from expressiveness.pipeline import executors
-from expressiveness.pipeline.analysis import RunReport, folder_summaries, reusable_summary, write_summary_table
-from expressiveness.pipeline.batch import (failure_status, find_videos, forget_engine, output_names, run_tasks,
-                                           worker_engine)
+from expressiveness.errors import ExpressivenessError
+from expressiveness.pipeline.results_folder import RunReport, folder_summaries, reusable_summary, write_summary_table
+from expressiveness.pipeline.tasks import find_videos, forget_engine, output_names, run_tasks, worker_engine
 from expressiveness.pipeline.options import AnalysisOptions, analysis_provenance
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """What a run writes beyond each video's NAME_frames.csv (and .parquet) and
-    NAME_summary.json, summary.csv and run_report.json: timeline (NAME_timeline.png),
-    annotated (NAME_annotated.mp4), html (NAME_report.html and index.html) and metadata (a
-    metadata.jsonl whose records the HTML reports join to the videos; implies html)."""
-
-    timeline: bool = False
-    annotated: bool = False
-    html: bool = False
-    metadata: str | None = None
-
-    @property
-    def pages(self) -> bool:
-        return self.html or self.metadata is not None
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """What a worker needs to analyse one video of a run (picklable: paths and options)."""
-
-    model_path: str | None  # absolute
-    options: AnalysisOptions  # with the card's crop settings filled in
-    measures_model: str | None  # its card, absolute
-    outputs: Outputs
-    out_dir: str
-    measures_model_sha256: str | None = None  # of its card as the run loaded it: a worker's cached model must match
+from expressiveness.pipeline.video_task import (Outputs, RunSettings, analyze_one, failed_job_row, load_measures,
+                                                measures_key)
 
 
 def level_model(requested: str | Path | None, measures: bool = True) -> tuple[str | None, list[str]]:
@@ -100,12 +70,6 @@ def card_notes(model_path: str | Path, card: dict) -> list[str]:
     return notes
 
 
-def _load_measures_model(card_path: str | Path):
-    from expressiveness.measures.model import load_measures_model
-
-    return load_measures_model(card_path)
-
-
 @dataclass
 class AnalysisRun:
     """A run's settings, checked once: out_dir, model_path (the level model, or None for the
@@ -132,7 +96,7 @@ class AnalysisRun:
         self.options = (self.options or AnalysisOptions()).with_card(card)
         self._card, self._measures = card, None
         if self.measures_model is not None:
-            self._measures = _load_measures_model(self.measures_model)
+            self._measures = load_measures(self.measures_model)
             if not self.options.measures:
                 raise ExpressivenessError(f"--measures-model {self.measures_model} needs the facial measures; drop "
                                           f"--no-measures.")
@@ -155,7 +119,7 @@ class AnalysisRun:
         """Analyse video files and folders into out_dir: per video its outputs (Outputs), then
         summary.csv and run_report.json, and with HTML the pages of the videos not analysed now
         and index.html. summary.csv and index.html list every current summary in out_dir
-        (analysis.folder_summaries): this run's videos in the order given, then other videos
+        (results_folder.folder_summaries): this run's videos in the order given, then other videos
         earlier runs analysed there, each with this run's measures-model answer (or none).
         run_report.json counts and names the failures, the incomplete videos and the summaries
         left out, and says whether the run was interrupted (Ctrl-C) and which videos were not
@@ -177,7 +141,7 @@ class AnalysisRun:
 
             report.measures_model = f"{measures.name} (trained on {trained_on(measures.card)})"
             # This process's tasks (workers == 1) use the model loaded here (forgotten after the run).
-            worker_engine(_measures_key(settings), lambda: measures)
+            worker_engine(measures_key(settings), lambda: measures)
         records = _records(outputs.metadata, [{"video": str(video), "name": names[video]} for video in videos])
         if videos:
             analysis = analysis_provenance(self.model_path, self.options, self._card)
@@ -205,7 +169,7 @@ class AnalysisRun:
         bar = tqdm(total=len(todo), desc="Analysing videos", unit="video", disable=not progress)
         tables = {}  # the analysed videos' index columns, for the index's timelines
         try:
-            for result in run_tasks(analyze_one, todo, _failed_row, workers, dask, writable=out_dir):
+            for result in run_tasks(analyze_one, todo, failed_job_row, workers, dask, writable=out_dir):
                 if result["status"] == "ok":
                     report.analyzed.append(result["summary"])
                     summaries[result["summary"]["name"]] = result["summary"]
@@ -219,7 +183,7 @@ class AnalysisRun:
         finally:
             bar.close()
             if measures is not None:
-                forget_engine(_measures_key(settings))
+                forget_engine(measures_key(settings))
             report.seconds = time.perf_counter() - started
             # This run's videos, finished or not, speak for their names: an older summary of a video
             # that failed now is not listed beside this run's failure.
@@ -239,70 +203,6 @@ def analyze_paths(paths: list[str | Path], model_path: str | Path | None, out_di
     """AnalysisRun(out_dir, model_path, options, outputs=outputs).analyze(paths, ...): a run
     without a measures model (by default: tables and summaries only)."""
     return AnalysisRun(out_dir, model_path, options, outputs=outputs).analyze(paths, workers, progress, dask)
-
-
-def analyze_one(video: str, name: str, settings: RunSettings, progress: bool, shown: str | None = None,
-                record: dict | None = None) -> dict:
-    """Analyse one video and write its whole result; returns {"status": "ok", "summary",
-    "index_table"} or a failure row (missing, unreadable, or failed: an output that cannot be
-    written). shown: the video's path as the user gave it, for the summary and messages, when
-    `video` is its absolute path; record: its metadata record, for the HTML report."""
-    from expressiveness.pipeline.frames import build_analyzer
-    from expressiveness.pipeline.per_video import analyze_video, write_table
-
-    out_dir, shown, outputs = Path(settings.out_dir), shown or video, settings.outputs
-    analyzer = worker_engine(("analyzer", settings.model_path, settings.options),
-                             lambda: build_analyzer(settings.model_path, settings.options))
-    try:
-        annotate = None
-        if outputs.annotated:
-            from expressiveness.report.plots_overlay import draw_result as annotate
-        analysis = analyze_video(video, analyzer, annotate, out_dir / f"{name}_annotated.mp4" if annotate else None,
-                                 progress=progress)
-        table, summary = analysis.table, analysis.summary
-        summary["video"], summary["name"] = shown, name
-        # An earlier summary (another file or other options) must not sit beside the new table.
-        (out_dir / f"{name}_summary.json").unlink(missing_ok=True)
-        write_table(table, out_dir / f"{name}_frames.csv")
-        if settings.measures_model is not None:
-            from expressiveness.measures.model import answer_summary
-
-            answer_summary(worker_engine(_measures_key(settings), lambda: _load_measures_model(settings.measures_model)),
-                           summary)
-        summary = json.loads(json.dumps(summary))  # as the file holds it, and as the index reads it
-        if outputs.timeline:
-            from expressiveness.report.plots_timeline import save_timeline
-
-            save_timeline(table, summary, out_dir / f"{name}_timeline.png")
-        if outputs.pages:
-            from expressiveness.report.pages import write_video_report
-
-            write_video_report(summary, table, out_dir / f"{name}_report.html", video, record, index_name="index.html",
-                               shown_path=shown)
-        atomic_write(out_dir / f"{name}_summary.json", json.dumps(summary, indent=2))  # last: marks done
-    except DatasetError as error:  # the measures model cannot answer this video's summary: this video fails
-        return {"video": shown, "name": name, "status": "failed", "error": str(error)}
-    except (OSError, UnreadableVideoError, BaselineError) as error:
-        status = failure_status(error, video)
-        if status is None:
-            raise
-        return {"video": shown, "name": name, "status": status, "error": str(error)}
-    if not outputs.pages:
-        return {"status": "ok", "summary": summary, "index_table": None}
-    from expressiveness.report.pages import index_columns
-
-    return {"status": "ok", "summary": summary, "index_table": index_columns(table)}
-
-
-def _measures_key(settings: RunSettings) -> tuple:
-    """A worker's cache key of the run's measures model: its card's path and hash, so that a
-    model retrained under the same name since another run is loaded afresh."""
-    return "measures_model", settings.measures_model, settings.measures_model_sha256
-
-
-def _failed_row(job: tuple) -> dict:
-    """The row of an analysis job (analyze_one's arguments) whose worker died twice."""
-    return {"video": job[4], "name": job[1], "status": "failed", "error": executors.worker_died(job[4])}
 
 
 def _records(metadata: str | None, videos: list[dict]) -> dict:

@@ -1,4 +1,4 @@
-"""Scorers: the kinds of per-frame answer the frame engine (frames.py) runs on each face.
+"""Scorers: the kinds of per-frame answer the frame engine (frame_engine.py) runs on each face.
 
 A scorer owns a group of columns of the per-frame table and its part of the per-video summary,
 so a new kind of answer is a new scorer, not a change to the others. `LevelScorer` is the CNN's:
@@ -25,7 +25,7 @@ from expressiveness.measures.geometry import inter_ocular_distance
 from expressiveness.measures.moments import top_moments
 from expressiveness.measures.quality import (MAX_TURN_DEG, MIN_IOD_PX, QUALITY_COLUMNS, frame_quality, quality_row,
                                              quality_summary, usable_rows)
-from expressiveness.data.metadata import expected_level
+from expressiveness.data.levels import expected_level
 from expressiveness.video import Frame
 
 PROBABILITY_COLUMNS = ("prob_reserved", "prob_balanced", "prob_expressive")  # LABELS order

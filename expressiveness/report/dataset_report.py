@@ -7,15 +7,15 @@ from pathlib import Path
 
 from expressiveness._io import atomic_write
 from expressiveness.config import SCORE_FIELDS, TARGET_SCORE
-from expressiveness.data.statistics import analyze_dataset, report_markdown, summary_json
+from expressiveness.data.statistics import describe_dataset, report_markdown, summary_json
 from expressiveness.report import plots_dataset
 
 
 def write_dataset_report(metadata_path: str | Path, out_dir: str | Path, check_videos: bool = True,
                          face_frames: int = 0, workers: int = 4, progress: bool = True) -> dict:
     """Analyse a data set and write its report into out_dir: one PNG per figure, summary.json,
-    records.csv and report.md. Returns the analysis result (data.statistics.analyze_dataset)."""
-    result, records = analyze_dataset(metadata_path, check_videos, face_frames, workers, progress)
+    records.csv and report.md. Returns the analysis result (data.statistics.describe_dataset)."""
+    result, records = describe_dataset(metadata_path, check_videos, face_frames, workers, progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     balances = {"default cut points": result["levels_default"]}

@@ -17,7 +17,7 @@ import pandas as pd
 
 from expressiveness.config import LABELS, THRESHOLDS
 from expressiveness.measures.facial import MEASURE_COLUMNS
-from expressiveness.data.metadata import expected_level, expressiveness_level
+from expressiveness.data.levels import expected_level, expressiveness_level
 from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
 from expressiveness.measures.moments import top_moments
 from expressiveness.measures.quality import usable_rows

@@ -293,14 +293,14 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
 
 def write_reports(out_dir: str | Path, metadata: str | Path | None = None) -> list[Path]:
     """Render an existing `analyze` output folder again: a report for every current
-    NAME_summary.json in out_dir (analysis.folder_summaries, the videos summary.csv lists) and
+    NAME_summary.json in out_dir (results_folder.folder_summaries, the videos summary.csv lists) and
     the index; records from metadata.jsonl when given. A missing NAME_frames.csv gives a
     report that says so. Returns the report paths, index last. (`analyze --html` writes its
     pages as it goes: pipeline/run.py.)"""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise FileNotFoundError(f"{out_dir}: folder not found; expected the --out folder of `expressiveness analyze`.")
-    from expressiveness.pipeline.analysis import folder_summaries
+    from expressiveness.pipeline.results_folder import folder_summaries
 
     run_report = out_dir / "run_report.json"
     failures = json.loads(run_report.read_text(encoding="utf-8")).get("failures", []) if run_report.exists() else []

@@ -15,7 +15,7 @@ from expressiveness.report.plots import LEVEL_COLORS, save_figure
 
 def plot_level_distribution(scores, thresholds=THRESHOLDS, path=None, title="facial_expression scores and levels"):
     """Histogram of facial_expression scores with the cut points, and the count per level."""
-    from expressiveness.data.metadata import level_index
+    from expressiveness.data.levels import level_index
 
     scores = np.asarray(scores, dtype="float64")
     counts = np.bincount(level_index(scores, thresholds), minlength=len(LABELS))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from expressiveness.config import LABELS
-from expressiveness.data.metadata import expected_level
+from expressiveness.data.levels import expected_level
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.measures.quality import usable_rows
 from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS

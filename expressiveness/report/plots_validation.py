@@ -1,6 +1,6 @@
 """The figures of `expressiveness validate`: each answer per clip against the rating, and the
 within-participant view (each clip's answer and rating minus its participant's means). Functions
-take data (expressiveness/validation.py makes it), return a matplotlib Figure, and save it when
+take data (expressiveness/agreement/validate.py makes it), return a matplotlib Figure, and save it when
 given a path (written atomically)."""
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ import pandas as pd
 
 from expressiveness._io import atomic_write, output_folder
 from expressiveness.config import SCORE_FIELDS, TARGET_SCORE
-from expressiveness.correlation import BOOTSTRAP_SAMPLES, bootstrap_spearman, correlate, spearman
+from expressiveness.agreement.correlation import BOOTSTRAP_SAMPLES, bootstrap_spearman, correlate, spearman
 from expressiveness.face import BLENDSHAPE_COLUMNS
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS, BLENDSHAPE_REGIONS
 

@@ -26,10 +26,11 @@ from expressiveness.card import keras_path_for, read_card
 from expressiveness.config import LABELS, SEED, TARGET_SCORE
 from expressiveness.errors import DatasetError, ModelFileError
 from expressiveness.measures.model import CARD_KIND, load_measures_model
-from expressiveness.measures_train import level_metrics
-from expressiveness.data.metadata import expected_level, level_index, load_metadata
-from expressiveness.correlation import BOOTSTRAP_SAMPLES, correlate
-from expressiveness.validation import DEMO_NOTE
+from expressiveness.agreement.train_measures import level_metrics
+from expressiveness.data.metadata import load_metadata
+from expressiveness.data.levels import expected_level, level_index
+from expressiveness.agreement.correlation import BOOTSTRAP_SAMPLES, correlate
+from expressiveness.agreement.validate import DEMO_NOTE
 
 PROBABILITIES = ["p0", "p1", "p2"]  # LABELS order
 ANSWER_NAMES = {"cnn": "expected level (mean frame probabilities)", "measures": "predicted score",
@@ -87,7 +88,7 @@ def measures_predictions(model, records: pd.DataFrame, analysis_dir=None, worker
     """Per clip with face landmarks: p0..p2 and answer, the predicted score. Clips are analysed
     (or their analyses reused) with the options and the CNN recorded in the model's card."""
     from expressiveness.pipeline.options import AnalysisOptions
-    from expressiveness.measures_train import clip_features
+    from expressiveness.agreement.train_measures import clip_features
 
     card = model.card
     analysis = card["analysis"]

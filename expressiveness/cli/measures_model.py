@@ -61,8 +61,8 @@ def run_train_measures(args) -> int:
     from expressiveness.data.demo_data import is_demo_dataset
     from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.measures.model import DEFAULT_MEASURES_MODEL_NAME
-    from expressiveness.measures_train import MeasuresConfig, train_measures_model
-    from expressiveness.validation import DEMO_NOTE
+    from expressiveness.agreement.train_measures import MeasuresConfig, train_measures_model
+    from expressiveness.agreement.validate import DEMO_NOTE
 
     if args.cnn_model is not None and not Path(args.cnn_model).is_file():
         raise FileNotFoundError(f"--cnn-model {args.cnn_model}: model file not found; train one with `expressiveness "
@@ -101,7 +101,7 @@ def add_side_by_side_options(parser) -> None:
 
 
 def run_compare(args) -> int:
-    from expressiveness.compare import compare_models
+    from expressiveness.agreement.compare import compare_models
 
     out = args.out or str(REPORTS_DIR / "comparison")
     comparison = compare_models(args.model, args.metadata, out, args.cache, args.analysis, args.bootstrap,

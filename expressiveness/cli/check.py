@@ -76,9 +76,9 @@ def check_python() -> Check:
 
 def _import(module_name: str):
     if module_name == "mediapipe":  # as the face pipeline imports it: without loading TensorFlow
-        from expressiveness.face import _import_mediapipe
+        from expressiveness.face import import_mediapipe
 
-        return _import_mediapipe()[0]
+        return import_mediapipe()[0]
     return importlib.import_module(module_name)
 
 
@@ -161,7 +161,7 @@ def check_video_faces(video: str | Path, frames: int = CHECK_VIDEO_FRAMES) -> Ch
     face or the file cannot be read (one sentence naming it)."""
     from expressiveness.errors import UnreadableVideoError
     from expressiveness.measures.quality import QUALITY_REASONS
-    from expressiveness.pipeline.frames import build_analyzer
+    from expressiveness.pipeline.frame_engine import build_analyzer
     from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.pipeline.per_video import analyze_video
     from expressiveness.video import probe_video
@@ -240,7 +240,7 @@ def check_speed(predictor, data_dir: Path = DATA_DIR, frames: int = 60) -> Check
     if predictor is None:
         return measures_speed(clip, frames)
     from expressiveness.face import FaceDetector
-    from expressiveness.pipeline.frames import FrameAnalyzer
+    from expressiveness.pipeline.frame_engine import FrameAnalyzer
     from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.pipeline.scorers import LevelScorer
     from expressiveness.video import iter_frames
@@ -272,7 +272,7 @@ def measures_speed(clip: Path, frames: int = 60) -> Check:
     reference face learnt first from frames spread over the measured stretch (not timed, as the
     engines' start), then the first `frames` frames through the pipelined engine (iter_analysis:
     detection, the face landmarker, the measures), timed from its first result."""
-    from expressiveness.pipeline.frames import build_analyzer, iter_analysis
+    from expressiveness.pipeline.frame_engine import build_analyzer, iter_analysis
     from expressiveness.pipeline.options import AnalysisOptions
     from expressiveness.pipeline.scorers import REFERENCE_SAMPLE_FRAMES
     from expressiveness.video import iter_frames, probe_video, sample_indices

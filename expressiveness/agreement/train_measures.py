@@ -1,4 +1,4 @@
-"""Train the video-level measures model (measures_model.py) on a data set and save it with its card.
+"""Train the video-level measures model (measures/model.py) on a data set and save it with its card.
 
 Setup -> clip features (every clip analysed once, resumable) -> participant split (the CNN's,
 from its card, or participant_split) -> cut points -> grouped cross-validation and fit on the
@@ -24,8 +24,9 @@ from expressiveness.errors import DatasetError, ModelFileError
 from expressiveness.measures.model import (CARD_KIND, CARD_VERSION, CNN_FEATURES, CV_FOLDS, DEFAULT_MEASURES_MODEL_NAME,
                              ESTIMATORS, MEASURE_FEATURES, VERSIONED_PACKAGES, MeasuresModel, fit_estimators,
                              save_measures_model)
-from expressiveness.data.metadata import SPLITS, level_index, load_metadata, participant_split, tertile_thresholds
-from expressiveness.correlation import spearman
+from expressiveness.data.metadata import load_metadata
+from expressiveness.data.levels import SPLITS, level_index, participant_split, tertile_thresholds
+from expressiveness.agreement.correlation import spearman
 OPTION_KEYS = {"every": "every", "min_confidence": "min_confidence",
                "face_selection": "face_selection"}  # summary key -> AnalysisOptions field
 

@@ -1,7 +1,7 @@
 """Many videos: finding them, naming their outputs, recording failures, and running the
 per-video tasks in this process or in worker processes (executors.py).
 
-Extraction (extract.py: a data set's videos -> the crop cache) and analysis (analysis.py: video
+Extraction (extract.py: a data set's videos -> the crop cache) and analysis (run.py: video
 files and folders -> per-frame tables and summaries) are two batches over this one runner.
 Workers are started with 'spawn' (a fork after TensorFlow or MediaPipe has started threads can
 hang), ignore Ctrl-C (the parent reports it once), and build their engines once, lazily, cached
