@@ -50,7 +50,7 @@ def _by_hand(clips, model_path, options, measures, out):
     re-rendered from the folder (pages.write_reports)."""
     from expressiveness.pipeline.frame_engine import build_analyzer
     from expressiveness.pipeline.per_video import analyze_video, write_table
-    from expressiveness.pipeline.scorers import read_card
+    from expressiveness.card import read_card
     from expressiveness.report.pages import write_reports
     from expressiveness.report.plots_overlay import draw_result
     from expressiveness.report.plots_timeline import save_timeline

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from expressiveness._io import atomic_write
-from expressiveness.card import keras_path_for, read_card
+from expressiveness.card import CNN, ModelCard
 from expressiveness.config import LABELS, SEED, TARGET_SCORE
-from expressiveness.errors import DatasetError, ModelFileError
-from expressiveness.measures.model import CARD_KIND, load_measures_model
+from expressiveness.errors import DatasetError
+from expressiveness.measures.model import load_measures_model
 from expressiveness.agreement.train_measures import level_metrics
 from expressiveness.data.metadata import load_metadata
 from expressiveness.data.levels import expected_level, level_index
@@ -38,31 +38,16 @@ ANSWER_NAMES = {"cnn": "expected level (mean frame probabilities)", "measures": 
 
 
 def open_model(path: str | Path) -> dict:
-    """{"name", "kind" ("cnn" or "measures"), "path", "card", "model"} of a CNN (.keras, .tflite or its
-    card) or a measures model (its card, .linear.json or .skops); raises for an unknown file."""
-    path = Path(path)
-    if path.suffix == ".json" and not path.name.endswith(".linear.json") and path.is_file():
-        try:
-            is_measures = json.loads(path.read_text(encoding="utf-8")).get("kind") == CARD_KIND
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-            raise ModelFileError(f"{path}: not a model card (not a JSON object); expected a CNN's .keras or a "
-                                 f"measures model's .json.") from None
-        path = path if is_measures else keras_path_for(path)
-    if path.suffix in (".keras", ".tflite"):
-        card = read_card(path)
-        return {"name": card.get("name", path.stem), "kind": "cnn", "path": path, "card": card, "model": None}
-    if path.suffix in (".json", ".skops"):
-        model = load_measures_model(path)
-        return {"name": model.name, "kind": "measures", "path": model.card_path, "card": model.card, "model": model}
-    raise ModelFileError(f"{path}: expected a CNN (.keras) or a measures model (.json card, .linear.json or .skops).")
-
-
-def _split(card: dict, part: str, path) -> list[str]:
-    try:
-        return [str(person) for person in card["splits"][part]["participants"]]
-    except (KeyError, TypeError):
-        raise DatasetError(f"{path}: its model card has no {part} split; expected a card written by "
-                           f"`expressiveness train`.") from None
+    """{"name", "kind" ("cnn" or "measures"), "path", "card", "model", "model_card"} of a CNN (.keras, .tflite or its
+    card) or a measures model (its card, .linear.json or .skops): card.ModelCard.read knows which;
+    raises for an unknown file."""
+    card = ModelCard.read(path)
+    if card.kind == CNN:
+        return {"name": card.name, "kind": "cnn", "path": card.model_path, "card": card.data, "model": None,
+                "model_card": card}
+    model = load_measures_model(card.path)
+    return {"name": model.name, "kind": "measures", "path": model.card_path, "card": model.card, "model": model,
+            "model_card": card}
 
 
 def cnn_predictions(model_path: str | Path, ids, cache_dir: str | Path) -> pd.DataFrame:
@@ -157,9 +142,9 @@ def compare_models(model_paths, metadata_path: str | Path, out_dir: str | Path, 
     if not models:
         raise ValueError("no model to compare; expected at least one model file.")
     first = models[0]
-    tested = sorted(_split(first["card"], "test", first["path"]))
+    tested = sorted(first["model_card"].split("test"))
     for other in models[1:]:
-        if sorted(_split(other["card"], "test", other["path"])) != tested:
+        if sorted(other["model_card"].split("test")) != tested:
             raise DatasetError(f"{first['path']} and {other['path']} hold out different test participants; train the "
                                f"measures model with --split-from the CNN's card so that both are tested on the same "
                                f"people.")
@@ -193,7 +178,7 @@ def compare_models(model_paths, metadata_path: str | Path, out_dir: str | Path, 
     if common.empty:
         raise DatasetError(f"no test clip of {metadata_path} is answered by every model; expected crops and face "
                            f"landmarks for the same clips.")
-    train_people = _split(first["card"], "train", first["path"])
+    train_people = first["model_card"].split("train")
     train_counts = np.bincount(level_index(records.loc[records["user_no"].isin(train_people), TARGET_SCORE],
                                            thresholds), minlength=len(LABELS))
     answers["majority baseline"] = baseline_predictions(common["id"], train_counts, "majority")

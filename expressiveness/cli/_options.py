@@ -189,9 +189,9 @@ def analysis_model(args) -> str | None:
     import sys
 
     from expressiveness.pipeline.run import card_notes, level_model
-    from expressiveness.pipeline.scorers import read_card
+    from expressiveness.card import read_card
 
     model, notes = level_model(args.model, args.measures)
-    for note in notes + (card_notes(model, read_card(model)) if model is not None else []):
+    for note in notes + (card_notes(model, read_card(model, model_must_exist=True)) if model is not None else []):
         print(note, file=sys.stderr)
     return model

@@ -18,8 +18,7 @@ from expressiveness.card import (
     ModelFileError,
     card_path_for,
     check_hash,
-    check_input_shape,
-    check_labels,
+    check_model_file,
     read_card,
     recorded_hash,
     sha256_bytes,
@@ -95,8 +94,7 @@ def load_model(model_path: str | Path) -> tuple["keras.Model", dict]:
         raise ModelFileError(f"{model_path}: cannot load the model ({type(error).__name__}: "
                              f"{str(error).splitlines()[0][:200] if str(error) else 'no detail'}); expected a "
                              f".keras file saved by expressiveness training.") from None
-    check_input_shape(card, model.input_shape[1:], model_path)
-    check_labels(card, model.output_shape[-1], model_path)
+    check_model_file(model_path, card, model.input_shape[1:], model.output_shape[-1])
     return model, card
 
 

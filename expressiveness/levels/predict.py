@@ -17,8 +17,7 @@ from expressiveness.card import (
     ModelFileError,
     card_path_for,
     check_hash,
-    check_input_shape,
-    check_labels,
+    check_model_file,
     read_card,
     recorded_hash,
     sha256_bytes,
@@ -74,8 +73,7 @@ class Predictor:
         self._interpreter = _make_interpreter(flat_buffer, self.tflite_path)
         input_details = self._interpreter.get_input_details()[0]
         output_details = self._interpreter.get_output_details()[0]
-        check_input_shape(self.card, input_details["shape"][1:], self.tflite_path)
-        check_labels(self.card, int(output_details["shape"][-1]), self.tflite_path)
+        check_model_file(self.tflite_path, self.card, input_details["shape"][1:], int(output_details["shape"][-1]))
         self._input = input_details["index"]
         self._output = output_details["index"]
         self._batch = None

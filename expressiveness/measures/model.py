@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from expressiveness._io import atomic_write, file_sha256
-from expressiveness.card import card_path_for, load_card_json
+from expressiveness.card import MEASURES, MEASURES_RETRAIN_HINT, ModelCard, measures_card_path
 from expressiveness.config import CV_FOLDS, ESTIMATORS, LABELS, SEED, TARGET_SCORE
 from expressiveness.errors import DatasetError, ModelFileError
 from expressiveness.data.levels import level_index
@@ -41,7 +41,7 @@ MEASURE_FEATURES = ("expressivity_mean", "expressivity_p90", "expressivity_brows
                     "blendshape_expressivity_cheeks_nose_mean", "blendshape_expressivity_mouth_jaw_mean", "usable_share")
 CNN_FEATURES = ("mean_prob_reserved", "mean_prob_balanced", "mean_prob_expressive")  # LABELS order
 DEFAULT_MEASURES_MODEL_NAME = "expressiveness_measures"
-CARD_KIND = "measures"
+CARD_KIND = MEASURES  # card.ModelCard's kind of a measures model
 # 2: the features are measured against a whole-video reference over usable frames only, with the
 # mesh noise floor (issue 24); a card of version 1 was trained on measures that no longer exist.
 CARD_VERSION = 2
@@ -55,7 +55,7 @@ GRIDS = {  # hyperparameters tried by grouped cross-validation, named as the skl
 }
 VERSIONED_PACKAGES = ("scikit-learn", "skops", "numpy", "pandas", "mediapipe")
 SKOPS_TYPES = ("numpy.dtype", "sklearn.tree._tree.Tree")  # what a boosting file may hold beyond skops' defaults
-RETRAIN_HINT = "retrain with `expressiveness train --kind measures` or restore the pair"
+RETRAIN_HINT = MEASURES_RETRAIN_HINT
 
 
 # ---------------------------------------------------------------- estimators
@@ -184,14 +184,6 @@ class MeasuresModel:
 
 # ---------------------------------------------------------------- files
 
-def measures_card_path(path: str | Path) -> Path:
-    """The card of a measures model given its card, NAME.linear.json or NAME.skops."""
-    path = Path(path)
-    if path.name.endswith(".linear.json"):
-        return path.with_name(path.name[:-len(".linear.json")] + ".json")
-    return card_path_for(path) if path.suffix != ".json" else path
-
-
 def model_file_name(name: str, estimator: str) -> str:
     return f"{name}.linear.json" if estimator == "linear" else f"{name}.skops"
 
@@ -230,15 +222,10 @@ def save_measures_model(model: MeasuresModel, card_path: str | Path) -> Path:
 
 
 def read_measures_card(path: str | Path) -> dict:
-    """The card of a measures model, checked: JSON, kind "measures", known features."""
-    card_path = measures_card_path(path)
-    card = load_card_json(card_path, "train a measures model with `expressiveness train --kind measures`.")
-    if not isinstance(card, dict) or card.get("kind") != CARD_KIND:
-        raise ModelFileError(f"{card_path}: not the card of a measures model (kind {card.get('kind') if isinstance(card, dict) else None!r}); "
-                             f"expected one written by `expressiveness train --kind measures`.")
-    missing = [key for key in ("name", "estimator", "features", "thresholds", "files", "sha256") if key not in card]
-    if missing:
-        raise ModelFileError(f"{card_path}: the model card lacks {', '.join(missing)}; {RETRAIN_HINT}.")
+    """The card of a measures model (card.ModelCard.read: JSON, kind "measures", its keys), checked
+    for this version of the measures and known features."""
+    model_card = ModelCard.read(path, kind=MEASURES)
+    card_path, card = model_card.path, model_card.data
     if card.get("card_version") != CARD_VERSION:
         raise ModelFileError(f"{card_path}: a measures model of card version {card.get('card_version')!r}, trained on "
                              f"facial measures computed another way; expected version {CARD_VERSION}: {RETRAIN_HINT}.")

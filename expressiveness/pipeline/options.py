@@ -11,7 +11,8 @@ from pathlib import Path
 from expressiveness.config import DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE
 from expressiveness.errors import BaselineError
 from expressiveness.face import FACE_SELECTIONS
-from expressiveness.pipeline.scorers import level_provenance, measure_provenance, read_card
+from expressiveness.card import read_card
+from expressiveness.pipeline.scorers import level_provenance, measure_provenance
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions 
     earlier results it may reuse. card: the model's card when already read. Raises
     FileNotFoundError or ModelFileError for an unusable model or card."""
     if card is None:
-        card = read_card(model_path) if model_path is not None else {}
+        card = read_card(model_path, model_must_exist=True) if model_path is not None else {}
     options = (options or AnalysisOptions()).with_card(card)
     provenance = {**detection_provenance(options.every, options.min_confidence, options.face_selection),
                   "measures": options.measures}

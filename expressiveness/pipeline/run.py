@@ -88,9 +88,9 @@ class AnalysisRun:
     notes: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self):
-        from expressiveness.pipeline.scorers import read_card
+        from expressiveness.card import read_card
 
-        card = read_card(self.model_path) if self.model_path is not None else {}
+        card = read_card(self.model_path, model_must_exist=True) if self.model_path is not None else {}
         if self.model_path is not None:
             self.notes = card_notes(self.model_path, card)
         self.options = (self.options or AnalysisOptions()).with_card(card)

@@ -152,23 +152,13 @@ class LevelScorer(Scorer):
         return self._provenance
 
 
-def read_card(model_path: str | Path) -> dict:
-    """The model card beside a model that must exist (card.read_card's checks; JSON only, no
-    TensorFlow). Raises FileNotFoundError for a missing model or card, ModelFileError for a card
-    that is not a model card."""
-    if not Path(model_path).is_file():
-        raise FileNotFoundError(f"{model_path}: model file not found; train one with `expressiveness train` "
-                                f"or `make demo`, or pass --model PATH.")
-    return card.read_card(model_path)
-
-
 def level_provenance(model_path: str | Path, backend: str, smoothing: float | None,
                      model_card: dict | None = None) -> dict:
     """What the levels depend on: the model and card files (resolved path, sha256 of each;
     name, cut points and what it was trained on (card.trained_on) for reading), the inference
     backend and the smoothing. model_card: the card when already read."""
     model_path = Path(model_path)
-    model_card = model_card if model_card is not None else read_card(model_path)
+    model_card = model_card if model_card is not None else card.read_card(model_path, model_must_exist=True)
     return {"model": model_card.get("name", model_path.stem), "model_path": str(model_path.resolve()),
             "model_sha256": file_sha256(model_path), "card_sha256": file_sha256(model_path.with_suffix(".json")),
             "thresholds": [float(value) for value in model_card["thresholds"]],
