@@ -3,9 +3,10 @@
 Tiles are 200 px wide, so a face's side or tile is its centre's x // 200. W is the woman, M the
 man, P the third person (a panned still). "Ids follow the people" means: within a video a person
 keeps the id it got when first seen, wherever it moves (sides swapped mid-video, a gallery
-rearranged), from the first frame of the change on (the changes come at 2.2 s, between two
-of the tracker's periodic looks, so that its cut test is what must catch them); ids are numbered per video by first appearance, left to right, so across two videos
-the same person is found by its look (face_appearance), not by its id.
+rearranged), from the first frame of the change on (the changes come at 2.2 s, between two of
+the tracker's periodic looks, so that its cut test is what must catch them). Ids are numbered
+per video by first appearance, left to right: across two videos the same person is found by
+its look (face_appearance), not by its id.
 """
 
 from __future__ import annotations
