@@ -1,5 +1,6 @@
 """Faces: the MediaPipe Tasks engine (the only code that runs MediaPipe), its model bundle, face
-boxes and crops, and head pose from the landmarker's transformation matrix.
+boxes and crops, head pose from the landmarker's transformation matrix, and persons (a stable
+id per face across a video's frames).
 
 The names are re-exported on first use (PEP 562), so that reading the bundle's path or identity
 (bundle.py, standard library only) does not import OpenCV, SciPy and the engine: the command
@@ -16,6 +17,7 @@ _HOMES = {
                "FaceLandmarks", "LandmarkReading"),
     "runtime": ("check_mediapipe", "import_mediapipe"),
     "pose": ("head_pose", "head_rotation", "rotation_angle_deg", "rotation_angles"),
+    "persons": ("MEANINGFUL_SHARE", "PersonSummary", "PersonTracker", "PersonsSummary", "face_appearance"),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 

@@ -1,0 +1,94 @@
+"""PersonTracker's cost per frame, as a ratio against FaceDetector's per-frame time in the same run.
+
+Clips (real footage, tests/persons_footage.py): one face (the woman's original 640x360 video,
+and her 200x240 tile), two persons side by side, a three-person gallery
+whose layout changes once, and ten small faces (a crowd); the first 100 frames of each. Each clip is
+decoded once; then, interleaved and --repeats times, (a) FaceDetector.detect on every frame,
+(b) PersonTracker with appearance and (c) position only, on the boxes (a) found. The detector's
+first --warmup frames run untimed. The figures are medians of the repeats. Also shown: how many
+faces' looks the tracker computed (its sparse appearance samples) and the cost of one look.
+Times are CPU time of this process (all threads, time.process_time): on a shared, busy machine
+that is the steadier figure; the detector's own threads count in its time.
+
+Run: .venv/bin/python benchmarks/bench_persons.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from expressiveness.face import FaceDetector  # noqa: E402
+from expressiveness.face.persons import PersonTracker, face_appearance  # noqa: E402
+from expressiveness.video import iter_frames  # noqa: E402
+from persons_footage import crowd_video, footage_file, tiled_video  # noqa: E402
+
+
+FRAMES = 100  # frames of each clip (4 s at 25 fps)
+
+
+def make_clips(folder: Path) -> dict[str, Path]:
+    return {"one face, 640x360 (1)": footage_file(folder, "WolfgangLanger_Pexels.mp4"),
+            "one face, a tile (1)": tiled_video(folder, folder / "one.mp4", [(4.0, ("W",))]),
+            "side by side (2)": tiled_video(folder, folder / "side.mp4", [(4.0, ("W", "M"))]),
+            "gallery, layout change (3)": tiled_video(folder, folder / "gallery.mp4",
+                                                      [(2.2, ("W", "M", "P")), (1.8, ("P", "W", "M"))]),
+            "crowd (10 small)": crowd_video(folder, folder / "crowd.mp4")}
+
+
+def time_detector(detector: FaceDetector, frames) -> tuple[float, list]:
+    start = time.process_time()
+    found = [detector.detect(frame.image) for frame in frames]
+    return (time.process_time() - start) / len(frames), found
+
+
+def time_tracker(frames, found, appearance: bool) -> tuple[float, PersonTracker]:
+    tracker = PersonTracker(appearance=appearance)
+    start = time.process_time()
+    for frame, faces in zip(frames, found):
+        tracker.update(frame.index, frame.timestamp_s, faces, frame.image)
+    return (time.process_time() - start) / len(frames), tracker
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=10)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder, FaceDetector() as detector:
+        clips = make_clips(Path(folder))
+        print(f"{'clip':28} {'detector ms':>11} {'tracker ms':>10} {'ratio':>7} {'position-only':>13} "
+              f"{'looks/frame':>11}")
+        for name, path in clips.items():
+            frames = list(iter_frames(path, range(FRAMES)))
+            for frame in frames[:options.warmup]:
+                detector.detect(frame.image)
+            detect_s, with_look_s, position_s = [], [], []
+            for _ in range(options.repeats):
+                seconds, found = time_detector(detector, frames)
+                detect_s.append(seconds)
+                seconds, tracker = time_tracker(frames, found, appearance=True)
+                with_look_s.append(seconds)
+                position_s.append(time_tracker(frames, found, appearance=False)[0])
+            detect, with_look, position = (statistics.median(values) for values in (detect_s, with_look_s, position_s))
+            print(f"{name:28} {detect * 1e3:11.2f} {with_look * 1e3:10.3f} {with_look / detect:7.2%} "
+                  f"{position / detect:13.2%} {tracker.appearance_samples / len(frames):11.2f}")
+        frame = frames[0]
+        face = found[0][0]
+        start = time.process_time()
+        for _ in range(1000):
+            face_appearance(frame.image, face)
+        look_s = (time.process_time() - start) / 1000
+        print(f"one face's look: {look_s * 1e6:.0f} us ({look_s / detect:.2%} of a detector frame)")
+
+
+if __name__ == "__main__":
+    main()
