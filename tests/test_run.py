@@ -126,3 +126,23 @@ def test_the_measures_model_is_checked_before_any_video(trained_model, measures_
 
     with pytest.raises(ExpressivenessError, match="needs the facial measures; drop --no-measures"):
         AnalysisRun(tmp_path, trained_model.model_path, AnalysisOptions(measures=False), measures_model[1])
+
+
+def test_read_summary_brings_older_summaries_to_todays_form(tmp_path):
+    """Summaries from before names and provenance were recorded read with both; a file that is not
+    the summary of its NAME is one sentence naming it."""
+    from expressiveness.pipeline.results_folder import read_summary
+
+    old = tmp_path / "clip_summary.json"
+    old.write_text(json.dumps({"video": "clip.mp4", "frames_analyzed": 3}))
+    assert read_summary(old) == {"video": "clip.mp4", "frames_analyzed": 3, "name": "clip", "provenance": {}}
+    other = tmp_path / "b_summary.json"
+    other.write_text(json.dumps({"name": "a", "provenance": {"every": 1}}))
+    with pytest.raises(ValueError, match=r"^b_summary.json is not the summary of b$"):
+        read_summary(other)
+    (tmp_path / "c_summary.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match=r"^c_summary.json is not the summary of c$"):
+        read_summary(tmp_path / "c_summary.json")
+    (tmp_path / "d_summary.json").write_bytes(b"{\xff")
+    with pytest.raises(ValueError, match=r"^d_summary.json cannot be read as JSON$"):
+        read_summary(tmp_path / "d_summary.json")

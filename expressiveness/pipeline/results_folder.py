@@ -85,14 +85,33 @@ class RunReport:
         return "\n".join(lines)
 
 
+def read_summary(path: str | Path) -> dict:
+    """A NAME_summary.json, in today's form whatever run wrote it: "name" (NAME, also for
+    summaries from before names were recorded) and "provenance" (a dict; {} for summaries from
+    before provenance). Raises OSError when it cannot be read and ValueError, with one sentence,
+    when it is not the summary of NAME."""
+    path = Path(path)
+    name = path.name[:-len("_summary.json")] if path.name.endswith("_summary.json") else path.stem
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"{path.name} cannot be read as JSON") from None
+    if not isinstance(summary, dict) or summary.get("name", name) != name:
+        raise ValueError(f"{path.name} is not the summary of {name}")
+    summary.setdefault("name", name)
+    if not isinstance(summary.get("provenance"), dict):
+        summary["provenance"] = {}
+    return summary
+
+
 def reusable_summary(out_dir: Path, name: str, provenance: dict, outputs: list[str]) -> dict | None:
     """The summary of an earlier run when its provenance is `provenance` and its outputs are
     all there; else None (absent, unreadable, or made from another file or other settings)."""
     try:
-        summary = json.loads((out_dir / f"{name}_summary.json").read_text(encoding="utf-8"))
+        summary = read_summary(out_dir / f"{name}_summary.json")
     except (OSError, ValueError):
         return None
-    if not isinstance(summary, dict) or summary.get("provenance") != provenance:
+    if summary["provenance"] != provenance:
         return None
     if not all((out_dir / output).is_file() for output in outputs):
         return None
@@ -123,21 +142,19 @@ def folder_summaries(out_dir: str | Path, skip: set[str] = frozenset()) -> tuple
         if name in skip or name.startswith("."):
             continue
         try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            summary = read_summary(path)
+        except OSError:
             left_out.append({"name": name, "video": None, "reason": f"{path.name} cannot be read as JSON"})
             continue
-        if not isinstance(summary, dict) or summary.get("name", name) != name:
-            left_out.append({"name": name, "video": None, "reason": f"{path.name} is not the summary of {name}"})
+        except ValueError as error:
+            left_out.append({"name": name, "video": None, "reason": str(error)})
             continue
-        summary.setdefault("name", name)  # a summary from before names were recorded
-        video = summary.get("video")
-        source = summary.get("provenance", {}).get("source") if isinstance(summary.get("provenance"), dict) else None
+        video, provenance = summary.get("video"), summary["provenance"]
+        source = provenance.get("source")
         try:
             unchanged = source_info(source["path"]) == source if isinstance(source, dict) else Path(video).is_file()
         except (FileNotFoundError, KeyError, TypeError):
             unchanged = False
-        provenance = summary.get("provenance") if isinstance(summary.get("provenance"), dict) else {}
         if not unchanged:
             left_out.append({"name": name, "video": video,
                              "reason": "its video changed or is gone since it was analysed"})
