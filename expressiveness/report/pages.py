@@ -32,20 +32,12 @@ from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_w
                                             match_records, measure_rows, number, percent, required_columns,
                                             video_name)
 from expressiveness.report.origin import levels_origin, trained_on
-from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.measures.quality import usable_mask, usable_rows
 from expressiveness.video import iter_frames, probe_video
 
 THUMBNAIL_PX = 112
 TOO_FEW = "too few usable frames for this measure"  # shown by the index's dash
-HEAD_POSE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg")
-LANDMARK_EXPRESSIVITY_COLUMNS = ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth")
-MEASURE_CHARTS = (  # kind, title, alt text, columns, y label, dashed reference lines
-    ("measures", "Facial measures", "expressivity over time", LANDMARK_EXPRESSIVITY_COLUMNS,
-     "% of inter-ocular distance", ()),
-    ("blendshapes", "Blendshape expressivity", "blendshape expressivity over time", BLENDSHAPE_EXPRESSIVITY_COLUMNS,
-     "mean rise above the neutral (0-1)", ()),
-    ("pose", "Head pose", "head yaw, pitch and roll over time", HEAD_POSE_COLUMNS, "degrees", (-45, 45)))
+
 
 
 def _environment():
@@ -152,19 +144,10 @@ def _facts(summary: dict, video_path: Path, info) -> list[tuple[str, str]]:
 
 
 def _charts(table: pd.DataFrame, levels: bool) -> list[dict]:
-    """The report's figures of a table with faces: levels over time, then each group of
-    facial measures that has values."""
-    charts = []
-    if levels:
-        charts.append({"kind": "levels", "title": "Level over time", "alt": "level probabilities and level over time",
-                       "uri": plots.figure_data_uri(plots_timeline.plot_level_timeline(table))})
-    for kind, title, alt, columns, unit, guides in MEASURE_CHARTS:
-        columns = columns_with_values(table, columns)
-        if columns:
-            figure = plots_timeline.plot_measure_lines(table, columns, unit, alt.capitalize(), guides,
-                                                       [MEASURE_NAMES[column] for column in columns])
-            charts.append({"kind": kind, "title": title, "alt": alt, "uri": plots.figure_data_uri(figure)})
-    return charts
+    """The report's figures of a table with faces (plots_timeline.report_figures: the timeline's
+    panels), each as {"kind", "title", "alt", "uri"}."""
+    return [{"kind": panel.kind, "title": panel.title, "alt": panel.alt, "uri": plots.figure_data_uri(figure)}
+            for panel, figure in plots_timeline.report_figures(table, levels, MEASURE_NAMES)]
 
 
 def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str | Path,

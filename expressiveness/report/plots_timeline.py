@@ -1,6 +1,7 @@
 """Figures of one video over time, from its per-frame table: the timeline figure of `expressiveness
-analyze` (plot_timeline, NAME_timeline.png), the HTML report's charts (plot_level_timeline,
-plot_measure_lines) and the index's inline SVG sparklines.
+analyze` (plot_timeline, NAME_timeline.png), the HTML report's charts (report_figures:
+plot_level_timeline, plot_measure_lines) and the index's inline SVG sparklines. The PNG's panels
+and the HTML charts are one list, TIMELINE_PANELS.
 
 Frames that are not usable (the table's `usable` column is 0; measures/quality.py) stay on the
 lines but are shaded by light grey bands over their slices of time; a table without `usable`
@@ -9,6 +10,7 @@ lines but are shaded by light grey bands over their slices of time; a table with
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -25,12 +27,30 @@ NO_FACE_COLOR = "#E6E6E6"
 UNUSABLE_COLOR = "#BDBDBD"  # drawn at UNUSABLE_ALPHA: a shade darker than the level band's no-face grey
 UNUSABLE_ALPHA = 0.35
 UNUSABLE_LABEL = "not usable"
-TIMELINE_PANELS = (  # panel, columns (the first is the whole face, drawn bold), y label
-    ("levels", PROBABILITY_COLUMNS, "probability"),
-    ("expressivity", ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth"),
-     "% inter-ocular distance"),
-    ("blendshapes", BLENDSHAPE_EXPRESSIVITY_COLUMNS, "blendshape rise (0-1)"),
-    ("pose", ("head_yaw_deg", "head_pitch_deg", "head_roll_deg"), "head pose (deg)"))
+
+
+class Panel(NamedTuple):
+    """One measure's panel of a video's timeline: a panel of NAME_timeline.png (plot_timeline) and
+    a chart of the HTML report (report_figures)."""
+    kind: str  # the HTML chart's kind, which picks its caption in templates/report.html
+    columns: tuple[str, ...]  # the per-frame columns drawn, one line each
+    ylabel: str  # the PNG panel's y label
+    title: str  # the HTML chart's heading
+    alt: str  # the HTML chart's alt text (capitalised, its title inside the figure)
+    html_ylabel: str  # the HTML chart's y label
+    reference_lines: tuple[float, ...] = ()  # dashed horizontal lines in the HTML chart
+    whole_face_first: bool = True  # the first column is the whole face: "overall", bold in the PNG
+
+
+TIMELINE_PANELS = (
+    Panel("levels", PROBABILITY_COLUMNS, "probability", "Level over time", "level probabilities and level over time",
+          "probability"),
+    Panel("measures", ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth"),
+          "% inter-ocular distance", "Facial measures", "expressivity over time", "% of inter-ocular distance"),
+    Panel("blendshapes", BLENDSHAPE_EXPRESSIVITY_COLUMNS, "blendshape rise (0-1)", "Blendshape expressivity",
+          "blendshape expressivity over time", "mean rise above the neutral (0-1)"),
+    Panel("pose", ("head_yaw_deg", "head_pitch_deg", "head_roll_deg"), "head pose (deg)", "Head pose",
+          "head yaw, pitch and roll over time", "degrees", (-45, 45), whole_face_first=False))
 
 
 def _frame_spans(time_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -78,13 +98,13 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
 
     time_s = table["timestamp"].to_numpy(dtype="float64")
     starts, widths = _frame_spans(time_s)
-    panels = [(name, columns, ylabel) for name, columns, ylabel in TIMELINE_PANELS
-              if columns_with_values(table, columns)] or [TIMELINE_PANELS[0]]
+    panels = [panel for panel in TIMELINE_PANELS if columns_with_values(table, panel.columns)] or [TIMELINE_PANELS[0]]
     figure, axes = plt.subplots(len(panels) + 1, 1, figsize=(11, 1.2 + 2.6 * len(panels)), sharex=True,
                                 gridspec_kw={"height_ratios": [4] * len(panels) + [1]})
     spans = unusable_spans(table, starts, widths)
-    for position, (axis, (panel, columns, ylabel)) in enumerate(zip(axes, panels)):
-        if panel == "levels":
+    for position, (axis, panel) in enumerate(zip(axes, panels)):
+        columns = panel.columns
+        if panel.kind == "levels":
             for column, label in zip(columns, LABELS):
                 values = table[column].to_numpy(dtype="float64", na_value=np.nan) if column in table else time_s * np.nan
                 axis.plot(time_s, values, label=label, color=series_color(column))
@@ -93,11 +113,11 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
             for line, column in enumerate(columns_with_values(table, columns)):
                 name = column.replace("blendshape_expressivity_", "").replace("expressivity_", "")
                 axis.plot(time_s, pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64"),
-                          label="overall" if column == columns[0] and panel != "pose" else
+                          label="overall" if column == columns[0] and panel.whole_face_first else
                           name.replace("head_", "").replace("_deg", ""), color=series_color(column, line),
-                          linewidth=2.0 if column == columns[0] and panel != "pose" else 1.0)
+                          linewidth=2.0 if column == columns[0] and panel.whole_face_first else 1.0)
         _shade_unusable(axis, spans, UNUSABLE_LABEL if position == 0 else f"_{UNUSABLE_LABEL}")  # one legend entry
-        axis.set(ylabel=ylabel)
+        axis.set(ylabel=panel.ylabel)
         axis.legend(loc="upper right", fontsize=8, ncol=5)
         axis.grid(alpha=0.3)
     title = "Expressiveness over time"
@@ -127,6 +147,21 @@ def save_timeline(table: pd.DataFrame, summary: dict, path) -> None:
 
 
 # The HTML report's charts: the same margins, so that their time axes line up on the page.
+
+def report_figures(table: pd.DataFrame, levels: bool, names: dict[str, str]) -> Iterator[tuple[Panel, object]]:
+    """(panel, figure) of each HTML chart of a table with faces, one at a time, in TIMELINE_PANELS'
+    order: the levels (plot_level_timeline) when `levels`, then each measure panel with values
+    (plot_measure_lines). names: each column's legend entry."""
+    for panel in TIMELINE_PANELS:
+        if panel.kind == "levels":
+            if levels:
+                yield panel, plot_level_timeline(table)
+            continue
+        columns = columns_with_values(table, panel.columns)
+        if columns:
+            yield panel, plot_measure_lines(table, columns, panel.html_ylabel, panel.alt.capitalize(),
+                                            panel.reference_lines, [names[column] for column in columns])
+
 
 def _report_margins(figure) -> None:
     """The same margins (in inches) for every report figure, so that their time axes line up
