@@ -16,7 +16,6 @@ meaning (with_speech).
 
 import json
 import re
-from pathlib import Path
 
 import matplotlib
 

@@ -200,7 +200,8 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
         sentences=describe(summary, None if faced is None else len(faced)),
         facts=_facts(summary, Path(shown_path or video_path), info),
         video_found=info is not None, has_face=has_face, table_missing=table is None, charts=charts,
-        speech_shaded=table is not None and _has_speech(table), moments=moments, thumbnails=thumbnails, measure_rows=measure_rows(summary) if has_face else [], record=record,
+        speech_shaded=table is not None and _has_speech(table),
+        moments=moments, thumbnails=thumbnails, measure_rows=measure_rows(summary) if has_face else [], record=record,
         human=human_rating(summary, record), expressivity=number(summary, "expressivity_mean"),
         prediction={"model": summary["measures_model"], "score": summary.get("predicted_score"),
                     "level": summary.get("predicted_level"),
@@ -262,7 +263,8 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
              "speaking": number(summary, "speaking_share"), "speaking_note": speaking_share_note(summary),
              "sparkline": _sparkline(summary, tables.get(name), top)} for name, summary in zip(names, summaries)]
     with_speech = any(number(summary, "speaking_share") is not None
-                      or (summary.get("speech_split") or {}).get("status") not in (None, "off") for summary in summaries)
+                      or (summary.get("speech_split") or {}).get("status") not in (None, "off")
+                      for summary in summaries)
     with_levels = any(has_levels(summary) for summary in summaries)
     with_measures = any(has_measures(summary) for summary in summaries)
     key = ["Timeline: the level through the video (bottom strip) and the expected level from 0 Reserved to 2 "
@@ -280,7 +282,8 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
     html = _environment().get_template("index.html").render(
         rows=rows, labels=LABELS, colors=plots.LEVEL_COLORS, with_records=bool(records), with_levels=with_levels,
         levels_origin=levels_origin(summaries),
-        with_measures=with_measures, with_speech=with_speech, key=" ".join(key), too_few=TOO_FEW, failures=failures or [],
+        with_measures=with_measures, with_speech=with_speech, key=" ".join(key), too_few=TOO_FEW,
+        failures=failures or [],
         written=datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__)
     path = out_dir / "index.html"
     atomic_write(path, html)

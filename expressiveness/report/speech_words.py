@@ -80,8 +80,8 @@ def _comparison(summary: dict, heard: str) -> str:
     lead = f"While speaking ({heard})"
     speaking, listening = (number(summary, f"expressivity_mean_{side}") for side in SIDES)
     if speaking is not None and listening is not None:
-        words = (f"{lead}, facial expressivity was {_times(speaking, listening)} ({speaking:.1f}% vs {listening:.1f}% of "
-                 f"the inter-ocular distance)")
+        words = (f"{lead}, facial expressivity was {_times(speaking, listening)} ({speaking:.1f}% vs "
+                 f"{listening:.1f}% of the inter-ocular distance)")
         regions = [(region, *(number(summary, f"expressivity_{region}_mean_{side}") for side in SIDES))
                    for region in REGIONS]
         regions = [(region, speaking, listening) for region, speaking, listening in regions
