@@ -1,5 +1,6 @@
-"""The per-video figures shade the frames that are not usable: plot_timeline (every line
-panel), and the HTML report's charts plot_level_timeline and plot_measure_lines. Real small
+"""The per-video figures shade the frames that are not usable (and the stretches of speech):
+plot_timeline (every line panel), and the HTML report's charts plot_level_timeline and
+plot_measure_lines; shading on real footage is in test_speech_words.py. Real small
 tables, real matplotlib figures (Agg): the bands are read back from the axes."""
 
 import matplotlib
@@ -13,8 +14,8 @@ import pytest
 
 from expressiveness.config import LABELS
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
-from expressiveness.report.plots_timeline import (plot_level_timeline, plot_measure_lines, plot_timeline,
-                                                  save_timeline, unusable_spans)
+from expressiveness.report.plots_timeline import (SPEAKING_LABEL, plot_level_timeline, plot_measure_lines,
+                                                  plot_timeline, save_timeline, speaking_spans, unusable_spans)
 
 STEP_S = 0.1
 
@@ -204,3 +205,16 @@ def test_each_series_has_one_colour_in_the_timeline_and_the_html_reports_charts(
     assert in_png[0] == [colour.lower() for colour in plots.LEVEL_COLORS]
     for figure in (timeline, *drawn):
         plt.close(figure)
+
+
+def test_speaking_spans_are_runs_of_speech_and_nothing_without_sound():
+    table = frames_table(usable=USABLE)
+    starts, widths = table["timestamp"].to_numpy(), np.full(len(table), STEP_S)
+    table["speaking"] = [0, 1, 1, np.nan, 0, 1, 1, 1, 0, 1]  # NaN: no sound there, not speech
+    assert speaking_spans(table, starts, widths).round(6).tolist() == [[0.1, 0.2], [0.5, 0.3], [0.9, 0.1]]
+    assert speaking_spans(table.assign(speaking=np.nan), starts, widths).shape == (0, 2)
+    assert speaking_spans(frames_table(), starts, widths).shape == (0, 2)
+    figure = plot_timeline(table)
+    assert legend_texts(figure).count(SPEAKING_LABEL) == 1 and legend_texts(figure).count("not usable") == 1
+    assert bands(figure.axes[1]) == EXPECTED_BANDS  # the grey bands stay as they were
+    plt.close(figure)

@@ -9,7 +9,6 @@ both: `has_levels` and `has_measures` tell which from the summary's keys.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,8 @@ from expressiveness.data.levels import expected_level, expressiveness_level
 from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
 from expressiveness.measures.moments import top_moments
 from expressiveness.measures.quality import usable_rows
+from expressiveness.report.speech_words import moment_speaking, speech_sentences, split_words
+from expressiveness.report.wording import number, percent
 
 SHARE_KEYS = dict(zip(LABELS, ("share_reserved", "share_balanced", "share_expressive")))
 MEASURE_NAMES = {"expressivity": "whole face", "expressivity_brows": "brows", "expressivity_eyes": "eyes",
@@ -84,24 +85,6 @@ def has_measures(summary: dict) -> bool:
     return "expressivity_mean" in summary
 
 
-def number(summary: dict, key: str) -> float | None:
-    """summary[key] when it is a finite number (not a bool), else None."""
-    value = summary.get(key)
-    finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return value if finite else None
-
-
-def percent(share) -> str:
-    """0.4286 -> "43%"; never rounds a share that is not 0 or 1 to "0%" or "100%"."""
-    if share is None or (isinstance(share, float) and math.isnan(share)):
-        return "n/a"
-    if 0 < share < 0.005:
-        return "<1%"
-    if 0.995 <= share < 1:
-        return ">99%"
-    return f"{share:.0%}"
-
-
 def columns_with_values(table: pd.DataFrame | None, columns) -> list[str]:
     """Those of `columns` present in the table with at least one number."""
     if table is None:
@@ -147,8 +130,10 @@ def required_columns(summary: dict) -> tuple[str, ...]:
 def describe(summary: dict, faced_frames: int | None = None) -> list[str]:
     """The summary in words: a few sentences, numbers as in the summary (shares in percent,
     expressivity to one decimal, degrees and blinks to whole numbers). Levels are spoken of
-    only when the analysis has them, facial measures only when it has them."""
-    return time_sentences(summary) + _describe(summary, faced_frames)
+    only when the analysis has them, facial measures only when it has them; speaking against
+    listening (speech_words.speech_sentences) last, when a face was seen."""
+    speech = speech_sentences(summary) if summary.get("face_share") else []
+    return time_sentences(summary) + _describe(summary, faced_frames) + speech
 
 
 def _describe(summary: dict, faced_frames: int | None) -> list[str]:
@@ -229,17 +214,20 @@ def measure_rows(summary: dict) -> list[tuple[str, str]]:
     for base, label in MEASURE_MEAN_LABELS:
         keys = (("mean", f"{base}_mean"), ("90th percentile", f"{base}_p90"))
         parts = [f"{word} {number(summary, key):.3g}" for word, key in keys if number(summary, key) is not None]
+        split = split_words(summary, f"{base}_mean") if parts else None
         if parts:
-            rows.append((label, ", ".join(parts)))
+            rows.append((label, ", ".join(parts) + (f"; mean {split}" if split else "")))
         used.update(key for _, key in keys)
     for key, label in MEASURE_SINGLE_LABELS:
         value = number(summary, key)
         if value is not None:
-            rows.append((label, percent(value) if key.endswith("_share") else f"{value:.3g}"))
+            split = split_words(summary, key) if not key.endswith("_share") else None
+            rows.append((label, percent(value) if key.endswith("_share") else f"{value:.3g}"
+                         + (f"; {split}" if split else "")))
         used.add(key)
     prefixes = ("expressivity", "facial_motion", "head_", "blinks", "landmarks", "eyes_open", "mouth_open")
-    rows += [(key, f"{number(summary, key):.3g}") for key in summary
-             if key.startswith(prefixes) and key not in used and number(summary, key) is not None]
+    rows += [(key, f"{number(summary, key):.3g}") for key in summary if key.startswith(prefixes) and key not in used
+             and not key.endswith(("_speaking", "_listening")) and number(summary, key) is not None]
     return rows
 
 
@@ -271,7 +259,8 @@ def find_moments(table: pd.DataFrame, count: int = MOMENTS) -> dict:
     In a table with frame quality (column `usable`): the most and least expressive one-second
     stretches of usable frames (measures/moments.py; the highest are the summary's
     top_moments), each shown by its middle frame's row plus "moment_score" (the stretch's mean
-    expressivity), "start_s", "end_s", "leading_region" and "leading_blendshapes". Otherwise
+    expressivity), "start_s", "end_s", "leading_region", "leading_blendshapes" and "speaking"
+    (speech_words.moment_speaking: True, False or None). Otherwise
     (no such stretch, or a table made before frame quality) single frames with a face, spread
     out (no two closer than 1/(4 count) of the time between the first and last candidate; the
     highest above the median score, the lowest below it), scored by `expressivity` after the
@@ -330,7 +319,8 @@ def _moment_row(faced: pd.DataFrame, moment: dict) -> dict:
     middle_s = (moment["start_s"] + moment["end_s"]) / 2
     time_s = faced["timestamp"].to_numpy(dtype="float64")
     row = faced.iloc[int(np.argmin(np.abs(time_s - middle_s)))]
-    return {**row.to_dict(), "moment_score": moment["value"], **moment}
+    return {**row.to_dict(), "moment_score": moment["value"],
+            "speaking": moment_speaking(faced, moment["start_s"], moment["end_s"]), **moment}
 
 
 def match_records(summaries: list[dict], records: pd.DataFrame) -> dict[str, dict]:

@@ -32,20 +32,13 @@ from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_w
                                             match_records, measure_rows, number, percent, required_columns,
                                             video_name)
 from expressiveness.report.origin import levels_origin, trained_on
-from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
+from expressiveness.report.speech_words import speaking_share_note, speaking_words
 from expressiveness.measures.quality import usable_mask, usable_rows
 from expressiveness.video import iter_frames, probe_video
 
 THUMBNAIL_PX = 112
 TOO_FEW = "too few usable frames for this measure"  # shown by the index's dash
-HEAD_POSE_COLUMNS = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg")
-LANDMARK_EXPRESSIVITY_COLUMNS = ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth")
-MEASURE_CHARTS = (  # kind, title, alt text, columns, y label, dashed reference lines
-    ("measures", "Facial measures", "expressivity over time", LANDMARK_EXPRESSIVITY_COLUMNS,
-     "% of inter-ocular distance", ()),
-    ("blendshapes", "Blendshape expressivity", "blendshape expressivity over time", BLENDSHAPE_EXPRESSIVITY_COLUMNS,
-     "mean rise above the neutral (0-1)", ()),
-    ("pose", "Head pose", "head yaw, pitch and roll over time", HEAD_POSE_COLUMNS, "degrees", (-45, 45)))
+
 
 
 def _environment():
@@ -57,6 +50,7 @@ def _environment():
     environment.filters["percent"] = percent
     environment.filters["duration"] = duration_words
     environment.filters["seconds"] = _seconds_cell
+    environment.filters["speaking"] = speaking_words
     return environment
 
 
@@ -152,19 +146,15 @@ def _facts(summary: dict, video_path: Path, info) -> list[tuple[str, str]]:
 
 
 def _charts(table: pd.DataFrame, levels: bool) -> list[dict]:
-    """The report's figures of a table with faces: levels over time, then each group of
-    facial measures that has values."""
-    charts = []
-    if levels:
-        charts.append({"kind": "levels", "title": "Level over time", "alt": "level probabilities and level over time",
-                       "uri": plots.figure_data_uri(plots_timeline.plot_level_timeline(table))})
-    for kind, title, alt, columns, unit, guides in MEASURE_CHARTS:
-        columns = columns_with_values(table, columns)
-        if columns:
-            figure = plots_timeline.plot_measure_lines(table, columns, unit, alt.capitalize(), guides,
-                                                       [MEASURE_NAMES[column] for column in columns])
-            charts.append({"kind": kind, "title": title, "alt": alt, "uri": plots.figure_data_uri(figure)})
-    return charts
+    """The report's figures of a table with faces (plots_timeline.report_figures: the timeline's
+    panels), each as {"kind", "title", "alt", "uri"}."""
+    return [{"kind": panel.kind, "title": panel.title, "alt": panel.alt, "uri": plots.figure_data_uri(figure)}
+            for panel, figure in plots_timeline.report_figures(table, levels, MEASURE_NAMES)]
+
+
+def _has_speech(table: pd.DataFrame) -> bool:
+    """Whether the charts shade stretches of speech: a frame with `speaking` 1."""
+    return "speaking" in table and bool((pd.to_numeric(table["speaking"], errors="coerce") == 1).any())
 
 
 def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str | Path,
@@ -210,6 +200,7 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
         sentences=describe(summary, None if faced is None else len(faced)),
         facts=_facts(summary, Path(shown_path or video_path), info),
         video_found=info is not None, has_face=has_face, table_missing=table is None, charts=charts,
+        speech_shaded=table is not None and _has_speech(table),
         moments=moments, thumbnails=thumbnails, measure_rows=measure_rows(summary) if has_face else [], record=record,
         human=human_rating(summary, record), expressivity=number(summary, "expressivity_mean"),
         prediction={"model": summary["measures_model"], "score": summary.get("predicted_score"),
@@ -269,7 +260,11 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
              "expressivity": number(summary, "expressivity_mean"), "usable": number(summary, "usable_share"),
              "measured": has_measures(summary),
              "shares": [summary.get(key) or 0.0 for key in SHARE_KEYS.values()],
+             "speaking": number(summary, "speaking_share"), "speaking_note": speaking_share_note(summary),
              "sparkline": _sparkline(summary, tables.get(name), top)} for name, summary in zip(names, summaries)]
+    with_speech = any(number(summary, "speaking_share") is not None
+                      or (summary.get("speech_split") or {}).get("status") not in (None, "off")
+                      for summary in summaries)
     with_levels = any(has_levels(summary) for summary in summaries)
     with_measures = any(has_measures(summary) for summary in summaries)
     key = ["Timeline: the level through the video (bottom strip) and the expected level from 0 Reserved to 2 "
@@ -281,10 +276,14 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
                     "is large enough. Expressivity: the mean, in % of the inter-ocular distance. \u2013 where a "
                     f"clip had {TOO_FEW}.")
     key.append("Blank where no face." + (measures_key if with_measures else ""))
+    if with_speech:
+        key.append("Speaking: the share of the usable time with a voice in the recording (voice activity, not who "
+                   "speaks); \u2013 where there was no sound.")
     html = _environment().get_template("index.html").render(
         rows=rows, labels=LABELS, colors=plots.LEVEL_COLORS, with_records=bool(records), with_levels=with_levels,
         levels_origin=levels_origin(summaries),
-        with_measures=with_measures, key=" ".join(key), too_few=TOO_FEW, failures=failures or [],
+        with_measures=with_measures, with_speech=with_speech, key=" ".join(key), too_few=TOO_FEW,
+        failures=failures or [],
         written=datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__)
     path = out_dir / "index.html"
     atomic_write(path, html)

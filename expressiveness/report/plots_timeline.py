@@ -1,14 +1,18 @@
 """Figures of one video over time, from its per-frame table: the timeline figure of `expressiveness
-analyze` (plot_timeline, NAME_timeline.png), the HTML report's charts (plot_level_timeline,
-plot_measure_lines) and the index's inline SVG sparklines.
+analyze` (plot_timeline, NAME_timeline.png), the HTML report's charts (report_figures:
+plot_level_timeline, plot_measure_lines) and the index's inline SVG sparklines. The PNG's panels
+and the HTML charts are one list, TIMELINE_PANELS.
 
 Frames that are not usable (the table's `usable` column is 0; measures/quality.py) stay on the
 lines but are shaded by light grey bands over their slices of time; a table without `usable`
-(made before frame quality existed) gets no bands."""
+(made before frame quality existed) gets no bands. Stretches of speech (the table's `speaking`
+column is 1: a voice in the recording, audio/align.py) are shaded by light yellow bands; a table
+without `speaking`, or with no value in it (no sound, --no-audio), gets none."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -25,12 +29,34 @@ NO_FACE_COLOR = "#E6E6E6"
 UNUSABLE_COLOR = "#BDBDBD"  # drawn at UNUSABLE_ALPHA: a shade darker than the level band's no-face grey
 UNUSABLE_ALPHA = 0.35
 UNUSABLE_LABEL = "not usable"
-TIMELINE_PANELS = (  # panel, columns (the first is the whole face, drawn bold), y label
-    ("levels", PROBABILITY_COLUMNS, "probability"),
-    ("expressivity", ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth"),
-     "% inter-ocular distance"),
-    ("blendshapes", BLENDSHAPE_EXPRESSIVITY_COLUMNS, "blendshape rise (0-1)"),
-    ("pose", ("head_yaw_deg", "head_pitch_deg", "head_roll_deg"), "head pose (deg)"))
+SPEAKING_COLOR = "#F2C94C"  # drawn at SPEAKING_ALPHA: a pale yellow, apart from every line's colour and the grey
+SPEAKING_ALPHA = 0.3
+SPEAKING_LABEL = "speaking (voice in the recording)"
+SPEAKING_CHART_LABEL = "speaking (voice\nin the recording)"  # in the HTML charts' narrower legend column
+
+
+class Panel(NamedTuple):
+    """One measure's panel of a video's timeline: a panel of NAME_timeline.png (plot_timeline) and
+    a chart of the HTML report (report_figures)."""
+    kind: str  # the HTML chart's kind, which picks its caption in templates/report.html
+    columns: tuple[str, ...]  # the per-frame columns drawn, one line each
+    ylabel: str  # the PNG panel's y label
+    title: str  # the HTML chart's heading
+    alt: str  # the HTML chart's alt text (capitalised, its title inside the figure)
+    html_ylabel: str  # the HTML chart's y label
+    reference_lines: tuple[float, ...] = ()  # dashed horizontal lines in the HTML chart
+    whole_face_first: bool = True  # the first column is the whole face: "overall", bold in the PNG
+
+
+TIMELINE_PANELS = (
+    Panel("levels", PROBABILITY_COLUMNS, "probability", "Level over time", "level probabilities and level over time",
+          "probability"),
+    Panel("measures", ("expressivity", "expressivity_brows", "expressivity_eyes", "expressivity_mouth"),
+          "% inter-ocular distance", "Facial measures", "expressivity over time", "% of inter-ocular distance"),
+    Panel("blendshapes", BLENDSHAPE_EXPRESSIVITY_COLUMNS, "blendshape rise (0-1)", "Blendshape expressivity",
+          "blendshape expressivity over time", "mean rise above the neutral (0-1)"),
+    Panel("pose", ("head_yaw_deg", "head_pitch_deg", "head_roll_deg"), "head pose (deg)", "Head pose",
+          "head yaw, pitch and roll over time", "degrees", (-45, 45), whole_face_first=False))
 
 
 def _frame_spans(time_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,6 +67,14 @@ def _frame_spans(time_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return time_s, np.append(steps, step if step > 0 else 1 / 30)
 
 
+def _runs(rows: np.ndarray, starts: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """(start_s, width_s) of each run of consecutive True rows, shape (runs, 2), float64, each run
+    from its first row's start to its last row's end. rows: bool, one per table row."""
+    edges = np.diff(np.concatenate(([0], rows.astype(np.int8), [0])))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return np.column_stack([starts[first], starts[last] + widths[last] - starts[first]]).reshape(-1, 2)
+
+
 def unusable_spans(table: pd.DataFrame, starts: np.ndarray, widths: np.ndarray) -> np.ndarray:
     """(start_s, width_s) of each run of consecutive rows whose frame is not usable (the rows
     quality.usable_rows leaves out), shape (runs, 2), float64; none for a table without the
@@ -49,14 +83,23 @@ def unusable_spans(table: pd.DataFrame, starts: np.ndarray, widths: np.ndarray) 
         return np.zeros((0, 2))
     unusable = np.ones(len(table), dtype=bool)
     unusable[usable_rows(table[["usable"]].reset_index(drop=True)).index.to_numpy()] = False
-    edges = np.diff(np.concatenate(([0], unusable.astype(np.int8), [0])))
-    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    return np.column_stack([starts[first], starts[last] + widths[last] - starts[first]])
+    return _runs(unusable, starts, widths)
 
 
-def _shade_unusable(axis, spans: np.ndarray, label: str = UNUSABLE_LABEL) -> None:
-    """Full-height bands over spans (unusable_spans), behind the lines: one collection for
-    every run, so that a long video with many short runs stays cheap to draw."""
+def speaking_spans(table: pd.DataFrame, starts: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """(start_s, width_s) of each run of consecutive rows with `speaking` == 1, shape (runs, 2),
+    float64; none for a table without the column or without speech. A row without sound (NaN) is
+    no speech. starts, widths: each row's slice of time (_frame_spans)."""
+    if "speaking" not in table.columns or not len(table):
+        return np.zeros((0, 2))
+    speaking = pd.to_numeric(table["speaking"], errors="coerce").to_numpy(dtype="float64") == 1
+    return _runs(speaking, starts, widths)
+
+
+def _shade(axis, spans: np.ndarray, label: str = UNUSABLE_LABEL, color: str = UNUSABLE_COLOR,
+           alpha: float = UNUSABLE_ALPHA) -> None:
+    """Full-height bands over spans (unusable_spans, speaking_spans), behind the lines: one
+    collection for every run, so that a long video with many short runs stays cheap to draw."""
     if not len(spans):
         return
     from matplotlib.collections import PolyCollection
@@ -64,27 +107,32 @@ def _shade_unusable(axis, spans: np.ndarray, label: str = UNUSABLE_LABEL) -> Non
     corners = np.zeros((len(spans), 4, 2))
     corners[:, :, 0] = (spans[:, :1] + spans[:, 1:] * np.array([0, 0, 1, 1]))
     corners[:, 1:3, 1] = 1.0  # in axes units: from the bottom to the top of the panel
-    bands = PolyCollection(corners, transform=axis.get_xaxis_transform(), facecolor=UNUSABLE_COLOR,
-                           edgecolor="none", alpha=UNUSABLE_ALPHA, zorder=0, label=label)
+    bands = PolyCollection(corners, transform=axis.get_xaxis_transform(), facecolor=color,
+                           edgecolor="none", alpha=alpha, zorder=0, label=label)
     axis.add_collection(bands, autolim=False)
+
+
+def _shade_speaking(axis, spans: np.ndarray, label: str = SPEAKING_LABEL) -> None:
+    _shade(axis, spans, label, SPEAKING_COLOR, SPEAKING_ALPHA)
 
 
 def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
     """Over time, one panel each when present: the three level probabilities, facial
     expressivity (overall and by region, % of the inter-ocular distance), blendshape
     expressivity (overall and by region, 0-1) and head pose (degrees); the face-present track
-    at the bottom. Frames that are not usable are shaded grey in every panel but the track."""
+    at the bottom. Frames that are not usable are shaded grey, stretches of speech yellow, in
+    every panel but the track (each named once in the first panel's legend)."""
     import matplotlib.pyplot as plt  # at first use: analyze --no-figures and the live window draw no figure
 
     time_s = table["timestamp"].to_numpy(dtype="float64")
     starts, widths = _frame_spans(time_s)
-    panels = [(name, columns, ylabel) for name, columns, ylabel in TIMELINE_PANELS
-              if columns_with_values(table, columns)] or [TIMELINE_PANELS[0]]
+    panels = [panel for panel in TIMELINE_PANELS if columns_with_values(table, panel.columns)] or [TIMELINE_PANELS[0]]
     figure, axes = plt.subplots(len(panels) + 1, 1, figsize=(11, 1.2 + 2.6 * len(panels)), sharex=True,
                                 gridspec_kw={"height_ratios": [4] * len(panels) + [1]})
-    spans = unusable_spans(table, starts, widths)
-    for position, (axis, (panel, columns, ylabel)) in enumerate(zip(axes, panels)):
-        if panel == "levels":
+    spans, speech = unusable_spans(table, starts, widths), speaking_spans(table, starts, widths)
+    for position, (axis, panel) in enumerate(zip(axes, panels)):
+        columns = panel.columns
+        if panel.kind == "levels":
             for column, label in zip(columns, LABELS):
                 values = table[column].to_numpy(dtype="float64", na_value=np.nan) if column in table else time_s * np.nan
                 axis.plot(time_s, values, label=label, color=series_color(column))
@@ -93,11 +141,12 @@ def plot_timeline(table: pd.DataFrame, summary: dict | None = None, path=None):
             for line, column in enumerate(columns_with_values(table, columns)):
                 name = column.replace("blendshape_expressivity_", "").replace("expressivity_", "")
                 axis.plot(time_s, pd.to_numeric(table[column], errors="coerce").to_numpy(dtype="float64"),
-                          label="overall" if column == columns[0] and panel != "pose" else
+                          label="overall" if column == columns[0] and panel.whole_face_first else
                           name.replace("head_", "").replace("_deg", ""), color=series_color(column, line),
-                          linewidth=2.0 if column == columns[0] and panel != "pose" else 1.0)
-        _shade_unusable(axis, spans, UNUSABLE_LABEL if position == 0 else f"_{UNUSABLE_LABEL}")  # one legend entry
-        axis.set(ylabel=ylabel)
+                          linewidth=2.0 if column == columns[0] and panel.whole_face_first else 1.0)
+        _shade(axis, spans, UNUSABLE_LABEL if position == 0 else f"_{UNUSABLE_LABEL}")  # one legend entry
+        _shade_speaking(axis, speech, SPEAKING_LABEL if position == 0 else f"_{SPEAKING_LABEL}")
+        axis.set(ylabel=panel.ylabel)
         axis.legend(loc="upper right", fontsize=8, ncol=5)
         axis.grid(alpha=0.3)
     title = "Expressiveness over time"
@@ -128,6 +177,21 @@ def save_timeline(table: pd.DataFrame, summary: dict, path) -> None:
 
 # The HTML report's charts: the same margins, so that their time axes line up on the page.
 
+def report_figures(table: pd.DataFrame, levels: bool, names: dict[str, str]) -> Iterator[tuple[Panel, object]]:
+    """(panel, figure) of each HTML chart of a table with faces, one at a time, in TIMELINE_PANELS'
+    order: the levels (plot_level_timeline) when `levels`, then each measure panel with values
+    (plot_measure_lines). names: each column's legend entry."""
+    for panel in TIMELINE_PANELS:
+        if panel.kind == "levels":
+            if levels:
+                yield panel, plot_level_timeline(table)
+            continue
+        columns = columns_with_values(table, panel.columns)
+        if columns:
+            yield panel, plot_measure_lines(table, columns, panel.html_ylabel, panel.alt.capitalize(),
+                                            panel.reference_lines, [names[column] for column in columns])
+
+
 def _report_margins(figure) -> None:
     """The same margins (in inches) for every report figure, so that their time axes line up
     on the page, with room on the right for the legend."""
@@ -152,8 +216,8 @@ def _level_runs(levels, starts, widths, labels=LABELS):
 
 def plot_level_timeline(table: pd.DataFrame, labels=LABELS):
     """Level probabilities over time (gaps where no face; grey bands where the frames are not
-    usable), and below them a band coloured by each frame's level, light grey where no face
-    was found."""
+    usable, yellow ones where there is speech), and below them a band coloured by each frame's
+    level, light grey where no face was found."""
     import matplotlib.pyplot as plt
 
     starts, widths = _frame_spans(table["timestamp"].to_numpy(dtype="float64"))
@@ -164,7 +228,8 @@ def plot_level_timeline(table: pd.DataFrame, labels=LABELS):
     for column, label in zip(PROBABILITY_COLUMNS, labels):
         top.plot(time_s, table[column].to_numpy(dtype="float64", na_value=np.nan), label=label,
                  color=series_color(column), marker=marker, linewidth=1.4)
-    _shade_unusable(top, unusable_spans(table, starts, widths))
+    _shade(top, unusable_spans(table, starts, widths))
+    _shade_speaking(top, speaking_spans(table, starts, widths), SPEAKING_CHART_LABEL)
     top.set(ylabel="probability", ylim=(-0.02, 1.02), title="Level probabilities over time")
     top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     top.grid(alpha=0.3)
@@ -183,8 +248,9 @@ def plot_level_timeline(table: pd.DataFrame, labels=LABELS):
 def plot_measure_lines(table: pd.DataFrame, columns, ylabel: str, title: str, reference_lines=(), names=None):
     """Measure columns over the whole video's time (as plot_level_timeline), each in its colour
     of plots.SERIES_COLORS (as in the timeline figure), the first one bold, gaps where a value
-    is missing, grey bands where the frames are not usable; dashed horizontal reference lines
-    (e.g. +-45 degrees of head turn). names: legend entries (default: the column names)."""
+    is missing, grey bands where the frames are not usable, yellow ones where there is speech;
+    dashed horizontal reference lines (e.g. +-45 degrees of head turn). names: legend entries
+    (default: the column names)."""
     import matplotlib.pyplot as plt
 
     starts, widths = _frame_spans(table["timestamp"].to_numpy(dtype="float64"))
@@ -198,7 +264,8 @@ def plot_measure_lines(table: pd.DataFrame, columns, ylabel: str, title: str, re
                   linewidth=2.0 if position == 0 else 1.1)
     for value in reference_lines:
         axis.axhline(value, color="#999999", linestyle="--", linewidth=0.8)
-    _shade_unusable(axis, unusable_spans(table, starts, widths))
+    _shade(axis, unusable_spans(table, starts, widths))
+    _shade_speaking(axis, speaking_spans(table, starts, widths), SPEAKING_CHART_LABEL)
     axis.set(xlabel="time (s)", ylabel=ylabel, title=title, xlim=(starts[0], starts[-1] + widths[-1]))
     axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     axis.grid(alpha=0.3)
