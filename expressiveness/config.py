@@ -8,6 +8,7 @@ from pathlib import Path
 
 # Label order is the model's output order; it is stored in every model card.
 LABELS = ("Reserved Expression", "Balanced Expression", "Expressive")
+PROBABILITY_COLUMNS = ("prob_reserved", "prob_balanced", "prob_expressive")  # per-frame level probabilities, LABELS order
 
 # Cut points on the RecruitView `facial_expression` score:
 # Reserved if score < LOW; Balanced if LOW <= score <= HIGH; Expressive if score > HIGH.
@@ -22,6 +23,8 @@ FRAMES_PER_CLIP = 32  # crops per clip that `extract` samples when no other rule
 DEFAULT_MIN_CONFIDENCE = 0.5  # the face detector's score threshold, in [0.0, 1.0]
 DEFAULT_FACE_SELECTION = "largest"  # the interviewee among several faces (face.FACE_SELECTIONS)
 DEFAULT_CROP_MARGIN = 0.15  # fraction of the face box's side added on each side of a crop
+FACE_TRACKINGS = ("image", "video")  # how the face landmarker sees frames (face.FaceOptions)
+DEFAULT_FACE_TRACKING = "image"  # files: each frame on its own; the live camera tracks ("video")
 
 SCORE_FIELDS = (
     "openness",

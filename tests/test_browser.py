@@ -63,7 +63,7 @@ def chromium():
 def reports(chromium, demo_dir, trained_model, tmp_path_factory):
     """(out folder, {name: summary}, {name: record}) of the three clips analysed with the model
     and written by write_reports with their metadata records."""
-    from expressiveness.report.pages import write_reports
+    from expressiveness.pipeline.results_folder import write_reports
 
     root = tmp_path_factory.mktemp("browser")
     videos = root / "videos"

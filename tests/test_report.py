@@ -26,7 +26,8 @@ import pytest
 from conftest import main_output, make_record, write_jsonl
 from expressiveness.measures.quality import usable_rows
 from expressiveness.report.findings import find_moments, percent
-from expressiveness.report.pages import write_index, write_reports, write_video_report
+from expressiveness.pipeline.results_folder import write_reports
+from expressiveness.report.pages import write_index, write_video_report
 from expressiveness.video import VideoWriter, iter_frames
 
 ODD = "it's \"odd\" <script>alert(1)"

@@ -47,11 +47,11 @@ def measures_model(tmp_path_factory):
 
 def _by_hand(clips, model_path, options, measures, out):
     """The run's outputs made from the building blocks, one after the other, then the pages
-    re-rendered from the folder (pages.write_reports)."""
+    re-rendered from the folder (results_folder.write_reports)."""
     from expressiveness.pipeline.frame_engine import build_analyzer
     from expressiveness.pipeline.per_video import analyze_video, write_table
     from expressiveness.card import read_card
-    from expressiveness.report.pages import write_reports
+    from expressiveness.pipeline.results_folder import write_reports
     from expressiveness.report.plots_overlay import draw_result
     from expressiveness.report.plots_timeline import save_timeline
 

@@ -1,6 +1,6 @@
 """An analysis output folder: what a run reports (RunReport), which earlier summaries in the
-folder are current (folder_summaries) or may be reused (reusable_summary), and summary.csv.
-The run itself (options, models, outputs, the per-video task) is run.py's AnalysisRun.
+folder are current (folder_summaries) or may be reused (reusable_summary), summary.csv, and
+its pages rendered again from the files (write_reports). The run itself (options, models, outputs, the per-video task) is run.py's AnalysisRun.
 
 One truth per output folder: summary.csv (and index.html) list every current summary in the
 folder (folder_summaries): this run's videos in the order given, then those earlier runs left
@@ -193,3 +193,42 @@ def write_summary_table(out_dir: str | Path, summaries: list[dict]) -> Path:
     path = Path(out_dir) / "summary.csv"
     atomic_write(path, table.to_csv(index=False))
     return path
+
+
+def write_reports(out_dir: str | Path, metadata: str | Path | None = None) -> list[Path]:
+    """Render an existing `analyze` output folder again: a report for every current
+    NAME_summary.json in out_dir (folder_summaries, the videos summary.csv lists) and
+    the index; records from metadata.jsonl when given. A missing NAME_frames.csv gives a
+    report that says so. Returns the report paths, index last. (`analyze --html` writes its
+    pages as it goes: pipeline/run.py.)"""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise FileNotFoundError(f"{out_dir}: folder not found; expected the --out folder of `expressiveness analyze`.")
+    run_report = out_dir / "run_report.json"
+    failures = json.loads(run_report.read_text(encoding="utf-8")).get("failures", []) if run_report.exists() else []
+    # The rows of summary.csv, one truth per folder: a video that failed in the last run is not
+    # listed with the summary an earlier run left (summary.csv does not list it either).
+    summaries, left_out = folder_summaries(out_dir, skip={failure.get("name") for failure in failures})
+    if not summaries and left_out:
+        raise FileNotFoundError(f"{out_dir}: none of its {len(left_out)} NAME_summary.json is current (the videos "
+                                f"changed or are gone); run `expressiveness analyze VIDEOS --out {out_dir}` again.")
+    if not summaries:
+        raise FileNotFoundError(f"{out_dir}: no NAME_summary.json in this folder; run `expressiveness analyze "
+                                f"VIDEOS --out {out_dir}` first.")
+    from expressiveness.report.findings import match_records, video_name
+    from expressiveness.report.pages import write_index, write_video_report
+
+    records = {}
+    if metadata is not None:
+        from expressiveness.data.metadata import load_metadata
+
+        records = match_records(summaries, load_metadata(metadata))
+    tables, written = {}, []
+    for summary in summaries:
+        name = video_name(summary)
+        csv_path = out_dir / f"{name}_frames.csv"
+        tables[name] = pd.read_csv(csv_path) if csv_path.exists() else None
+        written.append(write_video_report(summary, tables[name], out_dir / f"{name}_report.html",
+                                          record=records.get(name), index_name="index.html"))
+    written.append(write_index(summaries, out_dir, records, tables=tables, failures=failures))
+    return written

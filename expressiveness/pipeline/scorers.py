@@ -16,7 +16,7 @@ import pandas as pd
 
 from expressiveness import card
 from expressiveness._io import file_sha256
-from expressiveness.config import LABELS
+from expressiveness.config import LABELS, PROBABILITY_COLUMNS
 from expressiveness.errors import BaselineError
 from expressiveness.face import BLENDSHAPE_COLUMNS, FaceBox, box_iou, crop_face, head_pose
 from expressiveness.measures.blendshapes import summarize_blendshapes
@@ -28,7 +28,6 @@ from expressiveness.measures.quality import (MAX_TURN_DEG, MIN_IOD_PX, QUALITY_C
 from expressiveness.data.levels import expected_level
 from expressiveness.video import Frame
 
-PROBABILITY_COLUMNS = ("prob_reserved", "prob_balanced", "prob_expressive")  # LABELS order
 LEVEL_COLUMNS = PROBABILITY_COLUMNS + ("level", "level_probability")
 MEASURE_REFERENCE_FRAMES = 100  # faces in the sample whose median is the reference face (measures/facial.py)
 # A file's reference face is the median of the usable faces among this many frames spread evenly over

@@ -1,2 +1,2 @@
 """Reports: findings in words, figures, and the HTML and markdown pages. Import the modules
-themselves (pages.write_reports writes a folder's pages)."""
+themselves (pipeline.results_folder.write_reports renders an existing folder's pages again)."""

@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from expressiveness.config import LABELS, THRESHOLDS
+from expressiveness.config import LABELS, PROBABILITY_COLUMNS, THRESHOLDS
 from expressiveness.measures.facial import MEASURE_COLUMNS
 from expressiveness.data.levels import expected_level, expressiveness_level
-from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
 from expressiveness.measures.moments import top_moments
 from expressiveness.measures.quality import usable_rows
 from expressiveness.report.speech_words import moment_speaking, speech_sentences, split_words

@@ -13,7 +13,6 @@ Names, paths, questions and transcripts are escaped by Jinja2's autoescaping.
 from __future__ import annotations
 
 import base64
-import json
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -29,7 +28,7 @@ from expressiveness.config import LABELS, THRESHOLDS
 from expressiveness.errors import UnreadableVideoError
 from expressiveness.report.findings import (MEASURE_NAMES, SHARE_KEYS, columns_with_values, describe, duration_words,
                                             find_moments, flatten, has_levels, has_measures, human_rating,
-                                            match_records, measure_rows, number, percent, required_columns,
+                                            measure_rows, number, percent, required_columns,
                                             video_name)
 from expressiveness.report.origin import levels_origin, trained_on
 from expressiveness.report.speech_words import speaking_share_note, speaking_words
@@ -288,41 +287,3 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
     path = out_dir / "index.html"
     atomic_write(path, html)
     return path
-
-
-def write_reports(out_dir: str | Path, metadata: str | Path | None = None) -> list[Path]:
-    """Render an existing `analyze` output folder again: a report for every current
-    NAME_summary.json in out_dir (results_folder.folder_summaries, the videos summary.csv lists) and
-    the index; records from metadata.jsonl when given. A missing NAME_frames.csv gives a
-    report that says so. Returns the report paths, index last. (`analyze --html` writes its
-    pages as it goes: pipeline/run.py.)"""
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        raise FileNotFoundError(f"{out_dir}: folder not found; expected the --out folder of `expressiveness analyze`.")
-    from expressiveness.pipeline.results_folder import folder_summaries
-
-    run_report = out_dir / "run_report.json"
-    failures = json.loads(run_report.read_text(encoding="utf-8")).get("failures", []) if run_report.exists() else []
-    # The rows of summary.csv, one truth per folder: a video that failed in the last run is not
-    # listed with the summary an earlier run left (summary.csv does not list it either).
-    summaries, left_out = folder_summaries(out_dir, skip={failure.get("name") for failure in failures})
-    if not summaries and left_out:
-        raise FileNotFoundError(f"{out_dir}: none of its {len(left_out)} NAME_summary.json is current (the videos "
-                                f"changed or are gone); run `expressiveness analyze VIDEOS --out {out_dir}` again.")
-    if not summaries:
-        raise FileNotFoundError(f"{out_dir}: no NAME_summary.json in this folder; run `expressiveness analyze "
-                                f"VIDEOS --out {out_dir}` first.")
-    records = {}
-    if metadata is not None:
-        from expressiveness.data.metadata import load_metadata
-
-        records = match_records(summaries, load_metadata(metadata))
-    tables, written = {}, []
-    for summary in summaries:
-        name = video_name(summary)
-        csv_path = out_dir / f"{name}_frames.csv"
-        tables[name] = pd.read_csv(csv_path) if csv_path.exists() else None
-        written.append(write_video_report(summary, tables[name], out_dir / f"{name}_report.html",
-                                          record=records.get(name), index_name="index.html"))
-    written.append(write_index(summaries, out_dir, records, tables=tables, failures=failures))
-    return written

@@ -17,11 +17,10 @@ from typing import Iterator, NamedTuple
 import numpy as np
 import pandas as pd
 
-from expressiveness.config import LABELS
+from expressiveness.config import LABELS, PROBABILITY_COLUMNS
 from expressiveness.data.levels import expected_level
 from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS
 from expressiveness.measures.quality import usable_rows
-from expressiveness.pipeline.scorers import PROBABILITY_COLUMNS
 from expressiveness.report.findings import columns_with_values
 from expressiveness.report.plots import LEVEL_COLORS, figure_text, save_figure, series_color
 
