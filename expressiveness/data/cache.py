@@ -33,10 +33,11 @@ from pathlib import Path
 import numpy as np
 
 from expressiveness._io import atomic_open, atomic_write, source_info
-from expressiveness.config import (DEFAULT_CROP_MARGIN, DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE, FACE_SELECTIONS,
-                                   FACE_SIZE, FRAMES_PER_CLIP)
+from expressiveness.config import (DEFAULT_CROP_MARGIN, DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE, FACE_SIZE,
+                                   FRAMES_PER_CLIP)
 from expressiveness.errors import CacheError
 from expressiveness.face import engine_identity
+from expressiveness.face.options import FaceOptions
 from expressiveness.video import sample_indices
 
 STATUSES = ("ok", "no_face", "unreadable", "missing")
@@ -76,25 +77,18 @@ class ExtractSettings:
             if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
                     or not math.isfinite(value) or not value > 0:
                 raise ValueError(f"{name} is {value!r}; expected {'a whole number' if whole else 'a number'} > 0.")
-        if self.face_selection not in FACE_SELECTIONS:
-            raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
-                             f"{', '.join(FACE_SELECTIONS)}.")
-        if not _is_number(self.min_confidence) or not 0.0 <= self.min_confidence <= 1.0:
-            raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
-        if not _is_number(self.margin) or not self.margin >= 0:
-            raise ValueError(f"margin is {self.margin!r}; expected a fraction >= 0, such as {DEFAULT_CROP_MARGIN}.")
-        if not isinstance(self.align, bool):
-            raise ValueError(f"align is {self.align!r}; expected True or False.")
+        self.face  # the face settings' checks are FaceOptions'
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 8:
             raise ValueError(f"size is {self.size!r}; expected a whole number of pixels >= 8, such as {FACE_SIZE}.")
+
+    @property
+    def face(self) -> FaceOptions:
+        """How these settings find and cut faces."""
+        return FaceOptions(self.min_confidence, self.face_selection, margin=self.margin, align=self.align)
 
     def sample(self, frame_count: int, fps: float) -> np.ndarray:
         return sample_indices(frame_count, every=self.every, count=self.frames_per_clip,
                               rate_fps=self.rate_fps, fps=fps if self.rate_fps is not None else None)
-
-
-def _is_number(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def cache_file_name(video_id: str) -> str:

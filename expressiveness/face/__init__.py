@@ -16,6 +16,7 @@ _HOMES = {
     "engine": ("BLENDSHAPE_NAMES", "BLENDSHAPE_COLUMNS", "LANDMARK_COUNT", "FaceDetector", "FaceLandmarker",
                "FaceLandmarks", "LandmarkReading"),
     "runtime": ("check_mediapipe", "import_mediapipe"),
+    "options": ("FaceOptions",),
     "pose": ("head_pose", "head_rotation", "rotation_angle_deg", "rotation_angles"),
     "persons": ("MEANINGFUL_SHARE", "PersonSummary", "PersonTracker", "PersonsSummary", "face_appearance"),
 }

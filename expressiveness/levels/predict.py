@@ -23,7 +23,8 @@ from expressiveness.card import (
     sha256_bytes,
     tflite_path_for,
 )
-from expressiveness.config import DEFAULT_CROP_MARGIN, FACE_SIZE
+from expressiveness.config import FACE_SIZE
+from expressiveness.face.options import FaceOptions
 from expressiveness.quiet import quiet_native
 
 BACKENDS = ("tflite",)
@@ -65,9 +66,8 @@ class Predictor:
         self.thresholds = tuple(self.card["thresholds"])
         self.name = self.card.get("name", self.model_path.stem)
         # Crops at inference are cut as the training crops were (margin, eye alignment).
-        crop = self.card.get("crop", {})
-        self.crop_margin = float(crop.get("margin", DEFAULT_CROP_MARGIN))
-        self.crop_align = bool(crop.get("align", False))
+        crop, trained = self.card.get("crop", {}), FaceOptions.from_card(self.card)
+        self.crop_margin, self.crop_align = trained.margin, trained.align
         self.detector = {key: crop[key] for key in ("min_confidence", "face_selection") if key in crop}
         self.backend = backend
         self._interpreter = _make_interpreter(flat_buffer, self.tflite_path)

@@ -8,9 +8,9 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from expressiveness.config import DEFAULT_FACE_SELECTION, DEFAULT_MIN_CONFIDENCE
+from expressiveness.config import DEFAULT_FACE_TRACKING
 from expressiveness.errors import BaselineError
-from expressiveness.face import FACE_SELECTIONS
+from expressiveness.face.options import FaceOptions
 from expressiveness.card import read_card
 from expressiveness.pipeline.scorers import level_provenance, measure_provenance
 
@@ -37,7 +37,7 @@ class AnalysisOptions:
     face_selection: str | None = None
     backend: str = "tflite"
     measures: bool = True
-    face_tracking: str = "image"
+    face_tracking: str = DEFAULT_FACE_TRACKING
     baseline: tuple[float, float] | None = None
     baseline_video: str | None = None
 
@@ -58,23 +58,25 @@ class AnalysisOptions:
             raise ValueError(f"every is {self.every!r}; expected a whole number >= 1.")
         if self.smoothing is not None and not 0 < self.smoothing <= 1:
             raise ValueError(f"smoothing is {self.smoothing!r}; expected a number in (0, 1], or None.")
-        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
-            raise ValueError(f"min_confidence is {self.min_confidence!r}; expected a number in [0.0, 1.0].")
-        if self.face_tracking not in ("image", "video"):
-            raise ValueError(f'face_tracking is {self.face_tracking!r}; expected "image" or "video".')
-        if self.face_selection is not None and self.face_selection not in FACE_SELECTIONS:
-            raise ValueError(f"face_selection is {self.face_selection!r}; expected one of "
-                             f"{', '.join(FACE_SELECTIONS)}.")
+        # the face settings' checks are FaceOptions'; None: from the model's card (with_card)
+        FaceOptions(tracking=self.face_tracking, **({} if self.min_confidence is None else
+                                                    {"min_confidence": self.min_confidence}),
+                    **({} if self.face_selection is None else {"selection": self.face_selection}))
 
     def with_card(self, card: dict) -> "AnalysisOptions":
         """These options with every detector setting left as None taken from a model card's
         crop settings (card["crop"]: min_confidence, face_selection), or from the
         extraction defaults for a card that does not record them."""
-        crop = card.get("crop") or {}
+        trained = FaceOptions.from_card(card)
         return replace(self,
                        min_confidence=self.min_confidence if self.min_confidence is not None
-                       else float(crop.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
-                       face_selection=self.face_selection or crop.get("face_selection", DEFAULT_FACE_SELECTION))
+                       else trained.min_confidence,
+                       face_selection=self.face_selection or trained.selection)
+
+    @property
+    def face(self) -> FaceOptions:
+        """The face settings of these options, once with_card has filled them in."""
+        return FaceOptions(self.min_confidence, self.face_selection, self.face_tracking)
 
 
 def detection_provenance(every: int, min_confidence: float, face_selection: str) -> dict:
