@@ -118,3 +118,73 @@ def test_the_partial_correlation_is_undefined_where_it_should_be():
     # A constant control holds nothing constant: the same as without it.
     assert partial_spearman(x, y, np.column_stack([z, [7] * 6])) == pytest.approx(partial_spearman(x, y, z))
     assert bootstrap_partial_spearman(x, y, z, ["a", "a", "a", "b", "b", "b"]) is None  # fewer than 3 participants
+
+
+# validate's partial figures (agreement/partial.py)
+
+from expressiveness.agreement.partial import (CONTROLS_OFF, EXPLAINED, NO_CONTROLS, PARTIAL_NO_VARIATION,  # noqa: E402
+                                              partial_correlation, partial_text, rating_controls)
+
+
+def test_rating_controls():
+    ratings = ("interview_score", "answer_score", "facial_expression")
+    assert rating_controls("all", "facial_expression", ratings) == ("interview_score", "answer_score")
+    assert rating_controls("facial_expression, interview_score", "facial_expression", ratings) == ("interview_score",)
+    assert rating_controls("none", "facial_expression", ratings) == ()
+    with pytest.raises(ValueError) as error:
+        rating_controls("interview_score,quality", "facial_expression", ratings)
+    assert str(error.value) == ("'quality' is not a rating column; expected all, none or comma-separated names of "
+                                "interview_score, answer_score, facial_expression.")
+
+
+def test_partial_row_holds_the_controls_and_counts_complete_clips():
+    clips = quality_driven(people=10, clips_each=3)
+    clips.loc[[4, 9], "interview_score"] = np.nan  # two clips without that rating
+    row = partial_correlation(clips, "follows_quality", "facial_expression", ["interview_score"], samples=100)
+    kept = clips.drop(index=[4, 9])
+    assert row["partial_clips"] == 28 and row["partial_controls"] == ["interview_score"] and row["partial_note"] == ""
+    assert row["partial_spearman"] == round(inverse_correlation_partial(
+        kept["follows_quality"], kept["facial_expression"], kept[["interview_score"]]), 4)
+    assert row["partial_spearman_ci95"] == bootstrap_partial_spearman(
+        kept["follows_quality"], kept["facial_expression"], kept[["interview_score"]], kept["user_no"], samples=100)
+    assert row["partial_spearman_ci95"][0] <= row["partial_spearman"] <= row["partial_spearman_ci95"][1]
+    assert partial_text(row) == (f"{row['partial_spearman']:+.2f} [{row['partial_spearman_ci95'][0]:+.2f}, "
+                                 f"{row['partial_spearman_ci95'][1]:+.2f}]")
+
+
+def test_a_constant_control_is_left_out_and_named():
+    clips = quality_driven(people=10, clips_each=3).assign(answer_score=1.5)
+    row = partial_correlation(clips, "follows_quality", "facial_expression", ["interview_score", "answer_score"],
+                              samples=100)
+    alone = partial_correlation(clips, "follows_quality", "facial_expression", ["interview_score"], samples=100)
+    assert row["partial_controls"] == ["interview_score"]
+    assert row["partial_note"] == "left out, as they do not vary over these clips: answer_score"
+    assert (row["partial_spearman"], row["partial_spearman_ci95"]) == (alone["partial_spearman"],
+                                                                       alone["partial_spearman_ci95"])
+    only = partial_correlation(clips, "follows_quality", "facial_expression", ["answer_score"], samples=100)
+    assert only["partial_spearman"] is None and only["partial_note"] == (
+        f"{NO_CONTROLS} (left out, as they do not vary over these clips: answer_score)")
+    assert partial_text(only) == "n/a (no controls)"
+
+
+def test_partial_rows_say_why_they_are_undefined():
+    clips = quality_driven(people=2, clips_each=2)  # 4 clips of 2 people
+    row = partial_correlation(clips, "follows_quality", "facial_expression", ["interview_score", "follows_expression"])
+    assert row["partial_spearman"] is None and row["partial_clips"] == 4
+    assert row["partial_note"] == ("4 clips with the answer and every rating; holding 2 ratings constant needs at "
+                                   "least 5")
+    assert partial_text(row) == "n/a (too few clips)"
+    row = partial_correlation(clips, "follows_quality", "facial_expression", ["interview_score"], samples=100)
+    assert row["partial_spearman"] is not None and row["partial_spearman_ci95"] is None  # 2 participants: no interval
+    assert partial_text(row).endswith(" [n/a]")
+    clips = quality_driven(people=4, clips_each=2)
+    same = partial_correlation(clips.assign(follows_quality=2.0), "follows_quality", "facial_expression",
+                               ["interview_score"])
+    assert (same["partial_spearman"], same["partial_note"]) == (None, PARTIAL_NO_VARIATION)
+    explained = partial_correlation(clips.assign(follows_quality=clips["interview_score"] * 3), "follows_quality",
+                                    "facial_expression", ["interview_score"])
+    assert (explained["partial_spearman"], explained["partial_note"]) == (None, EXPLAINED)
+    assert partial_text(explained) == "n/a (explained)"
+    assert partial_correlation(clips, "follows_quality", "facial_expression", [])["partial_note"] == NO_CONTROLS
+    off = partial_correlation(clips, "follows_quality", "facial_expression", [], control="none")
+    assert off["partial_note"] == CONTROLS_OFF and partial_text(off) == "n/a (off)"
