@@ -115,6 +115,11 @@ def test_the_partial_correlation_is_undefined_where_it_should_be():
     assert partial_spearman(x, y, np.column_stack([z, y, x, z])) is None  # 6 rows, 4 controls: needs 7
     assert partial_spearman(x[:5], y[:5], np.column_stack([z, [5, 1, 2, 3, 4, 0]])[:5]) is not None  # 5: enough
     assert partial_spearman(x, y, np.array(x) * 2) is None  # the control explains x entirely
+    # 8 rows but 4 distinct (a resample repeats clips): 4 - rank 3 leaves the residuals 1 dimension, so they
+    # would correlate +-1 by construction.
+    twice = np.tile([0, 1, 2, 3], 2)
+    assert partial_spearman(np.array(x)[twice], np.array(y)[twice], np.column_stack([z, [5, 1, 2, 3, 4, 0]])[twice]) is None
+    assert partial_spearman(np.array(x)[twice], np.array(y)[twice], np.array(z)[twice]) is not None  # 4 - 2 = 2
     # A constant control holds nothing constant: the same as without it.
     assert partial_spearman(x, y, np.column_stack([z, [7] * 6])) == pytest.approx(partial_spearman(x, y, z))
     assert bootstrap_partial_spearman(x, y, z, ["a", "a", "a", "b", "b", "b"]) is None  # fewer than 3 participants
@@ -122,8 +127,9 @@ def test_the_partial_correlation_is_undefined_where_it_should_be():
 
 # validate's partial figures (agreement/partial.py)
 
-from expressiveness.agreement.partial import (CONTROLS_OFF, EXPLAINED, NO_CONTROLS, PARTIAL_NO_VARIATION,  # noqa: E402
-                                              partial_correlation, partial_text, rating_controls)
+from expressiveness.agreement.partial import (CONTROLS_OFF, EXPLAINED, NO_CONTROLS, NO_INTERVAL_PEOPLE,  # noqa: E402
+                                              PARTIAL_NO_VARIATION, partial_correlation, partial_text,
+                                              rating_controls)
 
 
 def test_rating_controls():
@@ -176,6 +182,7 @@ def test_partial_rows_say_why_they_are_undefined():
     assert partial_text(row) == "n/a (too few clips)"
     row = partial_correlation(clips, "follows_quality", "facial_expression", ["interview_score"], samples=100)
     assert row["partial_spearman"] is not None and row["partial_spearman_ci95"] is None  # 2 participants: no interval
+    assert row["partial_note"] == NO_INTERVAL_PEOPLE == "no interval: fewer than 3 participants"
     assert partial_text(row).endswith(" [n/a]")
     clips = quality_driven(people=4, clips_each=2)
     same = partial_correlation(clips.assign(follows_quality=2.0), "follows_quality", "facial_expression",

@@ -28,9 +28,10 @@ def partial_spearman(values, scores, controls) -> float | None:
     constant: the average ranks of values and of scores are each regressed on the average ranks
     of the controls (least squares, with an intercept), and the Pearson correlation of the two
     residuals is returned, in [-1, 1]. values, scores: n numbers; controls: shape (n, k), k >= 0
-    (k = 0 gives the plain Spearman rho). Rows with any missing value are left out. None when it
-    is undefined: fewer than k + 3 complete rows, values or scores constant, or a side the
-    controls explain entirely (its residuals are all 0)."""
+    (k = 0 gives the plain Spearman rho, given 3 distinct pairs). Rows with any missing value are left out. None when it
+    is undefined: fewer than k + 3 complete rows, values or scores constant, fewer than 2
+    dimensions left to the residuals (distinct rows minus the rank of [1, controls]), or a side
+    the controls explain entirely (its residuals are all 0)."""
     values, scores = np.asarray(values, dtype="float64"), np.asarray(scores, dtype="float64")
     controls = np.asarray(controls, dtype="float64").reshape(len(values), -1)
     keep = np.isfinite(values) & np.isfinite(scores) & np.isfinite(controls).all(axis=1)
@@ -39,7 +40,11 @@ def partial_spearman(values, scores, controls) -> float | None:
         return None
     sides = np.column_stack([rankdata(values), rankdata(scores)])
     design = np.column_stack([np.ones(len(values)), rankdata(controls, axis=0) if controls.shape[1] else controls])
-    coefficients = np.linalg.lstsq(design, sides, rcond=None)[0]
+    coefficients, _, rank, _ = np.linalg.lstsq(design, sides, rcond=None)
+    # Residuals live in (distinct rows - rank) dimensions; with fewer than 2 they are +-1 or 0 by
+    # construction (a participant resample repeats clips, so this can happen with n >= k + 3).
+    if len(np.unique(np.column_stack([values, scores, controls]), axis=0)) - rank < 2:
+        return None
     residuals = sides - design @ coefficients
     residuals -= residuals.mean(axis=0)  # 0 already with the intercept; this removes rounding
     # Relative to the spread of the ranks themselves: below it the residual is rounding noise.

@@ -30,6 +30,9 @@ NO_CONTROLS = "no other rating to hold constant"
 CONTROLS_OFF = "not computed (--control none)"
 PARTIAL_NO_VARIATION = "the answer or the rating does not vary over these clips"
 EXPLAINED = "the ratings held constant explain the answer or the rating entirely"
+NO_INTERVAL_PEOPLE = "no interval: fewer than 3 participants"
+NO_INTERVAL_RESAMPLES = ("no interval: under half the participant resamples have enough distinct clips to hold "
+                         "{controls} ratings constant")
 PARTIAL_MEANING = ("with the other ratings held constant: does the measure follow {target}, or the overall quality "
                    "of the answer?")
 
@@ -67,8 +70,9 @@ def partial_correlation(clips: pd.DataFrame, answer: str, target: str, controls,
     controls = list(controls)
     if not controls:
         return {**empty, "partial_note": NO_CONTROLS}
-    frame = clips[["user_no", answer, target, *controls]].astype({name: "float64" for name in [answer, target, *controls]})
-    frame = frame[np.isfinite(frame[[answer, target, *controls]].to_numpy()).all(axis=1)]
+    numbers = [answer, target, *controls]
+    frame = clips[["user_no", *numbers]].astype({name: "float64" for name in numbers})
+    frame = frame[np.isfinite(frame[numbers].to_numpy()).all(axis=1)]
     constant = [name for name in controls if frame[name].nunique() < 2]
     kept = [name for name in controls if name not in constant]
     left_out = f"left out, as they do not vary over these clips: {', '.join(constant)}" if constant else ""
@@ -86,7 +90,10 @@ def partial_correlation(clips: pd.DataFrame, answer: str, target: str, controls,
         return {**row, "partial_note": "; ".join(filter(None, [EXPLAINED if varies else PARTIAL_NO_VARIATION,
                                                                left_out]))}
     interval = bootstrap_partial_spearman(values, scores, held, frame["user_no"].to_numpy(), samples, seed)
-    return {**row, "partial_spearman": round(rho, 4), "partial_spearman_ci95": interval, "partial_note": left_out}
+    no_interval = ("" if interval is not None else NO_INTERVAL_PEOPLE if frame["user_no"].nunique() < 3
+                   else NO_INTERVAL_RESAMPLES.format(controls=len(kept)))
+    return {**row, "partial_spearman": round(rho, 4), "partial_spearman_ci95": interval,
+            "partial_note": "; ".join(filter(None, [no_interval, left_out]))}
 
 
 def partial_text(row: dict) -> str:

@@ -98,7 +98,8 @@ def answer_row(clips: pd.DataFrame, answer: str, target: str, samples: int = BOO
 
 
 def validation_table(clips: pd.DataFrame, answers=None, samples: int = BOOTSTRAP_SAMPLES,
-                     targets=(TARGET_SCORE,), chosen: int = CHOSEN_BLENDSHAPES, control: str = CONTROL_ALL) -> list[dict]:
+                     targets=(TARGET_SCORE,), chosen: int = CHOSEN_BLENDSHAPES,
+                     control: str = CONTROL_ALL) -> list[dict]:
     """One row per (target, answer): answer_row() for every answer column present in clips
     (candidate_answers() by default), then for the `chosen` best single blendshapes
     (chosen_blendshapes), flagged chosen_after_looking with chosen_from (the number of
