@@ -9,9 +9,13 @@ from scipy.stats import spearmanr
 from conftest import main_output, run_main
 from expressiveness.config import SCORE_FIELDS
 from expressiveness.agreement.correlation import bootstrap_spearman, correlate, spearman
-from expressiveness.agreement.validate import (DEMO_NOTE, DEMO_OTHER_SCORES_NOTE, NO_VARIATION, TOO_FEW_PEOPLE, answer_row,
-                                       chosen_blendshapes, markdown_table, rating_targets, table_frame,
-                                       validation_table, within_correlation, within_person)
+from expressiveness.agreement.answers import speech_columns
+from expressiveness.agreement.partial import partial_correlation
+from expressiveness.agreement.validate import (DEMO_NOTE, DEMO_OTHER_SCORES_NOTE, Validation, answer_row,
+                                               chosen_blendshapes, markdown_table, rating_targets, table_frame,
+                                               validation_table)
+from expressiveness.pipeline.clips import clip_table
+from expressiveness.agreement.within import NO_VARIATION, TOO_FEW_PEOPLE, within_correlation, within_person
 
 
 def hand_made_clips():
@@ -157,6 +161,79 @@ def test_every_target_gets_its_own_rows_and_choice():
     assert [row["clip_spearman"] for row in rows[4:]] == [-0.8857, 1.0, -0.9429, -0.8857]
 
 
+def rated_and_split_clips() -> pd.DataFrame:
+    """24 clips of 8 people: facial_expression and interview_score share the answer's quality;
+    expressivity_mean follows the quality, its _speaking split the rating's own part."""
+    rng = np.random.default_rng(11)
+    quality, own = rng.normal(size=24), rng.normal(scale=0.5, size=24)
+    return pd.DataFrame({"user_no": np.repeat(list("ABCDEFGH"), 3), "interview_score": quality,
+                         "facial_expression": quality + own,
+                         "expressivity_mean": quality + rng.normal(scale=0.3, size=24),
+                         "speaking_share": rng.uniform(size=24),
+                         "expressivity_mean_speaking": own + rng.normal(scale=0.1, size=24),
+                         "expressivity_mean_listening": rng.normal(size=24)})
+
+
+def test_the_partial_column_and_the_split_answers_in_every_output():
+    clips = rated_and_split_clips()
+    rows = validation_table(clips, samples=100, chosen=0)
+    assert [row["answer"] for row in rows] == ["expressivity_mean", "speaking_share", "expressivity_mean_speaking",
+                                               "expressivity_mean_listening"]
+    for row in rows:
+        assert row["partial_controls"] == ["interview_score"]
+        expected = partial_correlation(clips, row["answer"], "facial_expression", ["interview_score"], samples=100)
+        assert (row["partial_spearman"], row["partial_spearman_ci95"]) == (expected["partial_spearman"],
+                                                                           expected["partial_spearman_ci95"])
+    # Built so: the whole-video measure follows the quality, its speaking split the expression itself.
+    assert rows[0]["clip_spearman"] > 0.6 and abs(rows[0]["partial_spearman"]) < 0.3
+    assert rows[2]["partial_spearman"] > 0.8
+    text = markdown_table(rows)
+    assert ("| answer | clips | Spearman (clips) | 95% CI (participants resampled) | Spearman (other ratings held "
+            "constant) | 95% CI (partial) | participants |") in text
+    assert ("Partial Spearman: per clip, with the other ratings held constant: does the measure follow facial "
+            "expression, or the overall quality of the answer? The ranks of the measure and of `facial_expression` "
+            "are each regressed on the ranks of `interview_score`") in text
+    line = next(line for line in text.splitlines() if "`expressivity_mean_speaking`" in line)
+    assert line.startswith("| mean facial expressivity (% inter-ocular distance), while speaking "
+                           "`expressivity_mean_speaking` | 24 |")
+    assert f"| {rows[2]['partial_spearman']:+.2f} | " in line
+    assert "while not speaking (listening) `expressivity_mean_listening`" in text
+    assert "| share of the usable frames with speech in the recording (0-1) `speaking_share` |" in text
+    table = table_frame(rows)
+    assert table["partial_controls"].tolist() == ["interview_score"] * 4
+    assert table["partial_spearman"].tolist() == [row["partial_spearman"] for row in rows]
+    assert table["partial_spearman_ci95_low"].tolist() == [row["partial_spearman_ci95"][0] for row in rows]
+    printed = Validation(clips, rows, "", []).text()
+    assert "facial_expression: (partial holds constant: interview_score)" in printed
+    assert "per clip with the other ratings held constant (partial: does the measure follow the rating" in printed
+    speaking = next(line for line in printed.splitlines() if line.startswith("  expressivity_mean_speaking "))
+    interval = rows[2]["partial_spearman_ci95"]
+    assert f"{rows[2]['partial_spearman']:+.2f} [{interval[0]:+.2f}, {interval[1]:+.2f}]" in speaking
+    # Without the split and without another rating nothing breaks: the partial says why it is n/a.
+    alone = clips[["user_no", "facial_expression", "expressivity_mean"]]
+    rows = validation_table(alone, samples=100, chosen=0)
+    assert [row["answer"] for row in rows] == ["expressivity_mean"] and rows[0]["partial_spearman"] is None
+    assert "n/a (no other rating to hold constant)" in markdown_table(rows)
+    assert "n/a (no controls)" in Validation(alone, rows, "", []).text()
+
+
+def test_the_clip_table_passes_the_split_measures_through(tmp_path):
+    summaries = {str((tmp_path / "a.mp4").resolve()): {"expressivity_mean": 1.0, "expressivity_mean_speaking": 2.0,
+                                                       "expressivity_mean_listening": None, "speaking_share": 0.4,
+                                                       "speaking_usable_s": 4.0, "bs_jawOpen_mean_speaking": 0.3},
+                 str((tmp_path / "b.mp4").resolve()): {"expressivity_mean": 3.0}}  # analysed without sound
+    columns = speech_columns(summaries.values(), ["expressivity_mean", "expressivity_p90", "bs_jawOpen_mean"])
+    assert columns == ["speaking_share", "expressivity_mean_speaking", "expressivity_mean_listening",
+                       "bs_jawOpen_mean_speaking", "speaking_usable_s"]
+    records = pd.DataFrame({"id": ["1", "2"], "user_no": ["1", "2"], "video_path": [tmp_path / "a.mp4",
+                                                                                     tmp_path / "b.mp4"]})
+    table = clip_table(records, summaries, ["id"], ["expressivity_mean", *columns])
+    assert table.loc[0, ["expressivity_mean_speaking", "speaking_share", "bs_jawOpen_mean_speaking"]].tolist() == [
+        2.0, 0.4, 0.3]
+    assert table.loc[1, columns].isna().all()  # the clip without sound has no split
+    assert speech_columns([{"expressivity_mean": 1.0}], ["expressivity_mean"]) == []
+
+
 def test_rating_targets():
     assert rating_targets("confidence_score") == ("confidence_score",)
     every = rating_targets("all")
@@ -173,6 +250,16 @@ def test_an_unknown_target_is_refused_before_any_work(tmp_path, capsys):
     assert result.stderr.splitlines()[-1] == (
         "expressiveness validate: error: argument --target: 'facial' is not a rating column; expected all or one "
         f"of {', '.join(SCORE_FIELDS)}")
+    assert not (tmp_path / "v").exists() and result.stdout == ""
+
+
+def test_an_unknown_control_is_refused_before_any_work(tmp_path, capsys):
+    result = run_main(capsys, "validate", "--metadata", tmp_path / "missing.jsonl", "--out", tmp_path / "v",
+                      "--control", "interview_score,quality")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "expressiveness validate: error: argument --control: 'quality' is not a rating column; expected all, none "
+        f"or comma-separated names of {', '.join(SCORE_FIELDS)}")
     assert not (tmp_path / "v").exists() and result.stdout == ""
 
 

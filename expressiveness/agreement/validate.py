@@ -7,8 +7,11 @@ correlates each video-level answer with a rating column (`facial_expression` by 
 every score). Clips of one person are not independent, so the 95% intervals resample
 participants (with all their clips), not clips.
 
-Three figures per (rating, answer):
+Four figures per (rating, answer):
 - per clip: Spearman rho over clips, with the participant bootstrap interval;
+- partial, per clip: the same with the other ratings held constant (agreement/partial.py: does
+  the answer follow the rating itself, or what it shares with the others, such as the overall
+  quality of the answer?), with its participant bootstrap interval;
 - per participant: Spearman rho of each person's mean answer with their mean rating;
 - within participants: Spearman rho of (clip's answer minus its participant's mean answer) with
   (clip's rating minus its participant's mean rating), over the clips of participants with at
@@ -19,6 +22,10 @@ Besides the fixed ANSWERS, the CHOSEN_BLENDSHAPES single blendshapes (bs_<name>_
 clip-level |rho| with the rating is largest are added, flagged chosen_after_looking: they were
 picked from the 43 expression blendshapes (gaze and _neutral left out) because they correlate best on these very clips, so their rho and interval
 overstate what they would show on new data. They are exploratory, not results.
+
+When the summaries split the measures by voice activity (speaking_share, and M_speaking and
+M_listening for a measure M), the share and the splits of ANSWERS are answers too; without them
+the table is as before.
 """
 
 from __future__ import annotations
@@ -27,46 +34,18 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from expressiveness._io import atomic_write, output_folder
 from expressiveness.config import SCORE_FIELDS, TARGET_SCORE
-from expressiveness.agreement.correlation import BOOTSTRAP_SAMPLES, bootstrap_spearman, correlate, spearman
-from expressiveness.face import BLENDSHAPE_COLUMNS
-from expressiveness.measures.blendshapes import BLENDSHAPE_EXPRESSIVITY_COLUMNS, BLENDSHAPE_REGIONS
+from expressiveness.agreement.correlation import BOOTSTRAP_SAMPLES, correlate, spearman
+from expressiveness.agreement.partial import CONTROL_ALL, controls_sentence, partial_correlation, partial_text, rating_controls
+from expressiveness.agreement.within import SHORT_NOTES, within_correlation, within_person
+from expressiveness.agreement.answers import (ANSWERS, CHOSEN_BLENDSHAPES, CLIP_COLUMNS, SINGLE_BLENDSHAPES, SPLIT_SIDES,
+                                              candidate_answers, describe, speech_columns)
 
-# Video-level answers checked against the ratings: summary key -> what it is.
-ANSWERS = {
-    "expressivity_mean": "mean facial expressivity (% inter-ocular distance)",
-    "expressivity_p90": "90th percentile of facial expressivity",
-    "expressivity_brows_mean": "mean expressivity of the brows",
-    "expressivity_eyes_mean": "mean expressivity of the eyes",
-    "expressivity_mouth_mean": "mean expressivity of the mouth",
-    "blendshape_expressivity_mean": "mean blendshape expressivity (rise above the neutral, 0-1)",
-    "blendshape_expressivity_p90": "90th percentile of blendshape expressivity",
-    **{f"blendshape_expressivity_{region}_mean": f"mean blendshape expressivity of the {region.replace('_', ' and ')}"
-       for region in BLENDSHAPE_REGIONS},
-    "facial_motion_mean": "mean facial motion (% inter-ocular distance per s)",
-    "head_motion_deg_s_mean": "mean head motion (deg/s)",
-    "head_yaw_range_deg": "head yaw range, 5th-95th percentile (deg)",
-    "blinks_per_minute": "blinks per minute",
-    "expected_level": "CNN's expected level (0 Reserved .. 2 Expressive)",
-}
-# Candidates for the single blendshapes chosen after looking: the mean score of each of the 43
-# expression blendshapes (those of BLENDSHAPE_REGIONS: not gaze, where a person looks, nor _neutral).
-SINGLE_BLENDSHAPES = tuple(f"bs_{name}_mean" for names in BLENDSHAPE_REGIONS.values() for name in names)
-CHOSEN_BLENDSHAPES = 3
-# Per-clip figures kept in clips.csv beside the answers, for analyses of one's own.
-CLIP_COLUMNS = tuple(dict.fromkeys(
-    [f"{name}_{statistic}" for name in BLENDSHAPE_EXPRESSIVITY_COLUMNS for statistic in ("mean", "p90")]
-    + ["usable_share", "reference", "reference_note"]
-    + [f"{column}_{statistic}" for column in BLENDSHAPE_COLUMNS for statistic in ("mean", "p90", "share_above_0_5")]))
 # The answers drawn in the within-participant figure, when present.
 WITHIN_FIGURE_ANSWERS = ("expressivity_mean", "blendshape_expressivity_mean", "expected_level")
-TOO_FEW_PEOPLE = "fewer than 2 participants with >= 2 clips"
-NO_VARIATION = "the answer or the rating does not vary within participants"
-SHORT_NOTES = {TOO_FEW_PEOPLE: "n/a (< 2 people, 2+ clips)", NO_VARIATION: "n/a (no variation)"}
 
 DEMO_NOTE = ("This is the demo data set: its facial_expression labels were computed from how much the picture "
              "moves, so agreement with motion-based measures here is circular and says nothing about human "
@@ -86,33 +65,6 @@ def rating_targets(target: str, available=SCORE_FIELDS) -> tuple[str, ...]:
     raise ValueError(f"{target!r} is not a rating column; expected all or one of {', '.join(available)}.")
 
 
-def within_person(clips: pd.DataFrame, answer: str, target: str) -> pd.DataFrame:
-    """Each clip's answer and rating minus its participant's means, over the clips where both
-    are finite, for the participants with at least 2 such clips (the others have nothing to
-    compare within). clips: columns user_no, answer, target. Returns columns user_no, answer,
-    target (float64, centred: each participant's values sum to 0), on clips' index."""
-    frame = clips[["user_no", answer, target]].astype({answer: "float64", target: "float64"})
-    frame = frame[np.isfinite(frame[answer]) & np.isfinite(frame[target])]
-    frame = frame[frame.groupby("user_no")[answer].transform("size") >= 2]
-    means = frame.groupby("user_no")[[answer, target]].transform("mean")
-    return frame.assign(**{answer: frame[answer] - means[answer], target: frame[target] - means[target]})
-
-
-def within_correlation(clips: pd.DataFrame, answer: str, target: str, samples: int = BOOTSTRAP_SAMPLES) -> dict:
-    """Spearman rho of the within_person values, with the participant bootstrap interval
-    (centring within each participant is unchanged by resampling whole participants):
-    within_spearman (None with within_note saying why when undefined), within_spearman_ci95,
-    within_participants and within_clips (those with at least 2 clips)."""
-    centred = within_person(clips, answer, target)
-    people = int(centred["user_no"].nunique())
-    rho = spearman(centred[answer], centred[target]) if people >= 2 else None
-    note = TOO_FEW_PEOPLE if people < 2 else NO_VARIATION if rho is None else ""
-    interval = (None if rho is None
-                else bootstrap_spearman(centred[answer], centred[target], centred["user_no"], samples))
-    return {"within_spearman": None if rho is None else round(rho, 4), "within_spearman_ci95": interval,
-            "within_participants": people, "within_clips": int(len(centred)), "within_note": note}
-
-
 def chosen_blendshapes(clips: pd.DataFrame, target: str, count: int = CHOSEN_BLENDSHAPES) -> tuple[list[str], int]:
     """The `count` single blendshapes (SINGLE_BLENDSHAPES columns present in clips) whose
     clip-level |Spearman| with `target` is largest, best first (ties in SINGLE_BLENDSHAPES
@@ -127,34 +79,39 @@ def chosen_blendshapes(clips: pd.DataFrame, target: str, count: int = CHOSEN_BLE
     return [column for _, column in scored[:count]], len(scored)
 
 
-def answer_row(clips: pd.DataFrame, answer: str, target: str, samples: int = BOOTSTRAP_SAMPLES) -> dict:
-    """correlate() and within_correlation() of one answer with one rating column."""
+def rating_columns(clips: pd.DataFrame) -> list[str]:
+    """The score columns (config.SCORE_FIELDS) the clip table has, in that order."""
+    return [name for name in SCORE_FIELDS if name in clips]
+
+
+def answer_row(clips: pd.DataFrame, answer: str, target: str, samples: int = BOOTSTRAP_SAMPLES,
+               control: str = CONTROL_ALL) -> dict:
+    """correlate(), partial_correlation() and within_correlation() of one answer with one
+    rating column; control (partial.rating_controls: "all", "none" or names) says which of the
+    clip table's other ratings the partial figure holds constant."""
     # correlate() reads the rating from the TARGET_SCORE column.
     renamed = pd.DataFrame({answer: clips[answer], TARGET_SCORE: clips[target], "user_no": clips["user_no"]})
+    controls = rating_controls(control, target, rating_columns(clips))
     return {"target": target, **correlate(renamed, answer, samples),
+            **partial_correlation(clips, answer, target, controls, samples, control=control),
             **within_correlation(clips, answer, target, samples), "chosen_after_looking": False, "chosen_from": None}
 
 
 def validation_table(clips: pd.DataFrame, answers=None, samples: int = BOOTSTRAP_SAMPLES,
-                     targets=(TARGET_SCORE,), chosen: int = CHOSEN_BLENDSHAPES) -> list[dict]:
+                     targets=(TARGET_SCORE,), chosen: int = CHOSEN_BLENDSHAPES,
+                     control: str = CONTROL_ALL) -> list[dict]:
     """One row per (target, answer): answer_row() for every answer column present in clips
-    (ANSWERS by default), then for the `chosen` best single blendshapes (chosen_blendshapes),
-    flagged chosen_after_looking with chosen_from (the number of candidates)."""
-    answers = [answer for answer in (answers or ANSWERS) if answer in clips and clips[answer].notna().any()]
+    (candidate_answers() by default), then for the `chosen` best single blendshapes
+    (chosen_blendshapes), flagged chosen_after_looking with chosen_from (the number of
+    candidates). control: the ratings the partial figures hold constant (answer_row)."""
+    answers = [answer for answer in (answers or candidate_answers()) if answer in clips and clips[answer].notna().any()]
     rows = []
     for target in targets:
-        rows += [answer_row(clips, answer, target, samples) for answer in answers]
+        rows += [answer_row(clips, answer, target, samples, control) for answer in answers]
         best, candidates = chosen_blendshapes(clips, target, chosen) if chosen else ([], 0)
-        rows += [{**answer_row(clips, column, target, samples), "chosen_after_looking": True, "chosen_from": candidates}
-                 for column in best]
+        rows += [{**answer_row(clips, column, target, samples, control), "chosen_after_looking": True,
+                  "chosen_from": candidates} for column in best]
     return rows
-
-
-def describe(answer: str) -> str:
-    """What an answer column is, in words."""
-    if answer in SINGLE_BLENDSHAPES:
-        return f"mean score of blendshape {answer[3:-5]} (0-1)"
-    return ANSWERS.get(answer, answer)
 
 
 def _number(value) -> str:
@@ -183,28 +140,33 @@ def markdown_table(rows: list[dict], note: str = "", references: dict | None = N
         parts.append(f"**{note}**\n")
     if references is not None:
         parts.append(reference_text(references) + "\n")
-    parts.append("Spearman rho per clip with a 95% interval that resamples participants; of participant means; "
-                 "and within participants (each clip's answer and rating minus its participant's means, over "
+    parts.append("Spearman rho per clip with a 95% interval that resamples participants; per clip with the other "
+                 "ratings held constant (partial); of participant means; and within participants (each clip's answer and rating minus its participant's means, over "
                  f"participants with >= 2 clips). Each interval is 95% for its own row, not for the {len(rows)} rows "
                  "together: about 1 in 20 rows excludes 0 by chance alone.\n")
     for target in targets:
-        lines = [f"## `{target}`\n",
-                 "| answer | clips | Spearman (clips) | 95% CI (participants resampled) | participants | "
+        own = [row for row in rows if row.get("target", TARGET_SCORE) == target]
+        sentence = controls_sentence(own, target)
+        lines = [f"## `{target}`\n", *([sentence + "\n"] if sentence else []),
+                 "| answer | clips | Spearman (clips) | 95% CI (participants resampled) | "
+                 "Spearman (other ratings held constant) | 95% CI (partial) | participants | "
                  "Spearman (participant means) | Spearman (within participants) | 95% CI (within) | "
                  "within: participants / clips | chosen after looking |",
-                 "|---|---|---|---|---|---|---|---|---|---|"]
-        chosen = [row for row in rows if row.get("target", TARGET_SCORE) == target and row.get("chosen_after_looking")]
-        for row in rows:
-            if row.get("target", TARGET_SCORE) != target:
-                continue
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        chosen = [row for row in own if row.get("chosen_after_looking")]
+        for row in own:
             within = _number(row.get("within_spearman"))
             if row.get("within_note"):
                 within += f" ({row['within_note']})"
+            partial = _number(row.get("partial_spearman"))
+            if row.get("partial_note"):
+                partial += f" ({row['partial_note']})"
             flag = "**yes: exploratory**" if row.get("chosen_after_looking") else "no"
             words = describe(row["answer"])
             named = words if words == row["answer"] else f"{words} `{row['answer']}`"
             lines.append(f"| {named} | {row['clips']} | {_number(row['clip_spearman'])} "
-                         f"| {_interval(row['clip_spearman_ci95'])} | {row['participants']} "
+                         f"| {_interval(row['clip_spearman_ci95'])} | {partial} "
+                         f"| {_interval(row.get('partial_spearman_ci95'))} | {row['participants']} "
                          f"| {_number(row['participant_spearman'])} | {within} "
                          f"| {_interval(row.get('within_spearman_ci95'))} "
                          f"| {row.get('within_participants', 'n/a')} / {row.get('within_clips', 'n/a')} | {flag} |")
@@ -229,6 +191,8 @@ def table_frame(rows: list[dict]) -> pd.DataFrame:
                 continue
             if key.endswith("_ci95"):
                 record[f"{key}_low"], record[f"{key}_high"] = value if value is not None else (None, None)
+            elif key == "partial_controls":
+                record[key] = " ".join(value)  # the ratings held constant, space-separated
             else:
                 record[key] = value
         records.append(record)
@@ -251,15 +215,18 @@ class Validation:
         people = self.clips["user_no"].nunique() if len(self.clips) else 0
         lines = [f"{len(self.clips)} clips of {people} participants analysed, {len(self.failures)} failed.",
                  reference_text(self.references), *([self.note] if self.note else []),
-                 "Spearman rho [95% CI, participants resampled]: per clip; of participant means; within participants "
-                 "(clip minus its participant's mean, over participants with 2+ clips)."]
+                 "Spearman rho [95% CI, participants resampled]: per clip; per clip with the other ratings held "
+                 "constant (partial: does the measure follow the rating, or the overall quality of the answer?); of "
+                 "participant means; within participants (clip minus its participant's mean, over participants with "
+                 "2+ clips)."]
         width = max([len(row["answer"]) for row in self.rows] + [6])
         for target in self.targets:
             rows = [row for row in self.rows if row["target"] == target]
             if not rows:
                 continue
-            lines += [f"{target}:",
-                      f"  {'answer':<{width}} {'clips':>5}  {'per clip':<21} {'people':>6}  {'means':>5}  "
+            held = next((row["partial_controls"] for row in rows if row.get("partial_controls")), [])
+            lines += [f"{target}:" + (f" (partial holds constant: {', '.join(held)})" if held else ""),
+                      f"  {'answer':<{width}} {'clips':>5}  {'per clip':<21} {'partial':<21} {'people':>6}  {'means':>5}  "
                       f"{'within participants':<26} {'people 2+ clips':>15}"]
             for row in rows:
                 if row["clip_spearman"] is None:
@@ -269,6 +236,7 @@ class Validation:
                 within = (f"{_number(row['within_spearman'])} [{_interval(row['within_spearman_ci95'])}]"
                           if row["within_spearman"] is not None else SHORT_NOTES.get(row["within_note"], "n/a"))
                 lines.append(f"  {row['answer']:<{width}} {row['clips']:>5}  {clip.replace(' to ', ', '):<21} "
+                             f"{partial_text(row):<21} "
                              f"{row['participants']:>6}  {_number(row['participant_spearman']):>5}  "
                              f"{within.replace(' to ', ', '):<26} {row['within_participants']:>15}"
                              + ("  chosen after looking: exploratory" if row["chosen_after_looking"] else ""))
@@ -284,14 +252,17 @@ class Validation:
 def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path: str | Path | None = None,
                      options=None, workers: int = 1, progress: bool = True, figure=None,
                      samples: int = BOOTSTRAP_SAMPLES, dask=None, target: str = TARGET_SCORE,
-                     within_figure=None) -> Validation:
+                     within_figure=None, control: str = CONTROL_ALL) -> Validation:
     """Analyse every clip of a data set into out_dir/clips (resumable), then correlate each
     video-level answer with each rating column `target` names (rating_targets: one score
     column, or "all"). Writes validation.json, validation.md, validation.csv (the table) and
     clips.csv into out_dir; figure(clips, rows, path) -> validation.png (the answers against
     the first rating) and within_figure(panels, path) -> validation_within.png (panels: a list
     of (row, within_person frame) for WITHIN_FIGURE_ANSWERS) when given. dask: run the clips on
-    a Dask cluster (see run.analyze_paths). Raises ValueError for an unknown target."""
+    a Dask cluster (see run.analyze_paths). control: the ratings each partial figure holds
+    constant (partial.rating_controls: "all" other ratings, "none", or comma-separated names).
+    The figure leaves out the speaking and listening splits. Raises ValueError for an unknown
+    target or control, before any clip is analysed."""
     from expressiveness.pipeline.clips import analyse_clips, clip_table
     from expressiveness.data.demo_data import is_demo_dataset
     from expressiveness.pipeline.options import AnalysisOptions
@@ -300,12 +271,14 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
     records = load_metadata(metadata_path)
     scores = [name for name in SCORE_FIELDS if name in records]
     targets = rating_targets(target, scores)
+    controls = {name: list(rating_controls(control, name, scores)) for name in targets}
     out_dir = output_folder(out_dir, "--out")  # a folder that cannot be written fails now, not after the clips
     options = options or AnalysisOptions()
     summaries, report = analyse_clips(records, model_path, out_dir / "clips", options, workers, progress, dask)
+    columns = [*ANSWERS, *(column for column in CLIP_COLUMNS if column not in ANSWERS)]
     clips = clip_table(records, summaries, ["id", "user_no", *scores],
-                       [*ANSWERS, *(column for column in CLIP_COLUMNS if column not in ANSWERS)])
-    table = validation_table(clips, samples=samples, targets=targets) if len(clips) else []
+                       [*columns, *speech_columns(summaries.values(), columns)])
+    table = validation_table(clips, samples=samples, targets=targets, control=control) if len(clips) else []
     references = {str(kind): int(count) for kind, count in
                   clips["reference"].fillna("not recorded").value_counts().items()} if len(clips) else {}
     note = ""
@@ -314,14 +287,16 @@ def validate_dataset(metadata_path: str | Path, out_dir: str | Path, model_path:
     atomic_write(out_dir / "clips.csv", clips.to_csv(index=False))
     atomic_write(out_dir / "validation.json", json.dumps(
         {"metadata": str(metadata_path), "model": None if model_path is None else str(model_path),
-         "target": target, "targets": list(targets), "bootstrap_samples": samples, "note": note,
+         "target": target, "targets": list(targets), "control": control, "controls": controls,
+         "bootstrap_samples": samples, "note": note,
          "references": references, "chosen_blendshapes": CHOSEN_BLENDSHAPES, "answers": table,
          "failures": report.failures}, indent=2, allow_nan=False))
     atomic_write(out_dir / "validation.md", markdown_table(table, note, references))
     atomic_write(out_dir / "validation.csv", table_frame(table).to_csv(index=False))
     first = [row for row in table if row["target"] == targets[0]]
     if figure is not None and first:
-        figure(clips, first, out_dir / "validation.png")
+        figure(clips, [row for row in first if not row["answer"].endswith(tuple(f"_{side}" for side in SPLIT_SIDES))],
+               out_dir / "validation.png")
     panels = [(row, within_person(clips, row["answer"], targets[0])) for row in first
               if row["answer"] in WITHIN_FIGURE_ANSWERS]
     if within_figure is not None and panels:

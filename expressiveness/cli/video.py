@@ -65,8 +65,9 @@ def register(commands, common) -> None:
         "validate", parents=[common], help="check the facial measures (and a model) against the human ratings",
         description="Analyse every clip of a RecruitView-format data set (parallel, resumable) and report the "
                     "Spearman correlation of each video-level facial measure (and, with a model, the CNN's expected "
-                    "level) with a rating (--target, default facial_expression): per clip with a 95%% interval that "
-                    "resamples participants, per participant, and within participants (each clip's measure and "
+                    "level) with a rating (--target, default facial_expression): per clip with a 95% interval that "
+                    "resamples participants, per clip with the other ratings held constant (partial Spearman, "
+                    "--control), per participant, and within participants (each clip's measure and "
                     "rating minus its participant's means). Also the three single blendshapes that correlate best, "
                     "flagged as chosen after looking (exploratory). Writes validation.json, validation.md, "
                     "validation.csv, clips.csv, validation.png and validation_within.png.")
@@ -74,6 +75,9 @@ def register(commands, common) -> None:
     parser.add_argument("--target", type=_rating_target, default=TARGET_SCORE, metavar="NAME",
                         help=f"the rating column to check against, or all for every score of the metadata "
                              f"(default: {TARGET_SCORE})")
+    parser.add_argument("--control", type=_rating_control, default="all", metavar="NAMES",
+                        help="the ratings the partial Spearman holds constant: all (every other rating of the "
+                             "metadata), comma-separated names such as interview_score, or none (default: all)")
     parser.add_argument("--out", default=str(REPORTS_DIR / "validation"),
                         help=f"output folder (default: {REPORTS_DIR / 'validation'})")
     parser.add_argument("--every", type=options.positive_int, default=1,
@@ -215,6 +219,19 @@ def _rating_target(text: str) -> str:
     return text
 
 
+def _rating_control(text: str) -> str:
+    """--control: all, none or comma-separated score columns (config.SCORE_FIELDS)."""
+    from argparse import ArgumentTypeError
+
+    from expressiveness.agreement.partial import rating_controls
+
+    try:
+        rating_controls(text, "")
+    except ValueError as error:
+        raise ArgumentTypeError(str(error).rstrip(".")) from None
+    return text
+
+
 def run_validate(args) -> int:
     from expressiveness.report import plots_validation
     from expressiveness.agreement.validate import validate_dataset
@@ -225,7 +242,7 @@ def run_validate(args) -> int:
     validation = validate_dataset(args.metadata, args.out, model, options.analysis_options(args, None),
                                   args.workers, progress=not args.no_progress, figure=plots_validation.save_validation,
                                   samples=args.bootstrap, dask=args.dask, target=args.target,
-                                  within_figure=plots_validation.save_within_person)
+                                  within_figure=plots_validation.save_within_person, control=args.control)
     for failure in validation.failures:
         print(f"skipped ({failure['status']}): {failure['error']}", file=sys.stderr)
     print(validation.text())

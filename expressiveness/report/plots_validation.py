@@ -28,7 +28,8 @@ def _grid(panels: int, width: float = 4.6, height: float = 3.6):
 def plot_validation(clips: pd.DataFrame, rows: list[dict], path=None, target: str | None = None):
     """One scatter per validated answer: the answer per clip against the rating column
     (target; by default the rows' own "target", else facial_expression), with its Spearman
-    correlations (clips, participant means, within participants) in the title. Rows chosen
+    correlations (clips, participant means, within participants, other ratings held
+    constant) in the title. Rows chosen
     after looking say so. rows: validation.validation_table rows of one target."""
     target = target or (rows[0].get("target", "facial_expression") if rows else "facial_expression")
     figure, axes = _grid(len(rows))
@@ -37,7 +38,8 @@ def plot_validation(clips: pd.DataFrame, rows: list[dict], path=None, target: st
         axis.scatter(clips[answer].astype("float64"), clips[target], s=18, alpha=0.7)
         chosen = "\nchosen after looking (exploratory)" if row.get("chosen_after_looking") else ""
         axis.set_title(f"{answer}\nrho {_rho(row['clip_spearman'])} (clips), {_rho(row['participant_spearman'])} "
-                       f"(participants), {_rho(row.get('within_spearman'))} (within){chosen}", fontsize=9,
+                       f"(participants), {_rho(row.get('within_spearman'))} (within),\n"
+                       f"{_rho(row.get('partial_spearman'))} (other ratings held constant){chosen}", fontsize=9,
                        color="#B03A2E" if chosen else "black")
         axis.set(xlabel=answer, ylabel=target)
         axis.grid(alpha=0.3)
