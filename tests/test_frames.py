@@ -7,6 +7,7 @@ import pytest
 from expressiveness.report import plots_overlay
 from expressiveness.face import FaceBox, FaceDetector
 from expressiveness.pipeline.frame_engine import BASE_COLUMNS, FRAME_COLUMNS, FrameAnalyzer, build_analyzer
+from expressiveness.pipeline.speech import SPEECH_COLUMNS
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.per_video import analyze_video
 from expressiveness.face import BLENDSHAPE_COLUMNS
@@ -29,8 +30,9 @@ def test_every_frame_gets_a_row_with_or_without_a_face(demo_dir, trained_model):
     analysis = analyze_video(clip, analyzer)
     analyzer.close()
     table = analysis.table
-    # levels, then the facial measures, then the 52 blendshapes
-    assert list(table.columns) == list(FRAME_COLUMNS + MEASURE_COLUMNS + QUALITY_COLUMNS + BLENDSHAPE_COLUMNS)
+    # levels, then the facial measures, then the 52 blendshapes, then the sound's voice activity
+    assert list(table.columns) == list(FRAME_COLUMNS + MEASURE_COLUMNS + QUALITY_COLUMNS + BLENDSHAPE_COLUMNS
+                                       + SPEECH_COLUMNS)
     scores = table[list(BLENDSHAPE_COLUMNS)].dropna()
     assert len(scores) == table["expressivity"].notna().sum() > 0
     assert ((scores >= 0) & (scores <= 1)).all().all() and scores["bs_jawOpen"].max() > 0.05
@@ -66,13 +68,15 @@ def test_measures_without_a_model_and_levels_without_measures(demo_dir, trained_
     measures_only = build_analyzer(None)
     table = analyze_video(clip, measures_only).table
     measures_only.close()
-    assert list(table.columns) == list(BASE_COLUMNS + MEASURE_COLUMNS + QUALITY_COLUMNS + BLENDSHAPE_COLUMNS)
+    assert list(table.columns) == list(BASE_COLUMNS + MEASURE_COLUMNS + QUALITY_COLUMNS + BLENDSHAPE_COLUMNS
+                                       + SPEECH_COLUMNS)
     assert table["success"].all() and table["expressivity"].notna().all()
     assert table["head_motion_deg_s"].isna().tolist() == [True] + [False] * (len(table) - 1)  # no motion at frame 0
     levels_only = build_analyzer(trained_model.model_path, AnalysisOptions(measures=False))
     analysis = analyze_video(clip, levels_only)
     levels_only.close()
-    assert list(analysis.table.columns) == list(FRAME_COLUMNS)
+    assert list(analysis.table.columns) == list(FRAME_COLUMNS + SPEECH_COLUMNS)
+    assert "share_expressive_speaking" in analysis.summary and "expressivity_mean_speaking" not in analysis.summary
     assert "expressivity_mean" not in analysis.summary and analysis.summary["provenance"]["measures"] is False
     with pytest.raises(ValueError, match="nothing to analyse"):
         build_analyzer(None, AnalysisOptions(measures=False))
@@ -246,7 +250,7 @@ def test_a_file_analysed_in_stages_equals_frame_by_frame_without_reuse(demo_dir,
     clip = demo_dir / "videos" / "vid_0016.mp4"  # a face, then a cut to frames without one
     copy = tmp_path / "copy.mp4"
     shutil.copyfile(clip, copy)
-    staged = build_analyzer(None)
+    staged = build_analyzer(None, AnalysisOptions(audio=False))  # the frames' columns alone, as stepwise gives them
     table = analyze_video(clip, staged).table
     staged.close()
     stepwise = build_analyzer(None, AnalysisOptions(baseline_video=str(copy)))

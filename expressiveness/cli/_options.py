@@ -155,6 +155,14 @@ def add_baseline(parser) -> None:
                        help="a neutral clip of the same person: the reference comes from it instead of the video")
 
 
+def add_audio(parser) -> None:
+    """--audio / --no-audio: the video's own sound splits the measures into speaking and listening."""
+    parser.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
+                        help="voice activity from the video's own sound: per-frame speech and speaking columns and "
+                             "every summary measure split into speaking and listening (default: on; --no-audio "
+                             "skips it)")
+
+
 def existing_file(text: str) -> str:
     """Converter for a path that must name an existing file."""
     if not os.path.isfile(text):  # False, not OSError, for a name too long or holding a NUL
@@ -179,7 +187,8 @@ def analysis_options(args, smoothing):
 
     return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing,
                            min_confidence=args.min_confidence, face_selection=args.face, measures=args.measures,
-                           baseline=getattr(args, "baseline", None), baseline_video=getattr(args, "baseline_video", None))
+                           baseline=getattr(args, "baseline", None), baseline_video=getattr(args, "baseline_video", None),
+                           audio=getattr(args, "audio", True))
 
 
 def analysis_model(args) -> str | None:

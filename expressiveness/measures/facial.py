@@ -239,9 +239,9 @@ class MeasureTracker:
             self._reservoir_changed = False
 
 
-def count_blinks(eye_closure, timestamp_s) -> int:
-    """Blinks in a series of eye closure scores in [0, 1] (the mean of the eyeBlinkLeft/Right
-    blendshapes; NaN where no face) at `timestamp_s` seconds.
+def blink_onsets(eye_closure, timestamp_s) -> np.ndarray:
+    """(n,) bool: the frames where a blink starts, in a series of eye closure scores in [0, 1]
+    (the mean of the eyeBlinkLeft/Right blendshapes; NaN where no face) at `timestamp_s` seconds.
 
     A blink is a rise of at least BLINK_RISE above the local level (the median over
     BLINK_WINDOW_S around each frame), ending when the rise is back under BLINK_END_RISE. The
@@ -254,20 +254,25 @@ def count_blinks(eye_closure, timestamp_s) -> int:
     if values.shape != times.shape or values.ndim != 1:
         raise ValueError(f"eye_closure has shape {values.shape} and timestamp_s {times.shape}; expected two "
                          f"1-D series of the same length.")
-    keep = np.isfinite(values)
-    values, times = values[keep], times[keep]
-    if values.size == 0:
-        return 0
-    order = np.argsort(times, kind="stable")
-    series = pd.Series(values[order], index=pd.to_timedelta(times[order], unit="s"))
+    onsets = np.zeros(values.shape, dtype=bool)
+    keep = np.flatnonzero(np.isfinite(values))
+    if keep.size == 0:
+        return onsets
+    keep = keep[np.argsort(times[keep], kind="stable")]
+    series = pd.Series(values[keep], index=pd.to_timedelta(times[keep], unit="s"))
     level = series.rolling(pd.Timedelta(seconds=BLINK_WINDOW_S), center=True).median().to_numpy()
-    blinks, closed = 0, False
-    for rise in series.to_numpy() - level:
+    closed = False
+    for position, rise in zip(keep, series.to_numpy() - level):
         if not closed and rise >= BLINK_RISE:
-            blinks, closed = blinks + 1, True
+            onsets[position], closed = True, True
         elif closed and rise < BLINK_END_RISE:
             closed = False
-    return blinks
+    return onsets
+
+
+def count_blinks(eye_closure, timestamp_s) -> int:
+    """Blinks in a series of eye closure scores at `timestamp_s` seconds (blink_onsets)."""
+    return int(blink_onsets(eye_closure, timestamp_s).sum())
 
 
 def _nan_stat(values: np.ndarray, function) -> float:
@@ -275,8 +280,8 @@ def _nan_stat(values: np.ndarray, function) -> float:
     return float(function(values)) if values.size else math.nan
 
 
-def summarize_measures(table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None
-                       ) -> dict[str, float]:
+def summarize_measures(table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None,
+                       within=None) -> dict[str, float]:
     """One video's facial measures from its per-frame table (columns `frame` (index in the
     video) and `timestamp` (the decoder's, in seconds) plus MEASURE_COLUMNS; one row per analysed
     frame, NaN where no face). frame_interval_s: the nominal frame interval, 1 / the declared fps;
@@ -292,6 +297,11 @@ def summarize_measures(table: pd.DataFrame, frame_interval_s: float, end_frame: 
     the table has no such columns, or when rows are further apart than BLINK_MAX_INTERVAL_S,
     median, as blinks then go unseen); landmarks_share (share of all rows with landmarks, in
     [0, 1]). Percentiles are numpy's (linear).
+
+    within: a bool mask over the table's rows (in its order; None: all), the frames to summarise,
+    such as the speaking ones. One rule keeps a subset on the whole video's time base: every
+    per-frame quantity is computed on the whole table first (each frame's duration, its speeds,
+    where blinks start), then the frames within are selected. A subset's gaps are never steps.
     """
     missing = [column for column in ("frame", "timestamp", *MEASURE_COLUMNS) if column not in table.columns]
     if missing:
@@ -301,11 +311,21 @@ def summarize_measures(table: pd.DataFrame, frame_interval_s: float, end_frame: 
             or not frame_interval_s > 0:
         raise ValueError(f"frame_interval_s is {frame_interval_s!r}; expected the nominal frame interval in "
                          f"seconds, > 0.")
+    chosen = np.ones(len(table), dtype=bool) if within is None else np.asarray(within, dtype=bool)
+    if chosen.shape != (len(table),):
+        raise ValueError(f"within has shape {chosen.shape}; expected one bool per row, ({len(table)},).")
+    chosen = pd.Series(chosen, index=table.index)
     everything = table.sort_values("timestamp", kind="stable")
-    share = float(everything["head_yaw_deg"].notna().mean()) if len(everything) else 0.0
     durations = pd.Series(frame_durations(everything["timestamp"], everything["frame"], frame_interval_s, end_frame),
                           index=everything.index)
-    table = usable_rows(everything)
+    usable = usable_rows(everything)
+    timestamps = usable["timestamp"].to_numpy(dtype="float64")  # the whole video's, for the sampling check and blinks
+    has_blink_scores = all(name in usable.columns for name in BLINK_COLUMNS)
+    onsets = pd.Series(blink_onsets(usable[list(BLINK_COLUMNS)].to_numpy(dtype="float64").mean(axis=1), timestamps)
+                       if has_blink_scores else False, index=usable.index)
+    everything = everything[chosen[everything.index].to_numpy()]
+    share = float(everything["head_yaw_deg"].notna().mean()) if len(everything) else 0.0
+    table = usable[chosen[usable.index].to_numpy()]
     face_minutes = float(durations[table.index[table["head_yaw_deg"].notna()]].sum()) / 60
     column = {name: table[name].to_numpy(dtype="float64") for name in MEASURE_COLUMNS}
     summary = {}
@@ -317,11 +337,8 @@ def summarize_measures(table: pd.DataFrame, frame_interval_s: float, end_frame: 
     for axis in ("yaw", "pitch", "roll"):
         summary[f"head_{axis}_range_deg"] = _nan_stat(
             column[f"head_{axis}_deg"], lambda values: np.percentile(values, 95) - np.percentile(values, 5))
-    timestamps = table["timestamp"].to_numpy(dtype="float64")
     sampled_densely = len(timestamps) > 1 and np.median(np.diff(timestamps)) <= BLINK_MAX_INTERVAL_S + 1e-9
-    has_blink_scores = all(name in table.columns for name in BLINK_COLUMNS)
-    closure = table[list(BLINK_COLUMNS)].to_numpy(dtype="float64").mean(axis=1) if has_blink_scores else None
-    summary["blinks_per_minute"] = (count_blinks(closure, timestamps) / face_minutes
+    summary["blinks_per_minute"] = (int(onsets[table.index].sum()) / face_minutes
                                     if has_blink_scores and sampled_densely and face_minutes > 0 else math.nan)
     summary["landmarks_share"] = share
     return summary

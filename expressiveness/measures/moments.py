@@ -40,7 +40,8 @@ def top_moments(table: pd.DataFrame, measure: str = "expressivity", count: int =
                 window_s: float = MOMENT_S, lowest: bool = False, avoid: list[dict] = ()) -> list[dict]:
     """Up to `count` highest (lowest: lowest), non-overlapping windows of `window_s` seconds of
     `measure` (module docstring), highest (lowest) first, none overlapping a moment in `avoid`:
-    {start_s, end_s, value, leading_region, leading_blendshapes}.
+    {start_s, end_s, value, leading_region, leading_blendshapes} and, when the table has the
+    `speaking` column, speaking (true for most of the window's frames, null without sound).
     leading_region: the landmark region (brows, eyes, mouth) that deformed most in the window;
     leading_blendshapes: the LEADING_BLENDSHAPES expression blendshapes (not gaze) whose mean
     score in the window rose most above their median over the video's usable frames (only rises
@@ -76,7 +77,16 @@ def top_moments(table: pd.DataFrame, measure: str = "expressivity", count: int =
         chosen.append({"start_s": round(float(start_s), 3), "end_s": round(float(end_s), 3), "value": round(float(value), 4),
                        "leading_region": _leading_region(rows),
                        "leading_blendshapes": _leading_blendshapes(rows, bs_present, median_bs)})
+        if "speaking" in rows.columns:  # the sound's voice activity was read (audio on)
+            chosen[-1]["speaking"] = _speaking(rows["speaking"])
     return chosen
+
+
+def _speaking(speaking: pd.Series) -> bool | None:
+    """True when more than half of the moment's frames are speaking, None when none has sound."""
+    if speaking.notna().sum() == 0:
+        return None
+    return bool((speaking == 1).sum() > len(speaking) / 2)
 
 
 def _leading_region(rows: pd.DataFrame) -> str | None:

@@ -25,7 +25,8 @@ import pandas as pd
 
 from expressiveness.config import DEFAULT_FACE_SELECTION, LABELS
 from expressiveness.face import FaceBox, FaceDetector, select_face
-from expressiveness.pipeline.options import AnalysisOptions, baseline_provenance, detection_provenance
+from expressiveness.pipeline.options import (AnalysisOptions, audio_provenance, baseline_provenance,
+                                             detection_provenance)
 from expressiveness.pipeline.scorers import LEVEL_COLUMNS, LevelScorer, MeasureScorer, Scorer
 from expressiveness.pipeline.table import TableRows
 from expressiveness.video import DECODE_AHEAD, Frame, decode_ahead
@@ -168,7 +169,7 @@ class FrameAnalyzer:
                      "measures": options.measures}
         for scorer in self.scorers:
             described.update(scorer.provenance())
-        return {**described, **baseline_provenance(options)}
+        return {**described, **baseline_provenance(options), **audio_provenance(options)}
 
 
 def iter_analysis(frames: Iterable[Frame], analyzer: FrameAnalyzer, decode_depth: int = DECODE_AHEAD

@@ -29,7 +29,9 @@ class AnalysisOptions:
     timing) or "video" (tracking with MediaPipe's causal temporal filter: the live camera).
     baseline (start_s, end_s) or baseline_video (a path): where the facial measures' reference face
     and blendshape neutral come from, instead of the whole video (a neutral stretch of the same
-    video, or a neutral clip of the same person)."""
+    video, or a neutral clip of the same person). audio: also the video's own sound: its voice
+    activity per frame (`speech`, `speaking`) and every summary measure split into speaking and
+    listening (pipeline/speech.py); False (--no-audio) skips all of it."""
 
     every: int = 1
     smoothing: float | None = None
@@ -40,6 +42,7 @@ class AnalysisOptions:
     face_tracking: str = DEFAULT_FACE_TRACKING
     baseline: tuple[float, float] | None = None
     baseline_video: str | None = None
+    audio: bool = True
 
     def __post_init__(self):
         if self.baseline is not None and self.baseline_video is not None:
@@ -101,7 +104,21 @@ def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions 
         provenance.update(level_provenance(model_path, options.backend, options.smoothing, card))
     if options.measures:
         provenance.update(measure_provenance(options.face_tracking))
-    return {**provenance, **baseline_provenance(options)}
+    return {**provenance, **baseline_provenance(options), **audio_provenance(options)}
+
+
+def audio_provenance(options: AnalysisOptions) -> dict:
+    """What the speech columns and the split depend on: audio on or off, and when on the
+    voice-activity detector's version, the thresholds that make `speaking` and a side's minimum."""
+    if not options.audio:
+        return {"audio": False}
+    from expressiveness.audio.align import HANGOVER_S, MIN_SPEECH_S, RELEASE_THRESHOLD, SPEECH_THRESHOLD
+    from expressiveness.measures.speaking import MIN_SIDE_USABLE_S
+    from expressiveness.pipeline.speech import vad_identity
+
+    return {"audio": True, "vad": vad_identity(),
+            "speech": {"threshold": SPEECH_THRESHOLD, "release_threshold": RELEASE_THRESHOLD, "hangover_s": HANGOVER_S,
+                       "min_speech_s": MIN_SPEECH_S, "min_side_usable_s": MIN_SIDE_USABLE_S}}
 
 
 def baseline_provenance(options: AnalysisOptions) -> dict:

@@ -18,6 +18,8 @@ from expressiveness.errors import BaselineError, UnreadableVideoError
 from expressiveness.pipeline.frame_engine import FrameAnalyzer, FrameResult, iter_analysis
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.scorers import REFERENCE_SAMPLE_FRAMES, LevelScorer
+from expressiveness.pipeline.speech import (audio_off_summary, collect_voice_activity, speech_summary,
+                                            start_voice_activity, with_speech_columns)
 from expressiveness.video import Frame
 
 
@@ -60,17 +62,32 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
     (time_summary: analysed_s beside the header's duration_s; "complete" false, with a
     "warning" sentence, when the frames decoded differ from the declared count) and records the provenance: the
     source file (path, size, modification time), analyzer.provenance() and whether an
-    annotated video was made. Raises FileNotFoundError or UnreadableVideoError for files that
+    annotated video was made. With options.audio, the sound's voice activity runs in a child
+    process beside the frames and adds the `speech` and `speaking` columns and the summary's
+    audio part (pipeline/speech.py; a video without usable sound gets its status, never an
+    error). Raises FileNotFoundError or UnreadableVideoError for files that
     cannot be read, OSError when the annotated video cannot be written.
     """
-    from tqdm.auto import tqdm
-
     from expressiveness._io import source_info
-    from expressiveness.video import VideoWriter, iter_frames, probe_video, sample_indices
-    from expressiveness.video.reading import DecodeTally
+    from expressiveness.video import probe_video
 
     source = source_info(path)  # before decoding: a file replaced meanwhile is redone on the next run
     info = probe_video(path)
+    # The sound's voice activity runs in its own process from now on, beside the frames in this one.
+    job = start_voice_activity(path, info.duration_s) if analyzer.options.audio else None
+    try:
+        return _analyze(path, info, source, analyzer, job, annotate, annotated_path, progress)
+    finally:
+        if job is not None:
+            job.close()  # only a child still running (an error here) is stopped
+
+
+def _analyze(path, info, source, analyzer: FrameAnalyzer, job, annotate, annotated_path, progress) -> VideoAnalysis:
+    from tqdm.auto import tqdm
+
+    from expressiveness.video import VideoWriter, iter_frames, sample_indices
+    from expressiveness.video.reading import DecodeTally
+
     analyzer.reset()
     if analyzer.options.measures and info.frame_count > 0:
         try:
@@ -100,11 +117,17 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
         bar.close()
         if writer is not None:
             writer.abort()  # after close() it has nothing left to remove
-    seconds = time.perf_counter() - started
     table = analyzer.table(rows)
+    activity = collect_voice_activity(job, info.duration_s) if job is not None else None
+    if activity is not None:
+        table = with_speech_columns(table, activity)
+    seconds = time.perf_counter() - started
     summary = {"video": str(path), **time_summary(table, info, tally)}
     end_frame = min(tally.frames, info.frame_count)  # what was not decoded, or lies past the header, is not analysed
-    summary.update({**analyzer.summarize(table, 1.0 / info.fps, end_frame), "seconds": round(seconds, 2),
+    summary.update(analyzer.summarize(table, 1.0 / info.fps, end_frame))
+    summary.update(speech_summary(analyzer, table, activity, 1.0 / info.fps, end_frame, summary)
+                   if activity is not None else audio_off_summary())
+    summary.update({"seconds": round(seconds, 2),
                     "frames_per_second": round(len(table) / seconds, 1) if seconds > 0 else None,
                     "provenance": {"source": source, **analyzer.provenance(), "annotate": writer is not None}})
     return VideoAnalysis(table, summary)

@@ -104,7 +104,7 @@ class Scorer:
     def settle(self, source: dict) -> None:
         pass
 
-    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None) -> dict:
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None, within=None) -> dict:
         return {}
 
     def provenance(self) -> dict:
@@ -144,8 +144,8 @@ class LevelScorer(Scorer):
         if self.smoother:
             self.smoother.reset()
 
-    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None) -> dict:
-        return summarize_levels(table, self.labels)
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None, within=None) -> dict:
+        return summarize_levels(table if within is None else table[np.asarray(within, dtype=bool)], self.labels)
 
     def provenance(self) -> dict:
         return self._provenance
@@ -287,10 +287,14 @@ class MeasureScorer(Scorer):
         self._clear_sample()
         self.reference = {"reference": "running"}
 
-    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None) -> dict:
-        summary = summarize_measures(table, frame_interval_s, end_frame)
-        summary.update(summarize_blendshapes(usable_rows(table)))
+    def summarize(self, table: pd.DataFrame, frame_interval_s: float, end_frame: int | None = None, within=None) -> dict:
+        """The measures' summary; within (a bool mask over the rows): the figures of those frames
+        alone, on the whole video's time base (summarize_measures), without quality or moments."""
+        summary = summarize_measures(table, frame_interval_s, end_frame, within)
+        summary.update(summarize_blendshapes(usable_rows(table if within is None else table[np.asarray(within, bool)])))
         summary = {key: round(value, 4) if math.isfinite(value) else None for key, value in summary.items()}
+        if within is not None:
+            return summary
         return {**summary, **quality_summary(table), **self.reference, "top_moments": top_moments(table)}
 
     def provenance(self) -> dict:
