@@ -18,12 +18,32 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from expressiveness.config import SCORE_FIELDS
 from expressiveness.video.reading import count_decodable_frames  # noqa: F401 (tests import it from here)
 
 TESTS_DIR = Path(__file__).resolve().parent
 ROOT = TESTS_DIR.parent
+
+
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE: "ci" (.ci/run sets it) runs each property with
+# its full number of examples, "dev" (the default, for `make test` at a desk) with a quarter of
+# them. Both are derandomized and keep no example database, so a failure replays with the same
+# example, and each property's @example cases (the defects found so far) run in both.
+HYPOTHESIS_PROFILES = {"ci": 1, "dev": 4}  # name -> divisor of each property's full example count
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+hypothesis_settings.register_profile("dev", deadline=None, derandomize=True, database=None)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+if HYPOTHESIS_PROFILE not in HYPOTHESIS_PROFILES:
+    raise ValueError(f"HYPOTHESIS_PROFILE is {HYPOTHESIS_PROFILE!r}; expected one of {', '.join(HYPOTHESIS_PROFILES)}.")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(full: int) -> int:
+    """A property's number of examples under the loaded profile: `full` under "ci", a quarter
+    (at least 20) under "dev"."""
+    return max(full // HYPOTHESIS_PROFILES[HYPOTHESIS_PROFILE], min(full, 20))
 
 
 def make_record(number: int = 1, **overrides) -> dict:
