@@ -72,10 +72,14 @@ def write_jsonl(path: Path, lines) -> Path:
 
 
 # Under pytest-xdist with --dist loadfile, files go to the workers in collection order: the
-# longest first, so that no worker is left alone with a long one at the end of the run.
-LONGEST_FIRST = ("test_notebook.py", "test_faults.py", "test_dask.py", "test_scripts.py", "test_train.py",
-                 "test_measures_model.py", "test_analysis.py", "test_batch.py", "test_light_inference.py",
-                 "test_cli_training.py", "test_report.py")
+# longest first, so that no worker is left alone with a long one at the end of the run. The order
+# is that of each file's total time in `--durations=0` (a file that first asks for a session
+# fixture pays for building it); refresh it when a file's share changes.
+LONGEST_FIRST = ("test_notebook.py", "test_validation.py", "test_measures_model.py", "test_batch.py", "test_dask.py",
+                 "test_faults.py", "test_broken_videos.py", "test_train.py", "test_browser.py", "test_report.py",
+                 "test_scripts.py", "test_time_base.py", "test_system_check.py", "test_audio_vad.py", "test_audio.py",
+                 "test_cli_video.py", "test_baselines.py", "test_measure_quality.py", "test_run.py", "test_measures.py",
+                 "test_cli_training.py", "test_plots_timeline.py", "test_light_inference.py", "test_analysis.py")
 
 
 def pytest_collection_modifyitems(config, items):
