@@ -18,12 +18,32 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from expressiveness.config import SCORE_FIELDS
 from expressiveness.video.reading import count_decodable_frames  # noqa: F401 (tests import it from here)
 
 TESTS_DIR = Path(__file__).resolve().parent
 ROOT = TESTS_DIR.parent
+
+
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE: "ci" (.ci/run sets it) runs each property with
+# its full number of examples, "dev" (the default, for `make test` at a desk) with a quarter of
+# them. Both are derandomized and keep no example database, so a failure replays with the same
+# example, and each property's @example cases (the defects found so far) run in both.
+HYPOTHESIS_PROFILES = {"ci": 1, "dev": 4}  # name -> divisor of each property's full example count
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+hypothesis_settings.register_profile("dev", deadline=None, derandomize=True, database=None)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+if HYPOTHESIS_PROFILE not in HYPOTHESIS_PROFILES:
+    raise ValueError(f"HYPOTHESIS_PROFILE is {HYPOTHESIS_PROFILE!r}; expected one of {', '.join(HYPOTHESIS_PROFILES)}.")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(full: int) -> int:
+    """A property's number of examples under the loaded profile: `full` under "ci", a quarter
+    (at least 20) under "dev"."""
+    return max(full // HYPOTHESIS_PROFILES[HYPOTHESIS_PROFILE], min(full, 20))
 
 
 def make_record(number: int = 1, **overrides) -> dict:
@@ -52,10 +72,14 @@ def write_jsonl(path: Path, lines) -> Path:
 
 
 # Under pytest-xdist with --dist loadfile, files go to the workers in collection order: the
-# longest first, so that no worker is left alone with a long one at the end of the run.
-LONGEST_FIRST = ("test_notebook.py", "test_faults.py", "test_dask.py", "test_scripts.py", "test_train.py",
-                 "test_measures_model.py", "test_analysis.py", "test_batch.py", "test_light_inference.py",
-                 "test_cli_training.py", "test_report.py")
+# longest first, so that no worker is left alone with a long one at the end of the run. The order
+# is that of each file's total time in `--durations=0` (a file that first asks for a session
+# fixture pays for building it); refresh it when a file's share changes.
+LONGEST_FIRST = ("test_notebook.py", "test_validation.py", "test_measures_model.py", "test_batch.py", "test_dask.py",
+                 "test_faults.py", "test_broken_videos.py", "test_train.py", "test_browser.py", "test_report.py",
+                 "test_scripts.py", "test_time_base.py", "test_system_check.py", "test_audio_vad.py", "test_audio.py",
+                 "test_cli_video.py", "test_baselines.py", "test_measure_quality.py", "test_run.py", "test_measures.py",
+                 "test_cli_training.py", "test_plots_timeline.py", "test_light_inference.py", "test_analysis.py")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -6,6 +6,8 @@ one sentence naming it, and the good clips' results are those of a clean run of 
 
 The files are made once per module from a fixed seed that their names carry (s25_...): a
 failure names the file, and broken_videos.generate(clip, folder, seed=25) makes it again.
+`make test` judges a representative fifth of them (each kind, and each family's outcomes) through
+the Python API and the command line; `make test-slow` judges every file through the Python API.
 """
 
 import contextlib
@@ -59,26 +61,52 @@ def sentence_problem(message: str, path) -> str | None:
 # ---------------------------------------------------------------- every file through the Python API
 
 @pytest.fixture(scope="module")
-def cases(demo_dir, tmp_path_factory):
+def every_case(demo_dir, tmp_path_factory):
     return broken_videos.generate(demo_dir / "videos" / f"{SOURCE_CLIP}.mp4", tmp_path_factory.mktemp("broken"))
 
 
+def representative(cases) -> list:
+    """Every case of a kind made once (zero length, 4K, rotated, ...), and of each family made at
+    many random offsets (truncated at, flipped at, ...) every fourth and the last: each outcome
+    every family reaches (failure, complete, incomplete) stays among them, at a fifth of the work."""
+    families: dict[str, list] = {}
+    for case in cases:
+        families.setdefault(re.sub(r"_at_\d+.*", "", case.name), []).append(case)
+    chosen = {case.name for family in families.values() for case in (*family[::4], family[-1])}
+    return [case for case in cases if case.name in chosen]
+
+
 @pytest.fixture(scope="module")
-def outcomes(cases):
-    """{file name: VideoAnalysis, or (error, its traceback)} of analyze_video on every case, and on
-    the base clip they were made from ("base"), with one analyzer, as a worker of `analyze` has it."""
+def analyse(every_case):
+    """analyse(CASES) -> {file name: VideoAnalysis, or (error, its traceback)} of analyze_video on
+    those cases and on the base clip they were made from ("base"), with one analyzer, as a worker
+    of `analyze` has it; each file is analysed once per module."""
     analyzer = build_analyzer(None, AnalysisOptions())
-    found = {}
-    try:
-        found["base"] = analyze_video(cases[0].path.parent / "base" / "base_index_front.mp4", analyzer)
-        for case in cases:
-            try:
-                found[case.name] = analyze_video(case.path, analyzer)
-            except Exception as error:  # judged by the tests: recorded (unreadable) or a crash
-                found[case.name] = (error, traceback.format_exc())
-    finally:
-        analyzer.close()
-    return found
+    found = {"base": analyze_video(every_case[0].path.parent / "base" / "base_index_front.mp4", analyzer)}
+
+    def analysed(chosen) -> dict:
+        for case in chosen:
+            if case.name not in found:
+                try:
+                    found[case.name] = analyze_video(case.path, analyzer)
+                except Exception as error:  # judged by the tests: recorded (unreadable) or a crash
+                    found[case.name] = (error, traceback.format_exc())
+        return found
+
+    yield analysed
+    analyzer.close()
+
+
+@pytest.fixture(scope="module", params=["representative", pytest.param("every", marks=pytest.mark.slow)])
+def cases(request, every_case):
+    """The files the sweep's tests judge: `make test` the representative fifth, `make test-slow`
+    all of them (the same seed, so the same files)."""
+    return representative(every_case) if request.param == "representative" else every_case
+
+
+@pytest.fixture(scope="module")
+def outcomes(cases, analyse):
+    return analyse(cases)
 
 
 def outcome_of(result) -> str:
@@ -90,7 +118,8 @@ def outcome_of(result) -> str:
     return "complete" if result.summary["complete"] else "incomplete"
 
 
-def test_over_a_hundred_files_of_every_kind_are_made_with_their_seed_in_the_name(cases):
+def test_over_a_hundred_files_of_every_kind_are_made_with_their_seed_in_the_name(every_case):
+    cases = every_case
     assert len(cases) >= 100
     assert {case.kind for case in cases} >= {
         "truncated", "flipped_header", "flipped_middle", "wrong_extension", "zero_length", "one_frame", "odd_size",
@@ -214,12 +243,14 @@ def _metadata(folder, names: dict):
 
 
 @pytest.fixture(scope="module")
-def cli_runs(cases, outcomes, demo_dir, tmp_path_factory):
+def cli_runs(every_case, analyse, demo_dir, tmp_path_factory):
     """`expressiveness analyze` (a folder of broken files and good clips, plus an .m4a named on its
     own) and `expressiveness extract` (a metadata.jsonl listing the same files) in subprocesses;
     and the same two commands in this process on the good clips alone. Run in an empty folder,
     so that no default model is found there: facial measures only, in both runs."""
     root = tmp_path_factory.mktemp("cli")
+    cases = representative(every_case)  # the whole sweep gives the same selection: a first case of each
+    outcomes = analyse(cases)
     chosen = cli_selection(cases, outcomes)
     mixed, clean = root / "mixed" / "videos", root / "clean" / "videos"
     for folder in (mixed, clean):
@@ -248,7 +279,8 @@ def cli_runs(cases, outcomes, demo_dir, tmp_path_factory):
                                             "--no-figures")
         runs["clean_extract"] = main_output("extract", "--metadata", clean_metadata, "--cache", root / "clean_cache",
                                             "--workers", 1, "--no-progress")
-    return {"root": root, "chosen": chosen, "mixed": mixed, "named": named, "broken_ids": broken_ids, **runs}
+    return {"root": root, "chosen": chosen, "mixed": mixed, "named": named, "broken_ids": broken_ids,
+            "outcomes": outcomes, **runs}
 
 
 def _texts(folder):
@@ -256,13 +288,15 @@ def _texts(folder):
             if path.is_file() and path.suffix in (".json", ".csv", ".txt", ".log")}
 
 
-def test_the_command_line_gets_at_least_ten_broken_files_of_every_outcome(cli_runs, outcomes):
+def test_the_command_line_gets_at_least_ten_broken_files_of_every_outcome(cli_runs):
+    outcomes = cli_runs["outcomes"]
     chosen = cli_runs["chosen"]
     assert len(chosen) >= 10
     assert {outcome_of(outcomes[case.name]) for case in chosen} == {"failure", "complete", "incomplete"}
 
 
-def test_analyze_records_each_broken_file_with_one_sentence_and_no_traceback(cli_runs, outcomes):
+def test_analyze_records_each_broken_file_with_one_sentence_and_no_traceback(cli_runs):
+    outcomes = cli_runs["outcomes"]
     run, root = cli_runs["analyze"], cli_runs["root"]
     assert run.returncode == 0, run.stderr
     for text in (run.stdout, run.stderr, *_texts(root / "analysis").values()):
@@ -318,7 +352,8 @@ def _manifest(cache):
         return {row["id"]: row for row in csv.DictReader(handle)}
 
 
-def test_extract_records_each_broken_file_with_one_sentence_and_no_traceback(cli_runs, outcomes):
+def test_extract_records_each_broken_file_with_one_sentence_and_no_traceback(cli_runs):
+    outcomes = cli_runs["outcomes"]
     run, root = cli_runs["extract"], cli_runs["root"]
     assert run.returncode == 0, run.stderr
     for text in (run.stdout, run.stderr, *_texts(root / "cache").values()):

@@ -186,7 +186,7 @@ def demo_models(demo_dir, demo_extraction, tmp_path_factory):
     options = AnalysisOptions(every=3)
     boosting = train_measures_model(metadata, folder / "models", MeasuresConfig(name="boost", estimator="boosting",
                                                                                 grids=TINY_BOOSTING),
-                                    folder / "analysis", cnn.model_path, cnn.card_path, options, workers=2,
+                                    folder / "analysis", cnn.model_path, cnn.card_path, options, workers=1,
                                     progress=False)
     linear = train_measures_model(metadata, folder / "models", MeasuresConfig(name="linear"), folder / "analysis",
                                   split_from=cnn.model_path, options=options, progress=False)

@@ -27,7 +27,9 @@ from expressiveness.data.levels import (
 )
 from expressiveness.errors import DatasetError
 
-SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
+from conftest import examples
+
+SETTINGS = settings(max_examples=examples(200), deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 # Hypothesis keeps its caches (Unicode tables, constants of the package's source, written while
@@ -170,7 +172,7 @@ def data_sets(draw):
     return pd.DataFrame(draw(st.permutations(rows)))
 
 
-@settings(SETTINGS, max_examples=100)
+@settings(SETTINGS, max_examples=examples(100))
 @given(frame=data_sets(), fractions=st.sampled_from(FRACTIONS), seed=st.integers(0, 2**32 - 1))
 def test_the_participant_split_is_disjoint_sized_and_stratified_by_level(frame, fractions, seed):
     """Every record gets one part and every participant is in one part only; the parts have

@@ -22,9 +22,9 @@ from expressiveness.data.metadata import (COLUMNS, INTEGER_STRING_FIELDS, OPTION
                                           TEXT_FIELDS, scan_metadata)
 from expressiveness.errors import MetadataError
 
-from conftest import make_record
+from conftest import examples, make_record
 
-SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=examples(150), deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # Hypothesis keeps its caches (Unicode tables, constants of the package's source, written while

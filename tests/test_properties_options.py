@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 
 from expressiveness.cli import _options as options
 
-SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
+from conftest import examples
+
+SETTINGS = settings(max_examples=examples(200), deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 # Hypothesis keeps its caches (Unicode tables, constants of the package's source, written while

@@ -27,7 +27,9 @@ from expressiveness.pipeline.per_video import write_table
 from expressiveness.pipeline.scorers import LEVEL_COLUMNS, PROBABILITY_COLUMNS
 from expressiveness.pipeline.table import TableRows
 
-SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
+from conftest import examples
+
+SETTINGS = settings(max_examples=examples(100), deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                            HealthCheck.data_too_large])
 
