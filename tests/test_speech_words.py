@@ -48,7 +48,7 @@ def analysis(tmp_path_factory):
     from expressiveness.pipeline.per_video import analyze_video
 
     clip = face_footage(tmp_path_factory.mktemp("footage"))
-    analyzer = build_analyzer(None, AnalysisOptions(every=3))
+    analyzer = build_analyzer(None, AnalysisOptions(every=3, audio=False))
     try:
         result = analyze_video(clip, analyzer)
     finally:

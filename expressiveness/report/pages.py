@@ -261,9 +261,8 @@ def write_index(summaries: list[dict], out_dir: str | Path, records: dict | None
              "shares": [summary.get(key) or 0.0 for key in SHARE_KEYS.values()],
              "speaking": number(summary, "speaking_share"), "speaking_note": speaking_share_note(summary),
              "sparkline": _sparkline(summary, tables.get(name), top)} for name, summary in zip(names, summaries)]
-    with_speech = any(number(summary, "speaking_share") is not None
-                      or (summary.get("speech_split") or {}).get("status") not in (None, "off")
-                      for summary in summaries)
+    # a Speaking column when some video has sound: a column of dashes says nothing
+    with_speech = any(number(summary, "speaking_share") is not None for summary in summaries)
     with_levels = any(has_levels(summary) for summary in summaries)
     with_measures = any(has_measures(summary) for summary in summaries)
     key = ["Timeline: the level through the video (bottom strip) and the expected level from 0 Reserved to 2 "
