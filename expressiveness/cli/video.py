@@ -37,6 +37,7 @@ def register(commands, common) -> None:
                              "question, the human facial_expression score); implies --html")
     options.add_analysis(parser)
     options.add_baseline(parser)
+    options.add_subject(parser)
     models.add_measures_model_option(parser)
     parser.set_defaults(run=run_analyze)
 

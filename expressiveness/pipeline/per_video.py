@@ -18,6 +18,7 @@ from expressiveness.errors import BaselineError, UnreadableVideoError
 from expressiveness.pipeline.frame_engine import FrameAnalyzer, FrameResult, iter_analysis
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.scorers import REFERENCE_SAMPLE_FRAMES, LevelScorer
+from expressiveness.pipeline.subject import prepare_subject
 from expressiveness.video import Frame
 
 
@@ -79,6 +80,7 @@ def analyze_video(path: str | Path, analyzer: FrameAnalyzer, annotate: Annotator
             if analyzer.options.baseline_video is None:
                 raise
             raise BaselineError(f"the baseline video cannot be read: {error}") from error
+    prepare_subject(path, info, analyzer)  # who is measured, once for the video (pipeline/subject.py)
     every = analyzer.options.every
     indices = None if every == 1 else sample_indices(info.frame_count, every=every)
     expected_rows = info.frame_count if indices is None else len(indices)

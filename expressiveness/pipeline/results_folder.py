@@ -69,6 +69,8 @@ class RunReport:
         """What the run did, for stdout: text(), then the measures model's answer per video (the
         first `shown`) and the HTML pages written, when there are."""
         lines = [self.text()]
+        lines += [f"  {summary.get('name', summary['video'])}: {summary['subject']['note']}" for summary in self.summaries
+                  if (summary.get("subject") or {}).get("status") == "several_persons"]  # never silent (issue 36)
         if self.measures_model is not None and self.summaries:
             lines.append(f"Measures model {self.measures_model}, per video: the facial_expression score from its "
                          f"regressor, the level from its classifier (two models, so they can disagree near a cut "

@@ -192,7 +192,7 @@ class MeasureScorer(Scorer):
         # tracking "image" (files): every frame on its own, so the landmarks of a frame do not depend
         # on the frames before it; "video" (the camera): tracked, with MediaPipe's causal filter.
         # A landmark set that is not the detector's interviewee is dropped by FaceLandmarker.landmarks.
-        self.tracking = tracking
+        self.tracking, self._face_model = tracking, face_model
         self.landmarker = FaceLandmarker(tracking=tracking, max_faces=1, face_model=face_model)
         self.tracker = MeasureTracker(reference_frames)
         self._clear_sample()
@@ -296,6 +296,17 @@ class MeasureScorer(Scorer):
 
     def provenance(self) -> dict:
         return measure_provenance(self.tracking, self.tracker.reference_frames)
+
+    def see_faces(self, count: int) -> bool:
+        """Let the landmarker find `count` faces per frame (several persons in view: the face it
+        would pick alone may not be the subject's; pipeline/subject.py). True when that changed."""
+        from expressiveness.face import FaceLandmarker
+
+        if count == self.landmarker.max_faces:
+            return False
+        self.landmarker.close()
+        self.landmarker = FaceLandmarker(tracking=self.tracking, max_faces=count, face_model=self._face_model)
+        return True
 
     def close(self) -> None:
         self.landmarker.close()
