@@ -164,6 +164,10 @@ def _summary_row(summary: dict) -> dict:
     row.update(single(provenance.items()))
     row["source_size_bytes"] = provenance.get("source", {}).get("size_bytes")
     row["source_modified_ns"] = provenance.get("source", {}).get("modified_ns")
+    subject = summary.get("subject") or {}
+    if subject:  # who was measured (pipeline/subject.py): the rule used, the person, and how many were in view
+        row.update({"subject_person": subject.get("person"), "subject_rule_used": subject.get("used"),
+                    "persons_status": subject.get("status")})
     return row
 
 
