@@ -5,12 +5,12 @@ side by side; a tile's index is a box centre's x // 200. The speaker clips (test
 add a real recorded voice whose loudness follows the measured mouth opening of one side's real
 clip: no talking-head footage with its own sound ships in a wheel we found.
 
-Tolerance for "the subject's measures equal the same clip analysed alone": the landmarker reads
-the whole frame (400 px wide beside the other person, 200 px alone: MediaPipe's own detector then
-sees the face at another scale), so the landmarks differ slightly. Measured: expressivity_mean
-1.163 alone, 1.209 side by side (4 %); facial_motion_mean 15.5 and 16.1 (4 %); head ranges within
-0.4 degrees; usable_share 0.72 and 0.71. The test allows 10 %, 1 degree and 0.05. Before this
-step, the face measured switched 13 times in 4 s and expressivity read 2.45 against 1.10.
+Tolerance for "the subject's measures equal the same clip analysed alone": with two persons in
+view the landmarker reads a window around the subject's face (face/region.py), alone the whole
+200 x 240 px tile, so the landmarks differ slightly. Measured: expressivity_mean 1.163 alone,
+1.181 side by side (1.5 %); facial_motion_mean 15.55 both; head ranges within 0.13 degrees;
+usable_share and blinks equal. The test allows 5 %, 0.5 degrees and 0.02. Before this step, the
+face measured switched 13 times in 4 s and expressivity read 2.45 against 1.10.
 """
 
 from __future__ import annotations
@@ -68,10 +68,10 @@ def test_side_by_side_measures_one_person_and_says_a_second_was_in_view(side_by_
     alone = analyze_video(tiled_video(footage, footage / "W.mp4", [(4.0, ("W",))]), analyzers("auto")).summary
     together = side_by_side.summary
     for key in ("expressivity_mean", "facial_motion_mean"):
-        assert together[key] == pytest.approx(alone[key], rel=0.10), key
+        assert together[key] == pytest.approx(alone[key], rel=0.05), key
     for key in ("head_yaw_range_deg", "head_pitch_range_deg", "head_roll_range_deg"):
-        assert together[key] == pytest.approx(alone[key], abs=1.0), key
-    assert together["usable_share"] == pytest.approx(alone["usable_share"], abs=0.05)
+        assert together[key] == pytest.approx(alone[key], abs=0.5), key
+    assert together["usable_share"] == pytest.approx(alone["usable_share"], abs=0.02)
     assert together["blinks_per_minute"] == alone["blinks_per_minute"]
     assert alone["subject"]["status"] == "one_person" and alone["subject"]["fallback"] == "auto: one person in view"
 

@@ -192,7 +192,8 @@ class MeasureScorer(Scorer):
         # tracking "image" (files): every frame on its own, so the landmarks of a frame do not depend
         # on the frames before it; "video" (the camera): tracked, with MediaPipe's causal filter.
         # A landmark set that is not the detector's interviewee is dropped by FaceLandmarker.landmarks.
-        self.tracking, self._face_model = tracking, face_model
+        self.tracking = tracking
+        self.read_subject_alone = False  # several persons in view: face.region's window (pipeline/subject.py)
         self.landmarker = FaceLandmarker(tracking=tracking, max_faces=1, face_model=face_model)
         self.tracker = MeasureTracker(reference_frames)
         self._clear_sample()
@@ -211,6 +212,13 @@ class MeasureScorer(Scorer):
         looked = self._looked.pop(frame.index, None)
         if looked is not None and looked[0] == _xywh(faces[subject]):
             return looked[1]
+        return self._read(frame, faces[subject])
+
+    def _read(self, frame: Frame, box: FaceBox):
+        if self.read_subject_alone:
+            from expressiveness.face.region import read_region
+
+            return read_region(self.landmarker, frame.image, box, frame.timestamp_s)
         return self.landmarker.read(frame.image, frame.timestamp_s)
 
     @staticmethod
@@ -247,7 +255,7 @@ class MeasureScorer(Scorer):
         """A sample frame for the reference face: kept when usable."""
         self._sampled += 1
         if subject is not None:
-            reading = self.landmarker.read(frame.image, frame.timestamp_s)
+            reading = self._read(frame, faces[subject])
             face, quality = self._face_and_quality(frame, faces[subject], reading)
             if self.tracking == "image":
                 self._looked[frame.index] = (_xywh(faces[subject]), reading)
@@ -283,6 +291,7 @@ class MeasureScorer(Scorer):
         self._looked = looked
 
     def reset(self) -> None:
+        self.read_subject_alone = False
         self.tracker.reset()
         self.landmarker.reset()
         self._clear_sample()
@@ -296,17 +305,6 @@ class MeasureScorer(Scorer):
 
     def provenance(self) -> dict:
         return measure_provenance(self.tracking, self.tracker.reference_frames)
-
-    def see_faces(self, count: int) -> bool:
-        """Let the landmarker find `count` faces per frame (several persons in view: the face it
-        would pick alone may not be the subject's; pipeline/subject.py). True when that changed."""
-        from expressiveness.face import FaceLandmarker
-
-        if count == self.landmarker.max_faces:
-            return False
-        self.landmarker.close()
-        self.landmarker = FaceLandmarker(tracking=self.tracking, max_faces=count, face_model=self._face_model)
-        return True
 
     def close(self) -> None:
         self.landmarker.close()

@@ -14,7 +14,8 @@ its person id (face/persons.py) for the `person` column.
   face landmarker about PRE_PASS_FPS times a second for each person's mouth opening (the inner
   lips' gap).
   The subject is chosen from the persons in view; the reference is then learnt again on the
-  subject's face, and in the main pass each frame's subject is that person's face, or none
+  subject's face, the landmarker reads that face alone (face/region.py: one face's cost however
+  many are in view), and in the main pass each frame's subject is that person's face, or none
   where the person is out of view (a row without a face: never another person's face).
 
 Rules (`--subject`): `largest` the person in view with the largest median box; `center` the one
@@ -142,7 +143,6 @@ def prepare_subject(path, info, analyzer) -> None:
         fallback = None if used == rule else ("auto: one person in view" if rule == "auto" else
                                               "one person in view: nobody to compare")
         selection = SELECTION_OF_RULE[rule] if rule in SELECTION_OF_RULE else analyzer.options.face_selection
-        _set_landmarker_faces(path, info, analyzer, 1)
         persons = SubjectFrames(selection, choice={"rule": rule, "used": used, "fallback": fallback, "person": None})
         persons.main_pass = True
         analyzer.persons = persons
@@ -152,26 +152,22 @@ def prepare_subject(path, info, analyzer) -> None:
     found = find_persons(path, info, analyzer, with_mouths=rule in ("auto", "speaker"))
     choice = choose(rule, found, path)
     persons = SubjectFrames("largest", choice["person"], found.known, choice, found.summary)
-    in_view = max(1, len(found.summary.in_view))
-    _set_landmarker_faces(path, info, analyzer, in_view, persons, force=True)
+    _relearn(path, info, analyzer, persons)
     persons.main_pass = True
 
 
-def _set_landmarker_faces(path, info, analyzer, count: int, persons: SubjectFrames | None = None,
-                          force: bool = False) -> None:
-    """Let the face landmarker find `count` faces per frame (with several persons in view, the one
-    it would pick alone may not be the subject), and learn the reference again on the subject's
-    faces when it changed (force: always, the sample was learnt on each frame's largest face)."""
+def _relearn(path, info, analyzer, persons: SubjectFrames) -> None:
+    """Give the analyzer the chosen subject, its landmarker reading that face alone (face/region.py:
+    the whole frame would hold the others too), and learn the reference again on the subject's
+    faces (the sample was learnt on each frame's largest face)."""
     from expressiveness.pipeline.per_video import reference_frames
 
-    scorers = [scorer for scorer in analyzer.scorers if hasattr(scorer, "see_faces")]
-    changed = [scorer.see_faces(count) for scorer in scorers]
-    if not (force or any(changed)):
-        return
     analyzer.reset()
     analyzer.persons = persons
-    if persons is not None:
-        persons.reference_from_this_video = analyzer.options.baseline_video is None
+    persons.reference_from_this_video = analyzer.options.baseline_video is None
+    for scorer in analyzer.scorers:
+        if hasattr(scorer, "read_subject_alone"):
+            scorer.read_subject_alone = True
     if analyzer.options.measures and info.frame_count > 0:
         analyzer.learn_reference(*reference_frames(path, info, analyzer.options))
 
