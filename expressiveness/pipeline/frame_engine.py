@@ -87,6 +87,8 @@ class FrameAnalyzer:
 
     def detect(self, frame: Frame) -> list[FaceBox]:
         found = self._found.pop(frame.index, None)  # found already while learning the reference
+        if found is None and self.persons is not None:
+            found = self.persons.faces(frame.index)  # or by pipeline/subject.py's pre-pass
         return found if found is not None else self.detector.detect(frame.image)
 
     def _subject(self, frame: Frame, faces: list[FaceBox]) -> int | None:

@@ -37,7 +37,7 @@ from expressiveness.face import FaceBox, box_iou, select_face
 from expressiveness.face.persons import MEANINGFUL_SHARE, PersonsSummary, PersonTracker
 
 SELECTION_OF_RULE = {"largest": "largest", "center": "most_central"}  # select_face's name for a per-frame rule
-PRE_PASS_FPS = 10.0  # landmarker readings per second of video for the speaker rule
+PRE_PASS_FPS = 8.0  # landmarker readings per second for the speaker rule; loudness is averaged over each 1/8 s
 MIN_SPEECH_S = 1.0  # the speaker rule needs at least this much speech (voice activity) in the video
 MIN_SYNCHRONY_READINGS = 8  # a person's synchrony needs this many readings with speech (else all readings)
 SAME_FACE_IOU = 0.5  # a face of the main pass is the pre-pass's face when their boxes overlap this much
@@ -46,8 +46,8 @@ SAME_FACE_IOU = 0.5  # a face of the main pass is the pre-pass's face when their
 class SubjectFrames:
     """Which face of a frame is the subject, for FrameAnalyzer. person None: each frame's face by
     `selection` (select_face), a tracker numbering the persons beside it; else that person's face
-    from `known` ({frame index: (boxes int32 (n, 4) x, y, width, height, ids int32 (n,))}, the
-    pre-pass), None where the person is not in the frame. `main_pass` False: frames of the reference
+    from `known` ({frame index: (pack_faces of its faces, ids int32 (n,))}, the pre-pass, whose
+    faces the main pass takes instead of detecting them again: `faces`), None where the person is not in the frame. `main_pass` False: frames of the reference
     sample (any order); True: the video's frames in order, each asked by subject_index (look), then
     person_of (score)."""
 
@@ -81,7 +81,8 @@ class SubjectFrames:
         return index, ids[index]
 
     def _fixed(self, frame_index: int, faces: list[FaceBox]) -> tuple[int | None, int | None]:
-        boxes, ids = self.known.get(frame_index, (np.zeros((0, 4), np.int32), np.zeros(0, np.int32)))
+        packed, ids = self.known.get(frame_index, (np.zeros((0, 5)), np.zeros(0, np.int32)))
+        boxes = packed[:, :4]
         where = np.flatnonzero(ids == self.person)
         if not faces or where.size == 0:
             return None, None
@@ -89,6 +90,13 @@ class SubjectFrames:
         overlaps = [box_iou(face.corners, (x, y, x + width, y + height)) for face in faces]
         best = int(np.argmax(overlaps))
         return (best, self.person) if overlaps[best] >= SAME_FACE_IOU else (None, None)
+
+    def faces(self, frame_index: int) -> list[FaceBox] | None:
+        """The pre-pass's faces of a frame of this video (the detector's, as it found them), None
+        when the pre-pass did not see it (or there was none)."""
+        if self.person is None or frame_index not in self.known or not (self.main_pass or self.reference_from_this_video):
+            return None
+        return unpack_faces(self.known[frame_index][0])
 
     def person_of(self, frame_index: int) -> int | None:
         """The subject's person id in a frame of the main pass (then forgotten); None without it."""
@@ -106,6 +114,19 @@ class SubjectFrames:
                    "in_view": person.in_view, "synchrony": synchrony.get(person.person)} for person in persons.persons]
         return {**choice, "persons": listed, "status": persons.status,
                 "note": note(persons, choice.get("person"), choice["used"], choice.get("fallback"))}
+
+
+def pack_faces(faces: list[FaceBox]) -> np.ndarray:
+    """float64 (n, 5 + 2 k): x, y, width, height, score, then the k keypoints' x, y: a frame's
+    faces in 136 bytes each (FaceBoxes take about 700), to keep for a whole video."""
+    return np.array([[face.x, face.y, face.width, face.height, face.score, *np.ravel(face.keypoints)]
+                     for face in faces], np.float64).reshape(len(faces), -1) if faces else np.zeros((0, 5))
+
+
+def unpack_faces(packed: np.ndarray) -> list[FaceBox]:
+    """The FaceBoxes pack_faces kept, equal to the detector's."""
+    return [FaceBox(int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]),
+                    tuple((float(x), float(y)) for x, y in row[5:].reshape(-1, 2))) for row in packed]
 
 
 def note(persons: PersonsSummary, person: int | None, used, fallback: str | None) -> str:

@@ -16,7 +16,8 @@ import numpy as np
 from expressiveness.errors import SubjectError
 from expressiveness.face import box_iou
 from expressiveness.face.persons import PersonTracker
-from expressiveness.pipeline.subject import MIN_SPEECH_S, MIN_SYNCHRONY_READINGS, PRE_PASS_FPS, FoundPersons
+from expressiveness.pipeline.subject import (MIN_SPEECH_S, MIN_SYNCHRONY_READINGS, PRE_PASS_FPS, FoundPersons,
+                                             pack_faces)
 
 MIN_LANDMARK_IOU = 0.3  # a landmark box and a detector box are one face (engine.MIN_SUBJECT_IOU)
 INNER_LIPS = (13, 14)  # face mesh: the middle of the upper and of the lower inner lip
@@ -63,8 +64,7 @@ def find_persons(path, info, analyzer, with_mouths: bool) -> FoundPersons:
             for frame, faces in decode_ahead(frames, 4):
                 ids = tracker.update(frame.index, frame.timestamp_s, faces, frame.image)
                 shape = frame.image.shape
-                known[frame.index] = (np.array([[face.x, face.y, face.width, face.height] for face in faces],
-                                               np.int32).reshape(-1, 4), np.array(ids, np.int32))
+                known[frame.index] = (pack_faces(faces), np.array(ids, np.int32))
                 if landmarker is not None and faces and frame.timestamp_s >= next_s:
                     next_s = max(next_s + 1 / PRE_PASS_FPS, frame.timestamp_s - 0.5 / PRE_PASS_FPS)
                     for face in landmarker.detect(frame.image):
