@@ -57,7 +57,8 @@ def tiles(table):
 
 def test_side_by_side_measures_one_person_and_says_a_second_was_in_view(side_by_side, footage, analyzers):
     table, subject = side_by_side.table, side_by_side.summary["subject"]
-    assert (subject["rule"], subject["used"], subject["fallback"]) == ("auto", "largest", "auto: the video has no sound")
+    assert (subject["rule"], subject["used"]) == ("auto", "largest")
+    assert subject["fallback"] == "auto: the video has no sound"
     assert subject["person"] == 0 and subject["status"] == "several_persons"
     assert [(person["id"], person["in_view"], person["share"]) for person in subject["persons"]] == [(0, True, 1.0),
                                                                                                    (1, True, 1.0)]
@@ -123,3 +124,32 @@ def test_faces_in_a_few_frames_and_a_crowd_end_with_a_status(footage, analyzers)
     assert len(in_view) >= 8
     largest = max(in_view, key=lambda person: person["median_box"][2] * person["median_box"][3])
     assert subject["person"] == largest["id"] and set(crowd.table["person"].dropna()) == {largest["id"]}
+
+
+def test_the_console_and_the_report_say_a_second_person_was_in_view(side_by_side, tmp_path):
+    from expressiveness.pipeline.results_folder import RunReport, _summary_row
+    from expressiveness.report.findings import describe
+
+    summary = {**side_by_side.summary, "name": "side"}
+    note = summary["subject"]["note"]
+    assert RunReport(tmp_path, analyzed=[summary]).console().splitlines()[1] == f"  side: {note}"
+    assert describe(summary)[0] == note
+    row = _summary_row(summary)
+    assert (row["subject_person"], row["subject_rule_used"], row["persons_status"]) == (0, "largest", "several_persons")
+    assert summary["provenance"]["subject"] == "auto"
+
+
+def test_a_subject_that_is_no_rule_is_refused_with_the_rules():
+    import argparse
+
+    from expressiveness.cli._options import subject
+
+    assert subject("speaker") == "speaker" and subject("2") == 2
+    with pytest.raises(argparse.ArgumentTypeError) as raised:
+        subject("loudest")
+    assert str(raised.value) == ("loudest is not auto, largest, center, speaker or a person id such as 0 (the ids "
+                                 "are in a summary's subject.persons)")
+    with pytest.raises(ValueError) as raised:
+        AnalysisOptions(subject=-1)
+    assert str(raised.value) == ("subject is -1; expected auto, largest, center, speaker or a person id >= 0 (an id "
+                                 "from a summary's subject.persons).")

@@ -47,9 +47,9 @@ class SubjectFrames:
     """Which face of a frame is the subject, for FrameAnalyzer. person None: each frame's face by
     `selection` (select_face), a tracker numbering the persons beside it; else that person's face
     from `known` ({frame index: (pack_faces of its faces, ids int32 (n,))}, the pre-pass, whose
-    faces the main pass takes instead of detecting them again: `faces`), None where the person is not in the frame. `main_pass` False: frames of the reference
-    sample (any order); True: the video's frames in order, each asked by subject_index (look), then
-    person_of (score)."""
+    faces the main pass takes instead of detecting them again: `faces`), None where the person is
+    not in the frame. `main_pass` False: frames of the reference sample (any order); True: the
+    video's frames in order, each asked by subject_index (look), then person_of (score)."""
 
     def __init__(self, selection: str, person: int | None = None, known: dict | None = None,
                  choice: dict | None = None, persons: PersonsSummary | None = None):
@@ -94,7 +94,9 @@ class SubjectFrames:
     def faces(self, frame_index: int) -> list[FaceBox] | None:
         """The pre-pass's faces of a frame of this video (the detector's, as it found them), None
         when the pre-pass did not see it (or there was none)."""
-        if self.person is None or frame_index not in self.known or not (self.main_pass or self.reference_from_this_video):
+        if self.person is None or frame_index not in self.known:
+            return None
+        if not (self.main_pass or self.reference_from_this_video):  # a baseline video's frame of that index
             return None
         return unpack_faces(self.known[frame_index][0])
 

@@ -138,6 +138,13 @@ def time_sentences(summary: dict) -> list[str]:
     return sentences
 
 
+def persons_sentences(summary: dict) -> list[str]:
+    """What "In brief" says when a second person was in view (pipeline/subject.py): who was
+    measured, and by which rule."""
+    subject = summary.get("subject") or {}
+    return [subject["note"]] if subject.get("status") == "several_persons" and subject.get("note") else []
+
+
 def required_columns(summary: dict) -> tuple[str, ...]:
     """The per-frame table columns a report of this summary reads."""
     return (("frame", "timestamp", "success") + (PROBABILITY_COLUMNS + ("level",) if has_levels(summary) else ())
@@ -148,7 +155,7 @@ def describe(summary: dict, faced_frames: int | None = None) -> list[str]:
     """The summary in words: a few sentences, numbers as in the summary (shares in percent,
     expressivity to one decimal, degrees and blinks to whole numbers). Levels are spoken of
     only when the analysis has them, facial measures only when it has them."""
-    return time_sentences(summary) + _describe(summary, faced_frames)
+    return time_sentences(summary) + persons_sentences(summary) + _describe(summary, faced_frames)
 
 
 def _describe(summary: dict, faced_frames: int | None) -> list[str]:
