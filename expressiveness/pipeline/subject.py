@@ -163,8 +163,7 @@ def prepare_subject(path, info, analyzer) -> None:
     several = bool(sample) and np.mean([len(faces) >= 2 for faces in sample]) >= MEANINGFUL_SHARE
     if not several and not isinstance(rule, int):
         used = rule if rule in SELECTION_OF_RULE else "largest"
-        fallback = None if used == rule else ("auto: one person in view" if rule == "auto" else
-                                              "one person in view: nobody to compare")
+        fallback = None if used == rule else ("auto: " if rule == "auto" else "") + "one person in view"
         selection = SELECTION_OF_RULE[rule] if rule in SELECTION_OF_RULE else analyzer.options.face_selection
         persons = SubjectFrames(selection, choice={"rule": rule, "used": used, "fallback": fallback, "person": None})
         persons.main_pass = True
