@@ -153,3 +153,19 @@ def test_a_subject_that_is_no_rule_is_refused_with_the_rules():
         AnalysisOptions(subject=-1)
     assert str(raised.value) == ("subject is -1; expected auto, largest, center, speaker or a person id >= 0 (an id "
                                  "from a summary's subject.persons).")
+
+
+@pytest.mark.parametrize("options", [AnalysisOptions(baseline=(0.0, 2.0)), AnalysisOptions(every=3)])
+def test_a_baseline_segment_or_sampled_frames_with_two_persons(footage, options, side_by_side):
+    """The reference sample first learnt on each frame's largest face (before the persons are known)
+    reads that face's window, not whichever face a one-face landmarker finds: a baseline of the
+    two-person clip has its usable faces (it had 1 of 48, and stopped the video, before)."""
+    analyzer = build_analyzer(None, options)
+    try:
+        result = analyze_video(footage / "side.mp4", analyzer)
+    finally:
+        analyzer.close()
+    assert result.summary["subject"]["person"] == 0 and set(result.table["person"]) == {0}
+    assert tiles(result.table) == {0} and len(result.table) == (100 if options.every == 1 else 34)
+    if options.baseline:
+        assert result.summary["reference"] == "baseline" and result.summary["reference_faces"] >= 40

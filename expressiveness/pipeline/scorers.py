@@ -212,13 +212,15 @@ class MeasureScorer(Scorer):
         looked = self._looked.pop(frame.index, None)
         if looked is not None and looked[0] == _xywh(faces[subject]):
             return looked[1]
-        return self._read(frame, faces[subject])
+        return self._read(frame, faces, subject)
 
-    def _read(self, frame: Frame, box: FaceBox):
-        if self.read_subject_alone:
+    def _read(self, frame: Frame, faces: list[FaceBox], subject: int):
+        # With other faces in the frame, the landmarker (one face) could read another's: the subject's
+        # window is read instead (face/region.py), also when several persons are in view of the video.
+        if self.read_subject_alone or len(faces) > 1:
             from expressiveness.face.region import read_region
 
-            return read_region(self.landmarker, frame.image, box, frame.timestamp_s)
+            return read_region(self.landmarker, frame.image, faces[subject], frame.timestamp_s)
         return self.landmarker.read(frame.image, frame.timestamp_s)
 
     @staticmethod
@@ -255,7 +257,7 @@ class MeasureScorer(Scorer):
         """A sample frame for the reference face: kept when usable."""
         self._sampled += 1
         if subject is not None:
-            reading = self._read(frame, faces[subject])
+            reading = self._read(frame, faces, subject)
             face, quality = self._face_and_quality(frame, faces[subject], reading)
             if self.tracking == "image":
                 self._looked[frame.index] = (_xywh(faces[subject]), reading)
