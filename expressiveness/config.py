@@ -21,6 +21,7 @@ FRAMES_PER_CLIP = 32  # crops per clip that `extract` samples when no other rule
 # Face detection and crops: the defaults of extraction (cache.ExtractSettings), of analysis
 # without a model card that records them (AnalysisOptions.with_card) and of the command line.
 DEFAULT_MIN_CONFIDENCE = 0.5  # the face detector's score threshold, in [0.0, 1.0]
+SUBJECT_RULES = ("auto", "largest", "center", "speaker")  # --subject: who is measured (pipeline/subject.py)
 DEFAULT_FACE_SELECTION = "largest"  # the interviewee among several faces (face.FACE_SELECTIONS)
 DEFAULT_CROP_MARGIN = 0.15  # fraction of the face box's side added on each side of a crop
 FACE_TRACKINGS = ("image", "video")  # how the face landmarker sees frames (face.FaceOptions)

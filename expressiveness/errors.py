@@ -61,3 +61,7 @@ class FaceEngineError(ExpressivenessError, RuntimeError):
 class BaselineError(ExpressivenessError, ValueError):
     """A baseline for the facial measures (--baseline, --baseline-video) that cannot serve: given
     twice or without the measures, outside the video, unreadable, or without enough usable faces."""
+
+
+class SubjectError(ExpressivenessError, ValueError):
+    """The subject asked for (--subject N) is not among the persons a video shows."""

@@ -82,7 +82,8 @@ def test_every_option_that_changes_the_output_is_in_the_provenance(trained_model
     assert base["card_sha256"] == hashlib.sha256(trained_model.card_path.read_bytes()).hexdigest()
     changes = [AnalysisOptions(every=2), AnalysisOptions(every=3, smoothing=0.5),
                AnalysisOptions(every=3, face_tracking="video"), AnalysisOptions(every=3, min_confidence=0.6),
-               AnalysisOptions(every=3, face_selection="most_central"), AnalysisOptions(every=3, backend="tf.function")]
+               AnalysisOptions(every=3, face_selection="most_central"), AnalysisOptions(every=3, backend="tf.function"),
+               AnalysisOptions(every=3, subject="speaker"), AnalysisOptions(every=3, subject=1)]
     provenances = [analysis_provenance(trained_model.model_path, options) for options in changes]
     assert all(provenance != base for provenance in provenances)
     assert len({json.dumps(provenance, sort_keys=True) for provenance in provenances}) == len(changes)

@@ -260,5 +260,8 @@ def test_a_file_analysed_in_stages_equals_frame_by_frame_without_reuse(demo_dir,
     for frame in iter_frames(clip):
         rows.append(stepwise.analyze(frame).row)
     stepwise.close()
-    pd.testing.assert_frame_equal(table, stepwise.table(rows))
+    # `person` comes from analyze_video's subject choice (pipeline/subject.py), which frame-by-frame
+    # analysis does not make: one person, id 0, in every frame with a face
+    assert (table["person"].notna() == (table["success"] == 1)).all() and set(table["person"].dropna()) == {0}
+    pd.testing.assert_frame_equal(table.drop(columns="person"), stepwise.table(rows).drop(columns="person"))
     assert table["usable"].sum() > 20 and (table["success"] == 0).sum() > 10

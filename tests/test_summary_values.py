@@ -100,10 +100,11 @@ def test_table_has_the_fixed_columns_and_integer_boxes_with_gaps():
     second, _ = _row(1, 0.04, [], np.zeros((0, 3)))
     table = analyzer.table([first, second])
     assert list(table.columns) == list(FRAME_COLUMNS) == [
-        "frame", "timestamp", "success", "confidence", "faces", "face_x", "face_y", "face_width", "face_height",
-        "prob_reserved", "prob_balanced", "prob_expressive", "level", "level_probability"]
-    for column in ("face_x", "face_y", "face_width", "face_height"):
+        "frame", "timestamp", "success", "confidence", "faces", "person", "face_x", "face_y", "face_width",
+        "face_height", "prob_reserved", "prob_balanced", "prob_expressive", "level", "level_probability"]
+    for column in ("person", "face_x", "face_y", "face_width", "face_height"):
         assert str(table[column].dtype) == "Int64"
+    assert table["person"].isna().all()  # frame by frame, without analyze_video's subject choice
     assert table.loc[0, ["face_x", "face_y", "face_width", "face_height"]].tolist() == [3, 4, 5, 6]
     assert table.loc[1, ["face_x", "face_width"]].isna().all() and math.isnan(table.loc[1, "prob_reserved"])
     assert table["level"].tolist() == [EXPRESSIVE, ""] and table["success"].tolist() == [1, 0]

@@ -163,6 +163,26 @@ def add_audio(parser) -> None:
                              "skips it)")
 
 
+def subject(text: str):
+    """Converter for --subject: auto, largest, center, speaker, or a person id N >= 0."""
+    from expressiveness.config import SUBJECT_RULES
+
+    if text.isdigit():
+        return int(text)
+    if text not in SUBJECT_RULES:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not {', '.join(SUBJECT_RULES)} or a person id such as 0 "
+                                         f"(the ids are in a summary's subject.persons)")
+    return text
+
+
+def add_subject(parser) -> None:
+    """Who is measured when several persons are in view (pipeline/subject.py)."""
+    parser.add_argument("--subject", type=subject, default="auto", metavar="RULE",
+                        help="who is measured when several persons are in view, chosen once per video: auto (speaker "
+                             "when two or more persons are in view and the sound has speech, else largest), largest, "
+                             "center, speaker (whose mouth follows the voice), or a person id N (default: auto)")
+
+
 def existing_file(text: str) -> str:
     """Converter for a path that must name an existing file."""
     if not os.path.isfile(text):  # False, not OSError, for a name too long or holding a NUL
@@ -188,7 +208,7 @@ def analysis_options(args, smoothing):
     return AnalysisOptions(every=getattr(args, "every", 1), smoothing=smoothing,
                            min_confidence=args.min_confidence, face_selection=args.face, measures=args.measures,
                            baseline=getattr(args, "baseline", None), baseline_video=getattr(args, "baseline_video", None),
-                           audio=getattr(args, "audio", True))
+                           audio=getattr(args, "audio", True), subject=getattr(args, "subject", "auto"))
 
 
 def analysis_model(args) -> str | None:

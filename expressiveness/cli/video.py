@@ -38,6 +38,7 @@ def register(commands, common) -> None:
     options.add_analysis(parser)
     options.add_baseline(parser)
     options.add_audio(parser)
+    options.add_subject(parser)
     models.add_measures_model_option(parser)
     parser.set_defaults(run=run_analyze)
 

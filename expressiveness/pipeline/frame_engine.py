@@ -10,7 +10,7 @@ per_video.py runs this engine over a video file; live.py over a camera.
 The per-frame table has one row per analysed frame, with or without a face: BASE_COLUMNS
 (`timestamp` in seconds; the box in frame pixels), then each scorer's columns. A frame without
 a face has success 0 and empty scorer columns. With several faces the row describes the
-interviewee (the largest face by default); `faces` counts them all.
+interviewee, whose `person` id pipeline/subject.py chose once per video; `faces` counts them all.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from expressiveness.pipeline.scorers import LEVEL_COLUMNS, LevelScorer, MeasureS
 from expressiveness.pipeline.table import TableRows
 from expressiveness.video import DECODE_AHEAD, Frame, decode_ahead
 
-BASE_COLUMNS = ("frame", "timestamp", "success", "confidence", "faces", "face_x", "face_y", "face_width",
+BASE_COLUMNS = ("frame", "timestamp", "success", "confidence", "faces", "person", "face_x", "face_y", "face_width",
                 "face_height")
 FRAME_COLUMNS = BASE_COLUMNS + LEVEL_COLUMNS  # the table of the level scorer alone
 
@@ -61,10 +61,12 @@ class FrameAnalyzer:
                                face_selection=(options and options.face_selection) or DEFAULT_FACE_SELECTION)
         self.columns = BASE_COLUMNS + tuple(column for scorer in self.scorers for column in scorer.columns)
         self._found: dict[int, list[FaceBox]] = {}  # {frame index: faces} of the video's reference sample
+        self.persons = None  # a video's subject.SubjectFrames (pipeline/subject.py), None: each frame's face_selection
 
     def reset(self) -> None:
         """Forget what was tracked: call between videos."""
         self._found = {}
+        self.persons = None
         for scorer in self.scorers:
             scorer.reset()
 
@@ -86,10 +88,14 @@ class FrameAnalyzer:
 
     def detect(self, frame: Frame) -> list[FaceBox]:
         found = self._found.pop(frame.index, None)  # found already while learning the reference
+        if found is None and self.persons is not None:
+            found = self.persons.faces(frame.index)  # or by pipeline/subject.py's pre-pass
         return found if found is not None else self.detector.detect(frame.image)
 
     def _subject(self, frame: Frame, faces: list[FaceBox]) -> int | None:
-        """The index of the interviewee in faces; None without a face."""
+        """The index of the interviewee in faces; None without a face (or without the subject's)."""
+        if self.persons is not None:
+            return self.persons.subject_index(frame, faces)
         return faces.index(select_face(faces, frame.image.shape, self.options.face_selection)) if faces else None
 
     def look(self, frame: Frame, faces: list[FaceBox]) -> tuple:
@@ -103,12 +109,14 @@ class FrameAnalyzer:
     def score(self, frame: Frame, faces: list[FaceBox], seen: tuple | None = None) -> FrameResult:
         """This frame's row and overlay. seen: look(frame, faces), when it was called already."""
         row = {"frame": frame.index, "timestamp": round(frame.timestamp_s, 4), "faces": len(faces)}
-        if not faces:
+        subject = self._subject(frame, faces)
+        if self.persons is not None:
+            row["person"] = self.persons.person_of(frame.index)
+        if subject is None:  # no face, or none of them the subject's (pipeline/subject.py)
             for scorer in self.scorers:
                 row.update(scorer.no_face(frame) or {})
             row.update({"success": 0, "confidence": 0.0})
-            return FrameResult(frame, [], None, row)
-        subject = self._subject(frame, faces)
+            return FrameResult(frame, faces, None, row)
         seen = seen if seen is not None else self.look(frame, faces)
         face = faces[subject]
         row.update({"success": 1, "confidence": round(face.score, 4), "face_x": face.x, "face_y": face.y,
@@ -144,7 +152,7 @@ class FrameAnalyzer:
     def table(self, rows: "TableRows | list[dict]") -> pd.DataFrame:
         """The per-frame table of rows made by this analyzer, with its fixed columns."""
         table = rows.frame() if isinstance(rows, TableRows) else pd.DataFrame(rows, columns=list(self.columns))
-        for column in ("face_x", "face_y", "face_width", "face_height"):
+        for column in ("person", "face_x", "face_y", "face_width", "face_height"):
             table[column] = table[column].astype("Int64")
         if "level" in table:
             table["level"] = table["level"].fillna("")
@@ -159,6 +167,8 @@ class FrameAnalyzer:
                    "face_share": round(float(table["success"].mean()), 4) if len(table) else 0.0}
         for scorer in self.scorers:
             summary.update(scorer.summarize(table, frame_interval_s, end_frame))
+        if self.persons is not None:
+            summary["subject"] = self.persons.summary(table)
         return summary
 
     def provenance(self) -> dict:
@@ -166,7 +176,7 @@ class FrameAnalyzer:
         reused only when this, and its source file, match."""
         options = self.options
         described = {**detection_provenance(options.every, options.min_confidence, options.face_selection),
-                     "measures": options.measures}
+                     "subject": options.subject, "measures": options.measures}
         for scorer in self.scorers:
             described.update(scorer.provenance())
         return {**described, **baseline_provenance(options), **audio_provenance(options)}

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from expressiveness.config import DEFAULT_FACE_TRACKING
+from expressiveness.config import DEFAULT_FACE_TRACKING, SUBJECT_RULES
 from expressiveness.errors import BaselineError
 from expressiveness.face.options import FaceOptions
 from expressiveness.card import read_card
@@ -31,7 +31,9 @@ class AnalysisOptions:
     and blendshape neutral come from, instead of the whole video (a neutral stretch of the same
     video, or a neutral clip of the same person). audio: also the video's own sound: its voice
     activity per frame (`speech`, `speaking`) and every summary measure split into speaking and
-    listening (pipeline/speech.py); False (--no-audio) skips all of it."""
+    listening (pipeline/speech.py); False (--no-audio) skips all of it. subject: who is measured
+    when several persons are in view: "auto", "largest", "center", "speaker" or a person id
+    (pipeline/subject.py)."""
 
     every: int = 1
     smoothing: float | None = None
@@ -43,8 +45,10 @@ class AnalysisOptions:
     baseline: tuple[float, float] | None = None
     baseline_video: str | None = None
     audio: bool = True
+    subject: str | int = "auto"
 
     def __post_init__(self):
+        object.__setattr__(self, "subject", check_subject(self.subject))
         if self.baseline is not None and self.baseline_video is not None:
             raise BaselineError("a baseline segment and a baseline video were both given; expected one of them "
                              "(--baseline START:END or --baseline-video PATH).")
@@ -82,6 +86,18 @@ class AnalysisOptions:
         return FaceOptions(self.min_confidence, self.face_selection, self.face_tracking)
 
 
+def check_subject(value) -> str | int:
+    """The subject option's value: one of SUBJECT_RULES, or a person id >= 0 (an int, or its digits)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if value in SUBJECT_RULES:
+        return value
+    raise ValueError(f"subject is {value!r}; expected {', '.join(SUBJECT_RULES)} or a person id >= 0 "
+                     f"(an id from a summary's subject.persons).")
+
+
 def detection_provenance(every: int, min_confidence: float, face_selection: str) -> dict:
     from expressiveness.face import engine_identity
 
@@ -99,7 +115,7 @@ def analysis_provenance(model_path: str | Path | None, options: AnalysisOptions 
         card = read_card(model_path, model_must_exist=True) if model_path is not None else {}
     options = (options or AnalysisOptions()).with_card(card)
     provenance = {**detection_provenance(options.every, options.min_confidence, options.face_selection),
-                  "measures": options.measures}
+                  "subject": options.subject, "measures": options.measures}
     if model_path is not None:
         provenance.update(level_provenance(model_path, options.backend, options.smoothing, card))
     if options.measures:

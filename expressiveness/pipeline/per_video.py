@@ -20,6 +20,7 @@ from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.scorers import REFERENCE_SAMPLE_FRAMES, LevelScorer
 from expressiveness.pipeline.speech import (audio_off_summary, collect_voice_activity, speech_summary,
                                             start_voice_activity, with_speech_columns)
+from expressiveness.pipeline.subject import prepare_subject
 from expressiveness.video import Frame
 
 
@@ -96,6 +97,7 @@ def _analyze(path, info, source, analyzer: FrameAnalyzer, job, annotate, annotat
             if analyzer.options.baseline_video is None:
                 raise
             raise BaselineError(f"the baseline video cannot be read: {error}") from error
+    prepare_subject(path, info, analyzer)  # who is measured, once for the video (pipeline/subject.py)
     every = analyzer.options.every
     indices = None if every == 1 else sample_indices(info.frame_count, every=every)
     expected_rows = info.frame_count if indices is None else len(indices)

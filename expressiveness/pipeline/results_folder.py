@@ -74,6 +74,8 @@ class RunReport:
         """What the run did, for stdout: text(), then the measures model's answer per video (the
         first `shown`) and the HTML pages written, when there are."""
         lines = [self.text()]
+        lines += [f"  {summary.get('name', summary['video'])}: {summary['subject']['note']}" for summary in self.summaries
+                  if (summary.get("subject") or {}).get("status") == "several_persons"]  # never silent (issue 36)
         if self.measures_model is not None and self.summaries:
             lines.append(f"Measures model {self.measures_model}, per video: the facial_expression score from its "
                          f"regressor, the level from its classifier (two models, so they can disagree near a cut "
@@ -184,6 +186,10 @@ def _summary_row(summary: dict) -> dict:
     row.update(single(provenance.items()))
     row["source_size_bytes"] = provenance.get("source", {}).get("size_bytes")
     row["source_modified_ns"] = provenance.get("source", {}).get("modified_ns")
+    subject = summary.get("subject") or {}
+    if subject:  # who was measured (pipeline/subject.py): the rule used, the person, and how many were in view
+        row.update({"subject_person": subject.get("person"), "subject_rule_used": subject.get("used"),
+                    "persons_status": subject.get("status")})
     return row
 
 

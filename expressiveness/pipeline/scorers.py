@@ -192,6 +192,7 @@ class MeasureScorer(Scorer):
         # on the frames before it; "video" (the camera): tracked, with MediaPipe's causal filter.
         # A landmark set that is not the detector's interviewee is dropped by FaceLandmarker.landmarks.
         self.tracking = tracking
+        self.read_subject_alone = False  # several persons in view: face.region's window (pipeline/subject.py)
         self.landmarker = FaceLandmarker(tracking=tracking, max_faces=1, face_model=face_model)
         self.tracker = MeasureTracker(reference_frames)
         self._clear_sample()
@@ -210,6 +211,15 @@ class MeasureScorer(Scorer):
         looked = self._looked.pop(frame.index, None)
         if looked is not None and looked[0] == _xywh(faces[subject]):
             return looked[1]
+        return self._read(frame, faces, subject)
+
+    def _read(self, frame: Frame, faces: list[FaceBox], subject: int):
+        # With other faces in the frame, the landmarker (one face) could read another's: the subject's
+        # window is read instead (face/region.py), also when several persons are in view of the video.
+        if self.read_subject_alone or len(faces) > 1:
+            from expressiveness.face.region import read_region
+
+            return read_region(self.landmarker, frame.image, faces[subject], frame.timestamp_s)
         return self.landmarker.read(frame.image, frame.timestamp_s)
 
     @staticmethod
@@ -246,7 +256,7 @@ class MeasureScorer(Scorer):
         """A sample frame for the reference face: kept when usable."""
         self._sampled += 1
         if subject is not None:
-            reading = self.landmarker.read(frame.image, frame.timestamp_s)
+            reading = self._read(frame, faces, subject)
             face, quality = self._face_and_quality(frame, faces[subject], reading)
             if self.tracking == "image":
                 self._looked[frame.index] = (_xywh(faces[subject]), reading)
@@ -282,6 +292,7 @@ class MeasureScorer(Scorer):
         self._looked = looked
 
     def reset(self) -> None:
+        self.read_subject_alone = False
         self.tracker.reset()
         self.landmarker.reset()
         self._clear_sample()

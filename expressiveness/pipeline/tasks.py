@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Hashable, Iterator
 
 from expressiveness.pipeline import executors
-from expressiveness.errors import BaselineError, UnreadableVideoError
+from expressiveness.errors import BaselineError, SubjectError, UnreadableVideoError
 
 # What a folder scan takes as a video: the containers FFmpeg (behind OpenCV) reads, including the
 # transport streams of camcorders and broadcast (.ts .mts .m2ts) and phone and web formats.
@@ -27,8 +27,9 @@ def failure_status(error: Exception, video: str | Path) -> str | None:
     """The status a video gets for an error while working on it: "missing" when the video is
     not there, "unreadable" when it cannot be decoded, "failed" for another OSError (an output
     that cannot be written: disk full, permission denied; or a measures baseline that cannot
-    serve this video, BaselineError); None for anything else (a bug)."""
-    if isinstance(error, BaselineError):
+    serve this video, BaselineError; a person asked by number that it does not show,
+    SubjectError); None for anything else (a bug)."""
+    if isinstance(error, (BaselineError, SubjectError)):
         return "failed"
     if isinstance(error, UnreadableVideoError):
         return "unreadable"

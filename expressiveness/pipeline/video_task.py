@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from expressiveness._io import atomic_write
-from expressiveness.errors import BaselineError, DatasetError, UnreadableVideoError
+from expressiveness.errors import BaselineError, DatasetError, SubjectError, UnreadableVideoError
 from expressiveness.pipeline import executors
 from expressiveness.pipeline.options import AnalysisOptions
 from expressiveness.pipeline.tasks import failure_status, worker_engine
@@ -93,7 +93,7 @@ def analyze_one(video: str, name: str, settings: RunSettings, progress: bool, sh
         atomic_write(out_dir / f"{name}_summary.json", json.dumps(summary, indent=2))  # last: marks done
     except DatasetError as error:  # the measures model cannot answer this video's summary: this video fails
         return {"video": shown, "name": name, "status": "failed", "error": str(error)}
-    except (OSError, UnreadableVideoError, BaselineError) as error:
+    except (OSError, UnreadableVideoError, BaselineError, SubjectError) as error:
         status = failure_status(error, video)
         if status is None:
             raise

@@ -120,6 +120,13 @@ def time_sentences(summary: dict) -> list[str]:
     return sentences
 
 
+def persons_sentences(summary: dict) -> list[str]:
+    """What "In brief" says when a second person was in view (pipeline/subject.py): who was
+    measured, and by which rule."""
+    subject = summary.get("subject") or {}
+    return [subject["note"]] if subject.get("status") == "several_persons" and subject.get("note") else []
+
+
 def required_columns(summary: dict) -> tuple[str, ...]:
     """The per-frame table columns a report of this summary reads."""
     return (("frame", "timestamp", "success") + (PROBABILITY_COLUMNS + ("level",) if has_levels(summary) else ())
@@ -129,10 +136,11 @@ def required_columns(summary: dict) -> tuple[str, ...]:
 def describe(summary: dict, faced_frames: int | None = None) -> list[str]:
     """The summary in words: a few sentences, numbers as in the summary (shares in percent,
     expressivity to one decimal, degrees and blinks to whole numbers). Levels are spoken of
-    only when the analysis has them, facial measures only when it has them; speaking against
-    listening (speech_words.speech_sentences) last, when a face was seen."""
+    only when the analysis has them, facial measures only when it has them; a second person in
+    view (persons_sentences) first; speaking against listening (speech_words.speech_sentences)
+    last, when a face was seen."""
     speech = speech_sentences(summary) if summary.get("face_share") else []
-    return time_sentences(summary) + _describe(summary, faced_frames) + speech
+    return time_sentences(summary) + persons_sentences(summary) + _describe(summary, faced_frames) + speech
 
 
 def _describe(summary: dict, faced_frames: int | None) -> list[str]:
