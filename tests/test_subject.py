@@ -169,3 +169,22 @@ def test_a_baseline_segment_or_sampled_frames_with_two_persons(footage, options,
     assert tiles(result.table) == {0} and len(result.table) == (100 if options.every == 1 else 34)
     if options.baseline:
         assert result.summary["reference"] == "baseline" and result.summary["reference_faces"] >= 40
+
+
+def test_all_faces_measures_every_person_in_view(footage, analyzers, side_by_side, tmp_path):
+    import json
+
+    from expressiveness.pipeline.all_persons import analyze_all_persons, write_persons
+
+    table, summaries = analyze_all_persons(footage / "side.mp4", analyzers("auto"), side_by_side)
+    assert len(table) == 200 and list(table["person"][:4]) == [0, 1, 0, 1]  # by frame, then person
+    for person in (0, 1):
+        rows = table[table["person"] == person]
+        assert len(rows) == 100 and tiles(rows) == {person} and (rows["success"] == 1).all()
+        assert summaries[person]["subject"]["person"] == person
+    assert summaries[0] is side_by_side.summary  # the subject's pass is not run again
+    assert summaries[1]["expressivity_mean"] != summaries[0]["expressivity_mean"]
+    assert analyzers("auto").options.subject == "auto"  # left as it was
+    written = write_persons(tmp_path, "side", table, summaries, "side.mp4")
+    assert [path.name for path in written][-1] == "side_persons.json" and not list(tmp_path.glob("*_summary.json"))
+    assert list(json.loads((tmp_path / "side_persons.json").read_text())["persons"]) == ["0", "1"]
