@@ -188,3 +188,16 @@ def test_all_faces_measures_every_person_in_view(footage, analyzers, side_by_sid
     written = write_persons(tmp_path, "side", table, summaries, "side.mp4")
     assert [path.name for path in written][-1] == "side_persons.json" and not list(tmp_path.glob("*_summary.json"))
     assert list(json.loads((tmp_path / "side_persons.json").read_text())["persons"]) == ["0", "1"]
+
+
+def test_the_report_shows_each_person_in_view_and_marks_the_one_measured(side_by_side, footage):
+    from expressiveness.report.persons import person_cards
+
+    summary = side_by_side.summary
+    cards = person_cards(summary, footage / "side.mp4")
+    assert [(card["id"], card["measured"], card["seconds_in_view"]) for card in cards] == [(0, True, 4.0),
+                                                                                          (1, False, 4.0)]
+    assert all(card["thumbnail"].startswith("data:image/jpeg;base64,") for card in cards)
+    assert person_cards(summary, None)[1]["thumbnail"] is None  # the video cannot be read: no picture
+    one = {**summary, "subject": {**summary["subject"], "status": "one_person"}}
+    assert person_cards(one, footage / "side.mp4") == []

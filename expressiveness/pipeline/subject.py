@@ -113,6 +113,7 @@ class SubjectFrames:
         synchrony = choice.pop("synchrony", {})
         listed = [{"id": person.person, "seconds_in_view": person.seconds_in_view, "share": person.share_of_frames,
                    "median_box": list(person.median_box), "thumbnail_s": round(person.thumbnail_s, 3),
+                   "thumbnail_frame": person.thumbnail_frame,
                    "in_view": person.in_view, "synchrony": synchrony.get(person.person)} for person in persons.persons]
         return {**choice, "persons": listed, "status": persons.status,
                 "note": note(persons, choice.get("person"), choice["used"], choice.get("fallback"))}
