@@ -97,14 +97,14 @@ def test_the_speaker_is_the_side_whose_mouth_the_voice_follows(footage, analyzer
         assert set(result.table["person"].dropna()) == {person} and tiles(result.table) == {person}
 
 
-def test_speaker_without_sound_falls_back_to_largest_and_says_why(footage, analyzers):
+def test_speaker_without_sound_falls_back_to_largest_and_says_why(footage, analyzers, side_by_side):
     subject = analyze_video(footage / "side.mp4", analyzers("speaker")).summary["subject"]
     assert (subject["rule"], subject["used"], subject["person"]) == ("speaker", "largest", 0)
     assert subject["fallback"] == "the video has no sound"
     assert subject["note"].endswith("measured: person 0, chosen by the rule largest (the video has no sound).")
 
 
-def test_a_person_asked_by_number(footage, analyzers):
+def test_a_person_asked_by_number(footage, analyzers, side_by_side):
     chosen = analyze_video(footage / "side.mp4", analyzers(1))
     assert chosen.summary["subject"]["person"] == 1 and tiles(chosen.table) == {1}
     assert chosen.summary["subject"]["note"].endswith("measured: person 1, chosen person 1.")
@@ -201,3 +201,17 @@ def test_the_report_shows_each_person_in_view_and_marks_the_one_measured(side_by
     assert person_cards(summary, None)[1]["thumbnail"] is None  # the video cannot be read: no picture
     one = {**summary, "subject": {**summary["subject"], "status": "one_person"}}
     assert person_cards(one, footage / "side.mp4") == []
+
+
+def test_speaker_on_sound_without_speech_falls_back_and_says_why(footage, analyzers, side_by_side):
+    import subprocess
+
+    from persons_footage import ffmpeg_exe
+
+    silent = footage / "side_silent.mp4"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(footage / "side.mp4"), "-f",
+                    "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a",
+                    "aac", "-shortest", str(silent)], check=True, timeout=120)
+    subject = analyze_video(silent, analyzers("speaker")).summary["subject"]
+    assert (subject["used"], subject["person"], subject["speech_s"]) == ("largest", 0, 0.0)
+    assert subject["fallback"] == "0.0 s of speech in the sound, fewer than 1 s"
