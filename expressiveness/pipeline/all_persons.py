@@ -52,7 +52,8 @@ def write_persons(out_dir: str | Path, name: str, table: pd.DataFrame, summaries
 
     out_dir = Path(out_dir)
     written = write_table(table, out_dir / f"{name}_persons_frames.csv")
-    persons = {str(person): summaries[person] for person in sorted(person for person in summaries if person is not None)}
+    ids = sorted(person for person in summaries if person is not None)
+    persons = {str(person): summaries[person] for person in ids}
     target = out_dir / f"{name}_persons.json"
     atomic_write(target, json.dumps({"video": shown, "name": name, "persons": persons}, indent=2))
     return written + [target]
