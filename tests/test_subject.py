@@ -97,14 +97,14 @@ def test_the_speaker_is_the_side_whose_mouth_the_voice_follows(footage, analyzer
         assert set(result.table["person"].dropna()) == {person} and tiles(result.table) == {person}
 
 
-def test_speaker_without_sound_falls_back_to_largest_and_says_why(footage, analyzers):
+def test_speaker_without_sound_falls_back_to_largest_and_says_why(footage, analyzers, side_by_side):
     subject = analyze_video(footage / "side.mp4", analyzers("speaker")).summary["subject"]
     assert (subject["rule"], subject["used"], subject["person"]) == ("speaker", "largest", 0)
     assert subject["fallback"] == "the video has no sound"
     assert subject["note"].endswith("measured: person 0, chosen by the rule largest (the video has no sound).")
 
 
-def test_a_person_asked_by_number(footage, analyzers):
+def test_a_person_asked_by_number(footage, analyzers, side_by_side):
     chosen = analyze_video(footage / "side.mp4", analyzers(1))
     assert chosen.summary["subject"]["person"] == 1 and tiles(chosen.table) == {1}
     assert chosen.summary["subject"]["note"].endswith("measured: person 1, chosen person 1.")
@@ -169,3 +169,49 @@ def test_a_baseline_segment_or_sampled_frames_with_two_persons(footage, options,
     assert tiles(result.table) == {0} and len(result.table) == (100 if options.every == 1 else 34)
     if options.baseline:
         assert result.summary["reference"] == "baseline" and result.summary["reference_faces"] >= 40
+
+
+def test_all_faces_measures_every_person_in_view(footage, analyzers, side_by_side, tmp_path):
+    import json
+
+    from expressiveness.pipeline.all_persons import analyze_all_persons, write_persons
+
+    table, summaries = analyze_all_persons(footage / "side.mp4", analyzers("auto"), side_by_side)
+    assert len(table) == 200 and list(table["person"][:4]) == [0, 1, 0, 1]  # by frame, then person
+    for person in (0, 1):
+        rows = table[table["person"] == person]
+        assert len(rows) == 100 and tiles(rows) == {person} and (rows["success"] == 1).all()
+        assert summaries[person]["subject"]["person"] == person
+    assert summaries[0] is side_by_side.summary  # the subject's pass is not run again
+    assert summaries[1]["expressivity_mean"] != summaries[0]["expressivity_mean"]
+    assert analyzers("auto").options.subject == "auto"  # left as it was
+    written = write_persons(tmp_path, "side", table, summaries, "side.mp4")
+    assert [path.name for path in written][-1] == "side_persons.json" and not list(tmp_path.glob("*_summary.json"))
+    assert list(json.loads((tmp_path / "side_persons.json").read_text())["persons"]) == ["0", "1"]
+
+
+def test_the_report_shows_each_person_in_view_and_marks_the_one_measured(side_by_side, footage):
+    from expressiveness.report.persons import person_cards
+
+    summary = side_by_side.summary
+    cards = person_cards(summary, footage / "side.mp4")
+    assert [(card["id"], card["measured"], card["seconds_in_view"]) for card in cards] == [(0, True, 4.0),
+                                                                                          (1, False, 4.0)]
+    assert all(card["thumbnail"].startswith("data:image/jpeg;base64,") for card in cards)
+    assert person_cards(summary, None)[1]["thumbnail"] is None  # the video cannot be read: no picture
+    one = {**summary, "subject": {**summary["subject"], "status": "one_person"}}
+    assert person_cards(one, footage / "side.mp4") == []
+
+
+def test_speaker_on_sound_without_speech_falls_back_and_says_why(footage, analyzers, side_by_side):
+    import subprocess
+
+    from persons_footage import ffmpeg_exe
+
+    silent = footage / "side_silent.mp4"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(footage / "side.mp4"), "-f",
+                    "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a",
+                    "aac", "-shortest", str(silent)], check=True, timeout=120)
+    subject = analyze_video(silent, analyzers("speaker")).summary["subject"]
+    assert (subject["used"], subject["person"], subject["speech_s"]) == ("largest", 0, 0.0)
+    assert subject["fallback"] == "0.0 s of speech in the sound, fewer than 1 s"

@@ -39,6 +39,9 @@ def register(commands, common) -> None:
     options.add_baseline(parser)
     options.add_audio(parser)
     options.add_subject(parser)
+    parser.add_argument("--all-faces", action="store_true",
+                        help="also measure every other person in view, each in a pass of its own: "
+                             "NAME_persons_frames.csv (one row per person per frame) and NAME_persons.json (their summaries)")
     models.add_measures_model_option(parser)
     parser.set_defaults(run=run_analyze)
 
@@ -112,7 +115,7 @@ def run_analyze(args) -> int:
     analysis = options.analysis_options(args, args.smoothing)
     model, notes = level_model(args.model, args.measures)
     run = AnalysisRun(args.out, model, analysis, args.measures_model,
-                      Outputs(not args.no_figures, args.annotate, args.html, args.metadata))
+                      Outputs(not args.no_figures, args.annotate, args.html, args.metadata, args.all_faces))
     for note in notes + run.notes:
         print(note, file=sys.stderr)
     report = run.analyze(args.paths, args.workers, progress=not args.no_progress, dask=args.dask)

@@ -38,9 +38,12 @@ def learn_file_reference(analyzer: FrameAnalyzer, path: str | Path, info: VideoI
     keeps the running reference, as in `analyze`. Nothing to learn without the facial measures."""
     from expressiveness.pipeline.per_video import reference_frames
 
+    from expressiveness.pipeline.subject import frame_by_frame
+
     analyzer.reset()
     if analyzer.options.measures and info.frame_count > 0:
         analyzer.learn_reference(*reference_frames(path, info, analyzer.options))
+    analyzer.persons = frame_by_frame(analyzer.options)  # the `person` column, as analyze's for one person
 
 
 def reference_kind(analyzer: FrameAnalyzer) -> str | None:

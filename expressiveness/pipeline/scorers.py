@@ -216,7 +216,8 @@ class MeasureScorer(Scorer):
     def _read(self, frame: Frame, faces: list[FaceBox], subject: int):
         # With other faces in the frame, the landmarker (one face) could read another's: the subject's
         # window is read instead (face/region.py), also when several persons are in view of the video.
-        if self.read_subject_alone or len(faces) > 1:
+        # Files only: the camera's tracking ("video") follows one picture from frame to frame.
+        if self.tracking == "image" and (self.read_subject_alone or len(faces) > 1):
             from expressiveness.face.region import read_region
 
             return read_region(self.landmarker, frame.image, faces[subject], frame.timestamp_s)

@@ -113,6 +113,7 @@ class SubjectFrames:
         synchrony = choice.pop("synchrony", {})
         listed = [{"id": person.person, "seconds_in_view": person.seconds_in_view, "share": person.share_of_frames,
                    "median_box": list(person.median_box), "thumbnail_s": round(person.thumbnail_s, 3),
+                   "thumbnail_frame": person.thumbnail_frame,
                    "in_view": person.in_view, "synchrony": synchrony.get(person.person)} for person in persons.persons]
         return {**choice, "persons": listed, "status": persons.status,
                 "note": note(persons, choice.get("person"), choice["used"], choice.get("fallback"))}
@@ -141,6 +142,17 @@ def note(persons: PersonsSummary, person: int | None, used, fallback: str | None
     return f"{said[0].upper() + said[1:-1]}; measured: person {person}, chosen {how}{why}."
 
 
+def frame_by_frame(options, used: str = "largest", fallback: str | None = None) -> SubjectFrames:
+    """Each frame's face by the rule (options.subject when it is largest or center, else
+    options.face_selection), a tracker numbering the persons beside it: one person in view, and
+    the live demo (which cannot look ahead)."""
+    rule = options.subject
+    selection = SELECTION_OF_RULE[rule] if rule in SELECTION_OF_RULE else options.face_selection
+    persons = SubjectFrames(selection, choice={"rule": rule, "used": used, "fallback": fallback, "person": None})
+    persons.main_pass = True
+    return persons
+
+
 def _sample_faces(path, info, analyzer) -> list[list[FaceBox]]:
     """The faces of the reference sample when it came from this whole video (kept by
     learn_reference); else of REFERENCE_SAMPLE_FRAMES frames spread over the video, detected here."""
@@ -164,10 +176,7 @@ def prepare_subject(path, info, analyzer) -> None:
     if not several and not isinstance(rule, int):
         used = rule if rule in SELECTION_OF_RULE else "largest"
         fallback = None if used == rule else ("auto: " if rule == "auto" else "") + "one person in view"
-        selection = SELECTION_OF_RULE[rule] if rule in SELECTION_OF_RULE else analyzer.options.face_selection
-        persons = SubjectFrames(selection, choice={"rule": rule, "used": used, "fallback": fallback, "person": None})
-        persons.main_pass = True
-        analyzer.persons = persons
+        analyzer.persons = frame_by_frame(analyzer.options, used, fallback)
         return
     from expressiveness.pipeline.subject_pass import choose, find_persons
 

@@ -22,12 +22,14 @@ class Outputs:
     """What a run writes beyond each video's NAME_frames.csv (and .parquet) and
     NAME_summary.json, summary.csv and run_report.json: timeline (NAME_timeline.png),
     annotated (NAME_annotated.mp4), html (NAME_report.html and index.html) and metadata (a
-    metadata.jsonl whose records the HTML reports join to the videos; implies html)."""
+    metadata.jsonl whose records the HTML reports join to the videos; implies html) and
+    all_faces (NAME_persons_frames.csv and NAME_persons.json: pipeline/all_persons.py)."""
 
     timeline: bool = False
     annotated: bool = False
     html: bool = False
     metadata: str | None = None
+    all_faces: bool = False
 
     @property
     def pages(self) -> bool:
@@ -75,6 +77,10 @@ def analyze_one(video: str, name: str, settings: RunSettings, progress: bool, sh
         # An earlier summary (another file or other options) must not sit beside the new table.
         (out_dir / f"{name}_summary.json").unlink(missing_ok=True)
         write_table(table, out_dir / f"{name}_frames.csv")
+        if outputs.all_faces:  # every person in view, each measured in a pass of its own
+            from expressiveness.pipeline.all_persons import analyze_all_persons, write_persons
+
+            write_persons(out_dir, name, *analyze_all_persons(video, analyzer, analysis), shown)
         if settings.measures_model is not None:
             from expressiveness.measures.model import answer_summary
 

@@ -19,6 +19,7 @@ from expressiveness.measures.facial import MEASURE_COLUMNS
 from expressiveness.data.levels import expected_level, expressiveness_level
 from expressiveness.measures.moments import top_moments
 from expressiveness.measures.quality import usable_rows
+from expressiveness.report.persons import persons_sentences
 from expressiveness.report.speech_words import moment_speaking, speech_sentences, split_words
 from expressiveness.report.wording import number, percent
 
@@ -118,13 +119,6 @@ def time_sentences(summary: dict) -> list[str]:
         sentences.append(f"The file's clock jumped or stuttered at {irregular} step{'s' if irregular != 1 else ''} "
                          f"between frames; there, speeds and durations count one nominal frame interval instead.")
     return sentences
-
-
-def persons_sentences(summary: dict) -> list[str]:
-    """What "In brief" says when a second person was in view (pipeline/subject.py): who was
-    measured, and by which rule."""
-    subject = summary.get("subject") or {}
-    return [subject["note"]] if subject.get("status") == "several_persons" and subject.get("note") else []
 
 
 def required_columns(summary: dict) -> tuple[str, ...]:

@@ -192,6 +192,9 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
         moments = find_moments(table)
         if info is not None:
             thumbnails = face_thumbnails(video_path, moments["highest"] + moments["lowest"])
+    from expressiveness.report.persons import person_cards
+
+    persons = person_cards(summary, video_path if info is not None else None)
     frames_csv_name = frames_csv_name or f"{name}_frames.csv"
     csv_exists = (out_path.parent / frames_csv_name).exists()
     html = _environment().get_template("report.html").render(
@@ -199,8 +202,8 @@ def write_video_report(summary: dict, table: pd.DataFrame | None, out_path: str 
         sentences=describe(summary, None if faced is None else len(faced)),
         facts=_facts(summary, Path(shown_path or video_path), info),
         video_found=info is not None, has_face=has_face, table_missing=table is None, charts=charts,
-        speech_shaded=table is not None and _has_speech(table),
-        moments=moments, thumbnails=thumbnails, measure_rows=measure_rows(summary) if has_face else [], record=record,
+        speech_shaded=table is not None and _has_speech(table), moments=moments, thumbnails=thumbnails,
+        persons=persons, measure_rows=measure_rows(summary) if has_face else [], record=record,
         human=human_rating(summary, record), expressivity=number(summary, "expressivity_mean"),
         prediction={"model": summary["measures_model"], "score": summary.get("predicted_score"),
                     "level": summary.get("predicted_level"),
