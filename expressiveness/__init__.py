@@ -11,8 +11,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "expressiveness.config": ("LABELS", "THRESHOLDS", "FACE_SIZE"),
     "expressiveness.errors": ("ExpressivenessError", "MetadataError", "UnreadableVideoError"),
-    "expressiveness.data.metadata": ("expressiveness_level", "expressiveness_levels", "load_metadata",
-                                     "participant_split", "scan_metadata", "tertile_thresholds"),
+    "expressiveness.data.metadata": ("load_metadata", "scan_metadata"),
+    "expressiveness.data.levels": ("expressiveness_level", "expressiveness_levels", "participant_split",
+                                   "tertile_thresholds"),
     "expressiveness.video": ("VideoInfo", "iter_frames", "probe_video", "sample_indices"),
     "expressiveness.face": ("FaceBox", "FaceDetector", "crop_face", "select_face"),
     "expressiveness.data.cache": ("ExtractSettings", "read_crops"),

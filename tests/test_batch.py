@@ -164,7 +164,8 @@ def test_a_video_that_stops_early_is_flagged(demo_dir, trained_model, tmp_path, 
     warning = (f"{decodable / fps:.1f} s analysed of {40 / fps:.1f} s declared: the file stops decoding at frame "
                f"{decodable} of 40 (truncated or damaged)")
     assert (summary["complete"], summary["warning"], summary["frames_decoded"]) == (False, warning, decodable)
-    assert printed.err == f"warning: {clip}: {warning}\n"
+    assert printed.err == (f"warning: {clip}: {warning}\nnote: {clip}: no sound (the video has no audio stream): "
+                           f"speech and speaking are empty and the measures are not split.\n")
     assert "1 incomplete: the frames decoded differ from what the header declares (see the warnings)." in printed.out
     assert json.loads((out / "run_report.json").read_text())["incomplete"] == [
         {"video": str(clip), "name": "cut", "warning": warning}]

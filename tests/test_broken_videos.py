@@ -390,7 +390,7 @@ def test_extract_gives_the_good_clips_the_crops_of_a_clean_run(cli_runs):
 def test_the_console_shows_only_the_toolkits_own_lines(cli_runs):
     """Native chatter (FFmpeg's, OpenCV's) about the broken files stays off the console: stderr
     holds the toolkit's sentences only."""
-    own = ("No model at ", "skipped (", "warning: ")
+    own = ("No model at ", "skipped (", "warning: ", "note: ")
     for command in ("analyze", "extract"):
         foreign = [line for line in cli_runs[command].stderr.splitlines() if line and not line.startswith(own)]
         assert foreign == [], command

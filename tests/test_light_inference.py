@@ -23,7 +23,9 @@ def test_inference_commands_import_no_tensorflow_and_print_no_native_chatter(com
     result, tensorflow_modules = run_python_recording_tensorflow(code)  # one process shows both
     assert result.returncode == 0, result.stderr
     assert tensorflow_modules == []
-    assert result.stderr == ""  # XNNPACK, absl, inference_feedback_manager, landmark_projection: all hidden
+    # XNNPACK, absl, inference_feedback_manager, landmark_projection: all hidden; analyze says once that
+    # the demo clip has no sound
+    assert [line for line in result.stderr.splitlines() if not line.startswith("note: ")] == []
     assert result.stdout.strip()
 
 

@@ -215,3 +215,20 @@ def test_speaker_on_sound_without_speech_falls_back_and_says_why(footage, analyz
     subject = analyze_video(silent, analyzers("speaker")).summary["subject"]
     assert (subject["used"], subject["person"], subject["speech_s"]) == ("largest", 0, 0.0)
     assert subject["fallback"] == "0.0 s of speech in the sound, fewer than 1 s"
+
+
+def test_speaker_with_no_audio_starts_no_voice_activity_and_says_why(footage, monkeypatch):
+    """--no-audio skips the sound for the speaker rule too: no voice-activity child is started (one
+    would fail the test here), and the choice falls back to largest with the reason."""
+    import expressiveness.audio.vad as vad
+
+    def no_child(*args, **kwargs):
+        raise AssertionError("a voice-activity child was started with --no-audio")
+
+    monkeypatch.setattr(vad.VoiceActivityJob, "__init__", no_child)
+    analyzer = build_analyzer(None, AnalysisOptions(subject="speaker", audio=False))
+    try:
+        subject = analyze_video(side_by_side_with_voice(footage, "M"), analyzer).summary["subject"]
+    finally:
+        analyzer.close()
+    assert (subject["used"], subject["fallback"], subject["person"]) == ("largest", "the sound is off (--no-audio)", 0)

@@ -24,7 +24,7 @@ FACE_COMMANDS = ("extract", "analyze", "live", "validate")  # and train --kind m
 
 
 class _Versions(argparse.Action):
-    """--version: what a bug report needs (system_check.versions_text), read only when asked."""
+    """--version: what a bug report needs (cli.check.versions_text), read only when asked."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         from expressiveness.cli.check import versions_text

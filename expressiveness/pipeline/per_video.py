@@ -97,7 +97,7 @@ def _analyze(path, info, source, analyzer: FrameAnalyzer, job, annotate, annotat
             if analyzer.options.baseline_video is None:
                 raise
             raise BaselineError(f"the baseline video cannot be read: {error}") from error
-    prepare_subject(path, info, analyzer)  # who is measured, once for the video (pipeline/subject.py)
+    prepare_subject(path, info, analyzer, job)  # who is measured, once for the video (pipeline/subject.py)
     every = analyzer.options.every
     indices = None if every == 1 else sample_indices(info.frame_count, every=every)
     expected_rows = info.frame_count if indices is None else len(indices)

@@ -61,14 +61,14 @@ class RunReport:
                 f"{self.seconds:.1f} s. Results: {self.out_dir}")
 
     def warnings(self) -> list[str]:
-        """One line per video skipped or incomplete, and one per video whose sound could not be
-        used (speech.audio_sentence: said once per video), for stderr."""
-        from expressiveness.pipeline.speech import audio_sentence
+        """One line per video skipped or incomplete, and about the videos whose sound could not be
+        used (speech.audio_sentences: once per video; the videos without an audio stream in one
+        line), for stderr."""
+        from expressiveness.pipeline.speech import audio_sentences
 
-        sounds = [audio_sentence(summary) for summary in self.summaries]
         return ([f"skipped ({failure['status']}): {failure['error']}" for failure in self.failures]
                 + [f"warning: {summary['video']}: {summary['warning']}" for summary in self.incomplete]
-                + [f"note: {sentence}" for sentence in sounds if sentence is not None])
+                + [f"note: {sentence}" for sentence in audio_sentences(self.summaries)])
 
     def console(self, shown: int = 10) -> str:
         """What the run did, for stdout: text(), then the measures model's answer per video (the

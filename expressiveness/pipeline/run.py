@@ -150,7 +150,7 @@ class AnalysisRun:
             name = names[video]
             wanted = [f"{name}_frames.csv"] + ([f"{name}_annotated.mp4"] if outputs.annotated else []) \
                 + ([f"{name}_timeline.png"] if outputs.timeline else []) \
-                + ([f"{name}_persons_frames.csv"] if outputs.all_faces else [])
+                + ([f"{name}_persons_frames.csv", f"{name}_persons.json"] if outputs.all_faces else [])
             try:
                 provenance = {"source": source_info(video), **analysis, "annotate": outputs.annotated}
             except FileNotFoundError:  # gone since it was found

@@ -147,3 +147,20 @@ def audio_sentence(summary: dict) -> str | None:
     why = "the video has no audio stream" if audio["status"] == NO_AUDIO else \
         (notes[-1].rstrip(".") if notes else f"its sound is {audio['status']}")
     return f"{summary['video']}: no sound ({why}): speech and speaking are empty and the measures are not split."
+
+
+def audio_sentences(summaries: list[dict], named: int = 3) -> list[str]:
+    """The console's sentences about sound for a run: audio_sentence per video, except that the
+    videos without an audio stream at all (a silent batch, such as the demo clips) share one
+    sentence naming the first `named` of them."""
+    silent = [summary["video"] for summary in summaries
+              if isinstance(summary.get("audio"), dict) and summary["audio"].get("status") == NO_AUDIO]
+    sentences = [sentence for summary in summaries if (summary.get("audio") or {}).get("status") != NO_AUDIO
+                 and (sentence := audio_sentence(summary)) is not None]
+    if len(silent) == 1:
+        sentences.insert(0, audio_sentence(next(s for s in summaries if s["video"] == silent[0])))
+    elif silent:
+        more = f" and {len(silent) - named} more" if len(silent) > named else ""
+        sentences.insert(0, f"{len(silent)} videos have no audio stream ({', '.join(silent[:named])}{more}): speech "
+                            f"and speaking are empty and their measures are not split.")
+    return sentences

@@ -166,10 +166,12 @@ def _sample_faces(path, info, analyzer) -> list[list[FaceBox]]:
     return [analyzer.detector.detect(frame.image) for frame in iter_frames(path, sample, info)]
 
 
-def prepare_subject(path, info, analyzer) -> None:
+def prepare_subject(path, info, analyzer, voice_activity=None) -> None:
     """Choose the video's subject (see the module's docstring) and set analyzer.persons. Call
-    after analyzer.learn_reference, before the main pass. Raises SubjectError for a person asked
-    by number that the video does not have."""
+    after analyzer.learn_reference, before the main pass. voice_activity: the video's
+    VoiceActivityJob already running (per_video.py), which the speaker rule reads rather than
+    start another; None with --no-audio. Raises SubjectError for a person asked by number that
+    the video does not have."""
     rule = analyzer.options.subject
     sample = _sample_faces(path, info, analyzer) if info.frame_count > 0 else []
     several = bool(sample) and np.mean([len(faces) >= 2 for faces in sample]) >= MEANINGFUL_SHARE
@@ -180,7 +182,7 @@ def prepare_subject(path, info, analyzer) -> None:
         return
     from expressiveness.pipeline.subject_pass import choose, find_persons
 
-    found = find_persons(path, info, analyzer, with_mouths=rule in ("auto", "speaker"))
+    found = find_persons(path, info, analyzer, with_mouths=rule in ("auto", "speaker"), job=voice_activity)
     choice = choose(rule, found, path)
     persons = SubjectFrames("largest", choice["person"], found.known, choice, found.summary)
     _relearn(path, info, analyzer, persons)

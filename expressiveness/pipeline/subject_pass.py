@@ -44,46 +44,48 @@ def _frame_indices(info, every: int) -> np.ndarray | None:
     return np.union1d(sample_indices(info.frame_count, every=every), sample)
 
 
-def find_persons(path, info, analyzer, with_mouths: bool) -> FoundPersons:
-    """Every person of the video, tracked over the frames the analysis will read (see the module)."""
-    from expressiveness.audio import OK, VoiceActivityJob, probe_sound
+def find_persons(path, info, analyzer, with_mouths: bool, job=None) -> FoundPersons:
+    """Every person of the video, tracked over the frames the analysis will read (see the module).
+    with_mouths: also each person's mouth opening and the sound's loudness, for the speaker rule;
+    job: the video's voice-activity child, already running (None with --no-audio: sound "off")."""
+    from expressiveness.audio import OK, PARTIAL, probe_sound
     from expressiveness.face import FaceLandmarker
     from expressiveness.video import decode_ahead, iter_frames
 
-    sound = {"status": probe_sound(path).status} if with_mouths else {}
-    job = VoiceActivityJob(path, info.duration_s) if sound.get("status") == OK else None
+    sound = {} if not with_mouths else {"status": "off"} if job is None else {"status": probe_sound(path).status}
+    readable = sound.get("status") in (OK, PARTIAL)
+    most = max(2, max((len(faces) for faces in analyzer._found.values()), default=2))
+    landmarker = FaceLandmarker(tracking="image", max_faces=most) if readable else None
+    tracker, known, mouths, shape = PersonTracker(), {}, {}, ()
+    detector = analyzer.detector
+    frames = ((frame, detector.detect(frame.image))
+              for frame in iter_frames(path, _frame_indices(info, analyzer.options.every), info))
+    next_s = -math.inf
     try:
-        most = max(2, max((len(faces) for faces in analyzer._found.values()), default=2))
-        landmarker = FaceLandmarker(tracking="image", max_faces=most) if job is not None else None
-        tracker, known, mouths, shape = PersonTracker(), {}, {}, ()
-        detector = analyzer.detector
-        frames = ((frame, detector.detect(frame.image))
-                  for frame in iter_frames(path, _frame_indices(info, analyzer.options.every), info))
-        next_s = -math.inf
-        try:
-            for frame, faces in decode_ahead(frames, 4):
-                ids = tracker.update(frame.index, frame.timestamp_s, faces, frame.image)
-                shape = frame.image.shape
-                known[frame.index] = (pack_faces(faces), np.array(ids, np.int32))
-                if landmarker is not None and faces and frame.timestamp_s >= next_s:
-                    next_s = max(next_s + 1 / PRE_PASS_FPS, frame.timestamp_s - 0.5 / PRE_PASS_FPS)
-                    for face in landmarker.detect(frame.image):
-                        overlaps = [box_iou(face.box, found.corners) for found in faces]
-                        best = int(np.argmax(overlaps))
-                        if overlaps[best] >= MIN_LANDMARK_IOU:
-                            mouths.setdefault(ids[best], []).append((frame.timestamp_s, mouth_opening(face)))
-        finally:
-            if landmarker is not None:
-                landmarker.close()
-        if job is not None:
-            from expressiveness.audio.loudness import window_power
-
-            power, start_s, status = window_power(path)
-            activity = job.result(timeout=600)
-            sound.update(status=status, start_s=start_s, power=power, activity=activity)
+        for frame, faces in decode_ahead(frames, 4):
+            ids = tracker.update(frame.index, frame.timestamp_s, faces, frame.image)
+            shape = frame.image.shape
+            known[frame.index] = (pack_faces(faces), np.array(ids, np.int32))
+            if landmarker is not None and faces and frame.timestamp_s >= next_s:
+                next_s = max(next_s + 1 / PRE_PASS_FPS, frame.timestamp_s - 0.5 / PRE_PASS_FPS)
+                for face in landmarker.detect(frame.image):
+                    overlaps = [box_iou(face.box, found.corners) for found in faces]
+                    best = int(np.argmax(overlaps))
+                    if overlaps[best] >= MIN_LANDMARK_IOU:
+                        mouths.setdefault(ids[best], []).append((frame.timestamp_s, mouth_opening(face)))
     finally:
-        if job is not None:
-            job.close()
+        if landmarker is not None:
+            landmarker.close()
+    if readable:
+        from expressiveness.audio.loudness import window_power
+
+        power, start_s, status = window_power(path)
+        try:  # the same child the main pass collects later (result() can be read twice)
+            activity = job.result(timeout=120 + 2 * info.duration_s)
+        except TimeoutError:
+            sound.update(status="failed")
+        else:
+            sound.update(status=status, start_s=start_s, power=power, activity=activity)
     return FoundPersons(tracker.summary(), known, mouths, sound, shape)
 
 
@@ -155,8 +157,9 @@ def choose(rule, found: FoundPersons, path) -> dict:
         status = found.sound.get("status")
         if len(candidates) < 2:
             fallback = "one person in view"
-        elif status != "ok":
-            fallback = "the video has no sound" if status == "no_audio" else f"the sound cannot be read ({status})"
+        elif status not in ("ok", "partial"):
+            fallback = {"no_audio": "the video has no sound", "off": "the sound is off (--no-audio)",
+                        "failed": "voice activity did not finish"}.get(status, f"the sound cannot be read ({status})")
         elif speech_s < MIN_SPEECH_S:
             fallback = f"{speech_s:.1f} s of speech in the sound, fewer than {MIN_SPEECH_S:g} s"
         elif all(score is None for score in scores.values()):

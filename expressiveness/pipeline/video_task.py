@@ -76,6 +76,8 @@ def analyze_one(video: str, name: str, settings: RunSettings, progress: bool, sh
         summary["video"], summary["name"] = shown, name
         # An earlier summary (another file or other options) must not sit beside the new table.
         (out_dir / f"{name}_summary.json").unlink(missing_ok=True)
+        for stale in ("persons_frames.csv", "persons_frames.parquet", "persons.json"):  # --all-faces' of before
+            (out_dir / f"{name}_{stale}").unlink(missing_ok=True)
         write_table(table, out_dir / f"{name}_frames.csv")
         if outputs.all_faces:  # every person in view, each measured in a pass of its own
             from expressiveness.pipeline.all_persons import analyze_all_persons, write_persons

@@ -5,7 +5,7 @@ was speaking in a moment (moment_speaking, speaking_words).
 `speaking` is voice activity in the recording (audio/align.py): a voice is heard, whoever's it
 is; listening is the usable time with sound and no voice. A summary of an analysis with sound
 holds:
-- audio: {"status": "ok"|"no_audio"|"undecodable"|"partial"|"unreadable"|"off", "notes", ...};
+- audio: {"status": "ok"|"no_audio"|"undecodable"|"partial"|"unreadable"|"failed"|"off", "notes", ...};
 - speaking_share: the share of the usable frames with sound where `speaking` is 1;
 - speech_split: {"status": "ok"|"no_sound"|"no_speech"|"off", "min_usable_s",
   "speaking": {"usable_s", "note"}, "listening": {"usable_s", "note"}}, a side's note saying why
@@ -28,7 +28,8 @@ NOT_SEPARATED = "speaking and listening are not separated."
 NO_SOUND_WORDS = {  # the audio status of a recording whose sound gives no split: its one sentence
     "no_audio": f"The recording has no sound: {NOT_SEPARATED}",
     "undecodable": f"The recording's sound could not be decoded: {NOT_SEPARATED}",
-    "unreadable": f"The recording's sound could not be read: {NOT_SEPARATED}"}
+    "unreadable": f"The recording's sound could not be read: {NOT_SEPARATED}",
+    "failed": f"The voice activity of the recording's sound did not finish: {NOT_SEPARATED}"}
 NO_SPEECH_WORDS = ("No speech was heard in the recording, so speaking and listening are not compared: every figure "
                    "is from time without speech.")
 PARTIAL_WORDS = ("The sound covers only part of the video: speaking and listening are compared over the frames "
