@@ -48,8 +48,12 @@ def speech_columns(summaries, bases) -> list[str]:
 
 def candidate_answers() -> list[str]:
     """validate's answers: ANSWERS, speaking_share, then the speaking and listening split of
-    each of ANSWERS (those a clip table lacks are skipped by validation_table)."""
-    return [*ANSWERS, SPEECH_COLUMNS[0], *(f"{answer}_{side}" for answer in ANSWERS for side in SPLIT_SIDES)]
+    each of ANSWERS that analyze splits (speech.is_split_measure; those a clip table lacks are
+    skipped by validation_table)."""
+    from expressiveness.pipeline.speech import is_split_measure
+
+    return [*ANSWERS, SPEECH_COLUMNS[0], *(f"{answer}_{side}" for answer in ANSWERS if is_split_measure(answer)
+                                           for side in SPLIT_SIDES)]
 
 
 def describe(answer: str) -> str:

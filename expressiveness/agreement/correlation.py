@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from expressiveness.config import BOOTSTRAP_SAMPLES, SEED, TARGET_SCORE
 
@@ -52,8 +51,8 @@ def partial_spearman(values, scores, controls) -> float | None:
     values, scores, controls = values[keep], scores[keep], controls[keep]
     if len(values) < controls.shape[1] + 3 or np.all(values == values[0]) or np.all(scores == scores[0]):
         return None
-    sides = np.column_stack([rankdata(values), rankdata(scores)])
-    design = np.column_stack([np.ones(len(values)), rankdata(controls, axis=0) if controls.shape[1] else controls])
+    sides = np.column_stack([_average_ranks(values), _average_ranks(scores)])
+    design = np.column_stack([np.ones(len(values)), *(_average_ranks(column) for column in controls.T)])
     coefficients, _, rank, _ = np.linalg.lstsq(design, sides, rcond=None)
     # Residuals live in (distinct rows - rank) dimensions; with fewer than 2 they are +-1 or 0 by
     # construction (a participant resample repeats clips, so this can happen with n >= k + 3).

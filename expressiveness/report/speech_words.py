@@ -21,9 +21,10 @@ import math
 import pandas as pd
 
 from expressiveness.config import LABELS
+from expressiveness.measures.speaking import SIDES as SPEAKING_VALUE
 from expressiveness.report.wording import number, percent
 
-SIDES = ("speaking", "listening")
+SIDES = tuple(SPEAKING_VALUE)  # ("speaking", "listening"), as measures/speaking.py names the sides
 NOT_SEPARATED = "speaking and listening are not separated."
 NO_SOUND_WORDS = {  # the audio status of a recording whose sound gives no split: its one sentence
     "no_audio": f"The recording has no sound: {NOT_SEPARATED}",
